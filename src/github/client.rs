@@ -1,0 +1,434 @@
+//! [`GitHost`] over GitHub's REST API (or anything that speaks its subset).
+
+use super::error::{classify, GitHubError};
+use super::http::{encode_component, HttpClient, HttpRequest, HttpResponse};
+use super::{DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, Written};
+use base64::Engine;
+use serde::Deserialize;
+
+/// The repository and branch a client works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repo {
+    pub owner: String,
+    pub name: String,
+    pub branch: String,
+}
+
+/// GitHub REST client. `now_secs` turns rate-limit reset times into waits.
+pub struct GitHubClient<H> {
+    http: H,
+    api_base: String,
+    repo: Repo,
+    token: String,
+    user_agent: String,
+    now_secs: fn() -> u64,
+}
+
+impl<H> std::fmt::Debug for GitHubClient<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("GitHubClient")
+            .field("api_base", &self.api_base)
+            .field("repo", &self.repo)
+            .finish_non_exhaustive()
+    }
+}
+
+const ACCEPT_JSON: &str = "application/vnd.github+json";
+const ACCEPT_RAW: &str = "application/vnd.github.raw+json";
+const API_VERSION: &str = "2022-11-28";
+
+#[derive(Deserialize)]
+struct ContentBody {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    encoding: String,
+    #[serde(default)]
+    content: String,
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct PutBody {
+    content: ShaOnly,
+    commit: ShaOnly,
+}
+
+#[derive(Deserialize)]
+struct ShaOnly {
+    sha: String,
+}
+
+impl<H: HttpClient> GitHubClient<H> {
+    pub fn new(
+        http: H,
+        api_base: &str,
+        repo: Repo,
+        token: &str,
+        user_agent: &str,
+        now_secs: fn() -> u64,
+    ) -> Self {
+        GitHubClient {
+            http,
+            api_base: api_base.trim_end_matches('/').to_string(),
+            repo,
+            token: token.to_string(),
+            user_agent: user_agent.to_string(),
+            now_secs,
+        }
+    }
+
+    fn contents_url(&self, path: &str) -> String {
+        let encoded: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(encode_component)
+            .collect();
+        format!(
+            "{}/repos/{}/{}/contents/{}",
+            self.api_base,
+            encode_component(&self.repo.owner),
+            encode_component(&self.repo.name),
+            encoded.join("/")
+        )
+    }
+
+    fn request(
+        &self,
+        method: &'static str,
+        url: String,
+        accept: &str,
+        body: Option<String>,
+    ) -> HttpRequest {
+        let mut headers = vec![
+            (
+                "Authorization".to_string(),
+                format!("Bearer {}", self.token),
+            ),
+            ("Accept".to_string(), accept.to_string()),
+            ("X-GitHub-Api-Version".to_string(), API_VERSION.to_string()),
+            ("User-Agent".to_string(), self.user_agent.clone()),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type".to_string(), "application/json".to_string()));
+        }
+        HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+        }
+    }
+
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, GitHubError> {
+        self.http
+            .send(req)
+            .await
+            .map_err(|message| GitHubError::Network { message })
+    }
+
+    fn fail(&self, resp: &HttpResponse) -> GitHubError {
+        classify(resp, (self.now_secs)())
+    }
+
+    async fn get_conditional(
+        &self,
+        path: &str,
+        accept: &str,
+        if_none_match: Option<&str>,
+    ) -> Result<Option<HttpResponse>, GitHubError> {
+        let url = format!(
+            "{}?ref={}",
+            self.contents_url(path),
+            encode_component(&self.repo.branch)
+        );
+        let mut req = self.request("GET", url, accept, None);
+        if let Some(etag) = if_none_match {
+            req.headers
+                .push(("If-None-Match".to_string(), etag.to_string()));
+        }
+        let resp = self.send(req).await?;
+        match resp.status {
+            200 => Ok(Some(resp)),
+            304 => Ok(None),
+            _ => Err(self.fail(&resp)),
+        }
+    }
+}
+
+fn bad(message: impl Into<String>) -> GitHubError {
+    GitHubError::BadResponse {
+        message: message.into(),
+    }
+}
+
+/// Decodes GitHub's base64, which comes in lines of 60 characters.
+pub fn decode_base64_lines(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(compact)
+}
+
+fn utf8(bytes: Vec<u8>, path: &str) -> Result<String, GitHubError> {
+    String::from_utf8(bytes).map_err(|_| bad(format!("{path} is not UTF-8 text")))
+}
+
+impl<H: HttpClient> GitHost for GitHubClient<H> {
+    async fn get_file(
+        &self,
+        path: &str,
+        if_none_match: Option<&str>,
+    ) -> Result<Fetched<RemoteFile>, GitHubError> {
+        let Some(resp) = self
+            .get_conditional(path, ACCEPT_JSON, if_none_match)
+            .await?
+        else {
+            return Ok(Fetched::NotModified);
+        };
+        let etag = resp.header("etag").map(str::to_string);
+        let body: ContentBody =
+            serde_json::from_slice(&resp.body).map_err(|_| bad(format!("{path} is not a file")))?;
+        if body.kind != "file" {
+            return Err(bad(format!("{path} is a {}, not a file", body.kind)));
+        }
+        let bytes = match body.encoding.as_str() {
+            "base64" => decode_base64_lines(&body.content)
+                .map_err(|e| bad(format!("base64 content of {path}: {e}")))?,
+            // Files over 1 MB come without content: fetch the raw bytes.
+            _ => match self.get_conditional(path, ACCEPT_RAW, None).await? {
+                Some(raw) => raw.body,
+                None => return Err(bad(format!("raw read of {path} answered 304"))),
+            },
+        };
+        Ok(Fetched::Modified(RemoteFile {
+            content: utf8(bytes, path)?,
+            sha: body.sha,
+            etag,
+        }))
+    }
+
+    async fn list_dir(
+        &self,
+        path: &str,
+        if_none_match: Option<&str>,
+    ) -> Result<Fetched<Listing>, GitHubError> {
+        let Some(resp) = self
+            .get_conditional(path, ACCEPT_JSON, if_none_match)
+            .await?
+        else {
+            return Ok(Fetched::NotModified);
+        };
+        let etag = resp.header("etag").map(str::to_string);
+        let entries: Vec<DirEntry> = serde_json::from_slice(&resp.body)
+            .map_err(|_| bad(format!("'{path}' is not a directory")))?;
+        Ok(Fetched::Modified(Listing { entries, etag }))
+    }
+
+    async fn put_file(&self, put: PutFile<'_>) -> Result<Written, GitHubError> {
+        let mut body = serde_json::json!({
+            "message": put.message,
+            "content": base64::engine::general_purpose::STANDARD.encode(put.content.as_bytes()),
+            "branch": self.repo.branch,
+        });
+        if let Some(sha) = put.sha {
+            body["sha"] = serde_json::Value::String(sha.to_string());
+        }
+        let req = self.request(
+            "PUT",
+            self.contents_url(put.path),
+            ACCEPT_JSON,
+            Some(body.to_string()),
+        );
+        let resp = self.send(req).await?;
+        if resp.status != 200 && resp.status != 201 {
+            return Err(self.fail(&resp));
+        }
+        let parsed: PutBody = serde_json::from_slice(&resp.body)
+            .map_err(|_| bad("PUT answer without content and commit"))?;
+        Ok(Written {
+            blob_sha: parsed.content.sha,
+            commit_sha: parsed.commit.sha,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Replays canned responses and records requests.
+    struct Canned {
+        responses: RefCell<Vec<HttpResponse>>,
+        seen: RefCell<Vec<HttpRequest>>,
+    }
+
+    impl HttpClient for &Canned {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+            self.seen.borrow_mut().push(request);
+            let mut r = self.responses.borrow_mut();
+            if r.is_empty() {
+                Err("connection refused".into())
+            } else {
+                Ok(r.remove(0))
+            }
+        }
+    }
+
+    fn client(c: &Canned) -> GitHubClient<&Canned> {
+        let repo = Repo {
+            owner: "acme".into(),
+            name: "threads".into(),
+            branch: "feature/x".into(),
+        };
+        GitHubClient::new(c, "http://host/", repo, "s3cret-token", "ua/1", || 1000)
+    }
+
+    fn canned(responses: Vec<HttpResponse>) -> Canned {
+        Canned {
+            responses: RefCell::new(responses),
+            seen: RefCell::new(vec![]),
+        }
+    }
+
+    fn json(status: u16, v: serde_json::Value, headers: &[(&str, &str)]) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: v.to_string().into_bytes(),
+        }
+    }
+
+    #[test]
+    fn get_decodes_60_column_base64_and_sends_the_required_headers() {
+        let text = "x".repeat(100);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&text);
+        let wrapped: String = b64
+            .as_bytes()
+            .chunks(60)
+            .map(|c| format!("{}\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        let c = canned(vec![json(
+            200,
+            serde_json::json!({"type": "file", "encoding": "base64", "content": wrapped, "sha": "abc"}),
+            &[("etag", "W/\"e1\"")],
+        )]);
+        let got = futures::executor::block_on(client(&c).get_file("dir/t.md", Some("W/\"old\"")))
+            .unwrap();
+        assert_eq!(
+            got,
+            Fetched::Modified(RemoteFile {
+                content: text,
+                sha: "abc".into(),
+                etag: Some("W/\"e1\"".into())
+            })
+        );
+        let req = &c.seen.borrow()[0];
+        assert_eq!(
+            req.url,
+            "http://host/repos/acme/threads/contents/dir/t.md?ref=feature%2Fx"
+        );
+        let h = |n: &str| {
+            req.headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(h("Authorization").as_deref(), Some("Bearer s3cret-token"));
+        assert_eq!(h("Accept").as_deref(), Some(ACCEPT_JSON));
+        assert_eq!(h("X-GitHub-Api-Version").as_deref(), Some(API_VERSION));
+        assert_eq!(h("User-Agent").as_deref(), Some("ua/1"));
+        assert_eq!(h("If-None-Match").as_deref(), Some("W/\"old\""));
+    }
+
+    #[test]
+    fn large_files_are_read_raw() {
+        let c = canned(vec![
+            json(
+                200,
+                serde_json::json!({"type": "file", "encoding": "none", "content": "", "sha": "big"}),
+                &[],
+            ),
+            HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: b"raw text".to_vec(),
+            },
+        ]);
+        let got = futures::executor::block_on(client(&c).get_file("t.md", None)).unwrap();
+        assert!(matches!(got, Fetched::Modified(f) if f.content == "raw text" && f.sha == "big"));
+        assert_eq!(c.seen.borrow()[1].headers[1].1, ACCEPT_RAW);
+    }
+
+    #[test]
+    fn not_modified_and_errors() {
+        let c = canned(vec![
+            HttpResponse {
+                status: 304,
+                ..Default::default()
+            },
+            json(404, serde_json::json!({"message": "Not Found"}), &[]),
+        ]);
+        let cl = client(&c);
+        assert_eq!(
+            futures::executor::block_on(cl.get_file("t.md", Some("e"))),
+            Ok(Fetched::NotModified)
+        );
+        assert!(matches!(
+            futures::executor::block_on(cl.get_file("t.md", None)),
+            Err(GitHubError::NotFound { .. })
+        ));
+        let err = futures::executor::block_on(cl.get_file("t.md", None)).unwrap_err();
+        assert!(matches!(err, GitHubError::Network { .. }));
+        assert!(!format!("{err} {err:?} {cl:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn put_sends_sha_and_branch_and_reads_both_shas() {
+        let c = canned(vec![json(
+            200,
+            serde_json::json!({"content": {"sha": "blob2"}, "commit": {"sha": "commit2"}}),
+            &[],
+        )]);
+        let w = futures::executor::block_on(client(&c).put_file(PutFile {
+            path: "t.md",
+            content: "hello",
+            sha: Some("blob1"),
+            message: "m",
+        }))
+        .unwrap();
+        assert_eq!(
+            w,
+            Written {
+                blob_sha: "blob2".into(),
+                commit_sha: "commit2".into()
+            }
+        );
+        let req = &c.seen.borrow()[0];
+        let body: serde_json::Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["sha"], "blob1");
+        assert_eq!(body["branch"], "feature/x");
+        assert_eq!(body["content"], "aGVsbG8=");
+        assert_eq!(req.method, "PUT");
+    }
+
+    #[test]
+    fn put_conflicts_are_classified() {
+        let c = canned(vec![json(
+            409,
+            serde_json::json!({"message": "t.md does not match blob1"}),
+            &[],
+        )]);
+        let err = futures::executor::block_on(client(&c).put_file(PutFile {
+            path: "t.md",
+            content: "x",
+            sha: Some("blob1"),
+            message: "m",
+        }))
+        .unwrap_err();
+        assert!(matches!(err, GitHubError::FileChanged { .. }));
+    }
+}

@@ -1,0 +1,8 @@
+//! watercooler-worker: a Cloudflare Worker that lets AI agents collaborate through
+//! markdown threads stored in a GitHub repository.
+//!
+//! Everything outside [`edge`] is pure and tested natively with `cargo test`; effects
+//! (GitHub, the R2 cache, the clock) go through small traits.
+
+pub mod github;
+pub mod thread;

@@ -6,3 +6,6 @@
 
 pub mod github;
 pub mod thread;
+pub mod cache;
+pub mod clock;
+pub mod store;

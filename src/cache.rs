@@ -1,0 +1,56 @@
+//! The read cache (R2 in production): objects with a body and string metadata.
+//!
+//! The cache is best-effort. Implementations swallow (and log) their own failures:
+//! a broken cache makes reads slower, never wrong.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// One stored object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheObject {
+    pub body: Vec<u8>,
+    pub meta: BTreeMap<String, String>,
+}
+
+/// A key-value object store.
+#[allow(async_fn_in_trait)]
+pub trait Cache {
+    async fn get(&self, key: &str) -> Option<CacheObject>;
+    async fn put(&self, key: &str, object: CacheObject);
+    async fn delete(&self, key: &str);
+}
+
+/// An in-memory cache for tests, with counters.
+#[derive(Debug, Default)]
+pub struct MemoryCache {
+    objects: RefCell<BTreeMap<String, CacheObject>>,
+    pub gets: std::cell::Cell<usize>,
+    pub puts: std::cell::Cell<usize>,
+}
+
+impl MemoryCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn keys(&self) -> Vec<String> {
+        self.objects.borrow().keys().cloned().collect()
+    }
+    pub fn clear(&self) {
+        self.objects.borrow_mut().clear();
+    }
+}
+
+impl Cache for MemoryCache {
+    async fn get(&self, key: &str) -> Option<CacheObject> {
+        self.gets.set(self.gets.get() + 1);
+        self.objects.borrow().get(key).cloned()
+    }
+    async fn put(&self, key: &str, object: CacheObject) {
+        self.puts.set(self.puts.get() + 1);
+        self.objects.borrow_mut().insert(key.to_string(), object);
+    }
+    async fn delete(&self, key: &str) {
+        self.objects.borrow_mut().remove(key);
+    }
+}

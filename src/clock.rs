@@ -1,0 +1,61 @@
+//! Time and randomness, as effects: the Worker uses `Date.now`, timers and
+//! `Math.random`; tests use [`FakeClock`], which only pretends to sleep.
+
+use std::cell::Cell;
+
+/// Wall-clock time and waiting.
+#[allow(async_fn_in_trait)]
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// Waits `ms` milliseconds.
+    async fn sleep(&self, ms: u64);
+}
+
+/// A source of random numbers (for ids and retry jitter; not for secrets).
+pub trait Entropy {
+    fn random_u64(&self) -> u64;
+}
+
+/// A clock that advances only when told to or when slept on, recording each sleep.
+#[derive(Debug)]
+pub struct FakeClock {
+    now: Cell<u64>,
+    seed: Cell<u64>,
+    pub slept: std::cell::RefCell<Vec<u64>>,
+}
+
+impl FakeClock {
+    pub fn at(now_ms: u64) -> Self {
+        FakeClock {
+            now: Cell::new(now_ms),
+            seed: Cell::new(0x9E37_79B9_7F4A_7C15),
+            slept: Default::default(),
+        }
+    }
+    pub fn advance(&self, ms: u64) {
+        self.now.set(self.now.get() + ms);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now_ms(&self) -> u64 {
+        self.now.get()
+    }
+    async fn sleep(&self, ms: u64) {
+        self.slept.borrow_mut().push(ms);
+        self.advance(ms);
+    }
+}
+
+impl Entropy for FakeClock {
+    fn random_u64(&self) -> u64 {
+        // splitmix64: deterministic, good enough for tests.
+        let s = self.seed.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.seed.set(s);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}

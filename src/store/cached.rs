@@ -1,0 +1,74 @@
+//! Typed cache objects: a thread file (its bytes, blob sha, ETag and fetch time) and a
+//! directory listing (entries, ETag, fetch time, and per-thread summaries).
+
+use super::list::ThreadSummary;
+use crate::cache::{Cache, CacheObject};
+use crate::github::DirEntry;
+use serde::{Deserialize, Serialize};
+
+/// A cached thread file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedFile {
+    pub content: String,
+    pub sha: String,
+    pub etag: Option<String>,
+    pub fetched_at_ms: u64,
+}
+
+/// A listing entry with the summary of the file at that sha, when known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedFile {
+    #[serde(flatten)]
+    pub entry: DirEntry,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<ThreadSummary>,
+}
+
+/// A cached directory listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedListing {
+    pub etag: Option<String>,
+    pub fetched_at_ms: u64,
+    pub files: Vec<ListedFile>,
+}
+
+pub fn file_key(namespace: &str, path: &str) -> String {
+    format!("{namespace}/files/{path}")
+}
+
+pub fn listing_key(namespace: &str, dir: &str) -> String {
+    format!("{namespace}/dirs/{}", if dir.is_empty() { "_root" } else { dir })
+}
+
+pub async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFile> {
+    let o = cache.get(key).await?;
+    Some(CachedFile {
+        content: String::from_utf8(o.body).ok()?,
+        sha: o.meta.get("sha")?.clone(),
+        etag: o.meta.get("etag").cloned(),
+        fetched_at_ms: o.meta.get("fetched_at")?.parse().ok()?,
+    })
+}
+
+pub async fn put_file<C: Cache>(cache: &C, key: &str, f: &CachedFile) {
+    let mut meta = std::collections::BTreeMap::new();
+    meta.insert("sha".to_string(), f.sha.clone());
+    meta.insert("fetched_at".to_string(), f.fetched_at_ms.to_string());
+    if let Some(e) = &f.etag {
+        meta.insert("etag".to_string(), e.clone());
+    }
+    let object = CacheObject {
+        body: f.content.as_bytes().to_vec(),
+        meta,
+    };
+    cache.put(key, object).await;
+}
+
+pub async fn get_listing<C: Cache>(cache: &C, key: &str) -> Option<CachedListing> {
+    serde_json::from_slice(&cache.get(key).await?.body).ok()
+}
+
+pub async fn put_listing<C: Cache>(cache: &C, key: &str, l: &CachedListing) {
+    let body = serde_json::to_vec(l).unwrap_or_default();
+    cache.put(key, CacheObject { body, meta: Default::default() }).await;
+}

@@ -1,0 +1,169 @@
+//! Listing threads: one conditional request for the directory, then only the threads
+//! whose blob sha changed.
+
+use super::cached::{self, CachedListing, ListedFile};
+use super::{join_path, Store, StoreError};
+use crate::cache::Cache;
+use crate::clock::{Clock, Entropy};
+use crate::github::{DirEntry, Fetched, GitHost, GitHubError};
+use crate::thread::{parse, topic};
+use serde::{Deserialize, Serialize};
+
+/// What a listing shows of one thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    pub topic: String,
+    pub status: String,
+    pub ball: String,
+    pub open: bool,
+    pub entries: usize,
+    pub last_entry_at: Option<String>,
+    pub last_author: Option<String>,
+    pub last_title: Option<String>,
+    /// The last entry's author is not the ball holder: the holder has news.
+    pub new_for_ball: bool,
+    /// Blob sha the summary was made from.
+    pub sha: String,
+}
+
+impl ThreadSummary {
+    pub fn of(topic: &str, sha: &str, content: &str) -> ThreadSummary {
+        let t = parse::parse(content);
+        let last = t.entries.last();
+        ThreadSummary {
+            topic: topic.to_string(),
+            status: t.header.status().unwrap_or("").to_string(),
+            ball: t.header.ball().unwrap_or("").to_string(),
+            open: t.is_open(),
+            entries: t.entries.len(),
+            last_entry_at: last.map(|e| e.timestamp.clone()),
+            last_author: last.map(|e| e.author.clone()),
+            last_title: last.and_then(|e| e.title.clone()),
+            new_for_ball: t.has_news_for_ball(),
+            sha: sha.to_string(),
+        }
+    }
+}
+
+fn is_thread_file(e: &DirEntry) -> bool {
+    e.kind == "file" && topic::topic_of_file_name(&e.name).is_some()
+}
+
+impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
+    /// Summaries of every thread file, sorted by topic.
+    pub async fn list_threads(&self) -> Result<Vec<ThreadSummary>, StoreError> {
+        let dir = self.config.threads_dir.clone();
+        let key = cached::listing_key(&self.config.cache_namespace, &dir);
+        let now = self.clock.now_ms();
+        let cached_listing = cached::get_listing(self.cache, &key).await;
+        let (listing, revalidated) = match cached_listing {
+            Some(l) if now.saturating_sub(l.fetched_at_ms) < self.config.cache_ttl_ms => (l, false),
+            cached_listing => {
+                let etag = cached_listing.as_ref().and_then(|l| l.etag.as_deref());
+                let listing = match self.git.list_dir(&dir, etag).await {
+                    Ok(Fetched::NotModified) => CachedListing {
+                        fetched_at_ms: now,
+                        ..cached_listing.unwrap_or_default()
+                    },
+                    Ok(Fetched::Modified(l)) => {
+                        let old = cached_listing.map(|c| c.files).unwrap_or_default();
+                        let files = l
+                            .entries
+                            .into_iter()
+                            .filter(is_thread_file)
+                            .map(|entry| ListedFile {
+                                summary: old
+                                    .iter()
+                                    .find(|o| o.entry.path == entry.path)
+                                    .and_then(|o| o.summary.clone())
+                                    .filter(|s| s.sha == entry.sha),
+                                entry,
+                            })
+                            .collect();
+                        CachedListing {
+                            etag: l.etag,
+                            fetched_at_ms: now,
+                            files,
+                        }
+                    }
+                    // No directory yet (or an empty repository): no threads.
+                    Err(GitHubError::NotFound { .. }) => CachedListing {
+                        fetched_at_ms: now,
+                        ..Default::default()
+                    },
+                    // GitHub is failing: a stale listing beats none.
+                    Err(e) => match cached_listing {
+                        Some(l) if e.is_transient() => return self.finish_listing(l, false, &key).await,
+                        _ => return Err(StoreError::GitHub(e)),
+                    },
+                };
+                (listing, true)
+            }
+        };
+        self.finish_listing(listing, revalidated, &key).await
+    }
+
+    /// Fills in missing summaries, stores the listing if anything changed, and returns
+    /// the summaries sorted by topic.
+    async fn finish_listing(
+        &self,
+        mut listing: CachedListing,
+        revalidated: bool,
+        key: &str,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+
+        let missing: Vec<usize> = (0..listing.files.len())
+            .filter(|&i| listing.files[i].summary.as_ref().map(|s| &s.sha) != Some(&listing.files[i].entry.sha))
+            .collect();
+        let reads = missing.iter().map(|&i| {
+            let e = &listing.files[i].entry;
+            let topic = topic::topic_of_file_name(&e.name).unwrap_or_default().to_string();
+            let path = e.path.clone();
+            async move { (i, self.summary_of(&path, &topic).await) }
+        });
+        for (i, summary) in futures::future::join_all(reads).await {
+            listing.files[i].summary = Some(summary?);
+        }
+        if revalidated || !missing.is_empty() {
+            cached::put_listing(self.cache, key, &listing).await;
+        }
+
+        let mut out: Vec<ThreadSummary> = listing.files.into_iter().filter_map(|f| f.summary).collect();
+        out.sort_by(|a, b| a.topic.cmp(&b.topic));
+        Ok(out)
+    }
+
+    async fn summary_of(&self, path: &str, topic: &str) -> Result<ThreadSummary, StoreError> {
+        let f = self.read_path(path, topic).await?;
+        Ok(ThreadSummary::of(topic, &f.sha, &f.content))
+    }
+
+    /// Updates the cached listing after a write of ours, so listings show it at once.
+    pub(crate) async fn note_written(&self, path: &str, topic: &str, sha: &str, content: &str) {
+        let dir = self.config.threads_dir.clone();
+        let key = cached::listing_key(&self.config.cache_namespace, &dir);
+        let Some(mut listing) = cached::get_listing(self.cache, &key).await else {
+            return;
+        };
+        let summary = ThreadSummary::of(topic, sha, content);
+        let entry = DirEntry {
+            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            path: join_path(&dir, &topic::file_name(topic).unwrap_or_default()),
+            sha: sha.to_string(),
+            size: content.len() as u64,
+            kind: "file".into(),
+        };
+        match listing.files.iter_mut().find(|f| f.entry.path == path) {
+            Some(f) => {
+                f.entry = entry;
+                f.summary = Some(summary);
+            }
+            None => listing.files.push(ListedFile {
+                entry,
+                summary: Some(summary),
+            }),
+        }
+        cached::put_listing(self.cache, &key, &listing).await;
+    }
+}
+

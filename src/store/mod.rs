@@ -1,0 +1,90 @@
+//! The thread store: reads through the cache, sha-checked writes to the git host.
+//!
+//! Costs, in git-host requests: a fresh cache hit 0; a miss 1 GET; a stale entry 1
+//! conditional GET (a 304 is free on GitHub's side); a listing at most 1 conditional
+//! GET plus 1 GET per changed thread; a warm append 1 PUT.
+
+mod cached;
+pub mod list;
+pub mod read;
+pub mod retry;
+pub mod write;
+
+pub use list::ThreadSummary;
+pub use read::{ReadSource, ThreadFile};
+pub use retry::RetryPolicy;
+pub use write::{WriteOutcome, WriteRequest};
+
+use crate::cache::Cache;
+use crate::clock::{Clock, Entropy};
+use crate::github::{GitHost, GitHubError};
+use crate::thread::ApplyError;
+
+/// Store settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Directory of thread files in the repository; `""` is the root.
+    pub threads_dir: String,
+    /// How long a cached file or listing is served without asking the git host.
+    pub cache_ttl_ms: u64,
+    /// Prefix for cache keys, naming the repository and branch.
+    pub cache_namespace: String,
+    pub retry: RetryPolicy,
+}
+
+/// The store over its effects.
+pub struct Store<'a, G, C, K> {
+    pub git: &'a G,
+    pub cache: &'a C,
+    pub clock: &'a K,
+    pub config: &'a StoreConfig,
+    /// Serialises writes within one isolate: GitHub rejects concurrent commits to a
+    /// branch, so racing our own writes only burns requests.
+    pub write_lock: Option<&'a futures::lock::Mutex<()>>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The thread does not exist.
+    ThreadNotFound { topic: String },
+    /// The operation cannot apply to this thread.
+    Apply(ApplyError),
+    /// The git host failed in a way retrying here will not fix.
+    GitHub(GitHubError),
+    /// Every attempt failed; the last failure is kept.
+    GaveUp { attempts: u32, last: GitHubError },
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::ThreadNotFound { topic } => write!(f, "thread {topic:?} does not exist"),
+            StoreError::Apply(e) => write!(f, "{e}"),
+            StoreError::GitHub(e) => write!(f, "{e}"),
+            StoreError::GaveUp { attempts, last } => {
+                write!(f, "gave up after {attempts} attempts; last error: {last}")
+            }
+        }
+    }
+}
+
+impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
+    /// The repository path of a topic's file. The topic must be valid.
+    pub fn path_of(&self, topic: &str) -> String {
+        let name = crate::thread::topic::file_name(topic).unwrap_or_default();
+        join_path(&self.config.threads_dir, &name)
+    }
+}
+
+/// `dir/name`, or `name` when `dir` is the root.
+pub fn join_path(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests;

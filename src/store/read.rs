@@ -1,0 +1,127 @@
+//! Reading one thread through the cache.
+
+use super::cached::{self, CachedFile};
+use super::{Store, StoreError};
+use crate::cache::Cache;
+use crate::clock::{Clock, Entropy};
+use crate::github::{Fetched, GitHost, GitHubError};
+
+/// Where a read was served from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadSource {
+    /// A fresh cache entry: no git-host request.
+    Cache,
+    /// Not cached: one GET.
+    Fetched,
+    /// Stale, and the git host answered 304.
+    Revalidated,
+    /// Stale, and the file had changed: one GET with a new body.
+    Refreshed,
+    /// Stale, the git host failed, and the cached copy was served anyway.
+    Stale,
+}
+
+impl ReadSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadSource::Cache => "hit",
+            ReadSource::Fetched => "miss",
+            ReadSource::Revalidated => "revalidated",
+            ReadSource::Refreshed => "refreshed",
+            ReadSource::Stale => "stale",
+        }
+    }
+}
+
+/// A thread file as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadFile {
+    pub content: String,
+    /// The blob sha of this content.
+    pub sha: String,
+    pub source: ReadSource,
+}
+
+impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
+    /// Reads a thread (the topic must be valid).
+    pub async fn read_thread(&self, topic: &str) -> Result<ThreadFile, StoreError> {
+        let path = self.path_of(topic);
+        self.read_path(&path, topic).await
+    }
+
+    pub(crate) async fn read_path(&self, path: &str, topic: &str) -> Result<ThreadFile, StoreError> {
+        let key = cached::file_key(&self.config.cache_namespace, path);
+        let now = self.clock.now_ms();
+        let cached = cached::get_file(self.cache, &key).await;
+        if let Some(c) = &cached {
+            if now.saturating_sub(c.fetched_at_ms) < self.config.cache_ttl_ms {
+                return Ok(ThreadFile {
+                    content: c.content.clone(),
+                    sha: c.sha.clone(),
+                    source: ReadSource::Cache,
+                });
+            }
+        }
+        let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
+        match self.git.get_file(path, etag).await {
+            Ok(Fetched::NotModified) => {
+                let Some(mut c) = cached else {
+                    return Err(StoreError::GitHub(GitHubError::BadResponse {
+                        message: "304 without a cached copy".into(),
+                    }));
+                };
+                c.fetched_at_ms = now;
+                cached::put_file(self.cache, &key, &c).await;
+                Ok(ThreadFile {
+                    content: c.content,
+                    sha: c.sha,
+                    source: ReadSource::Revalidated,
+                })
+            }
+            Ok(Fetched::Modified(f)) => {
+                let fresh = CachedFile {
+                    content: f.content,
+                    sha: f.sha,
+                    etag: f.etag,
+                    fetched_at_ms: now,
+                };
+                cached::put_file(self.cache, &key, &fresh).await;
+                Ok(ThreadFile {
+                    content: fresh.content,
+                    sha: fresh.sha,
+                    source: if cached.is_some() {
+                        ReadSource::Refreshed
+                    } else {
+                        ReadSource::Fetched
+                    },
+                })
+            }
+            Err(GitHubError::NotFound { .. }) => {
+                if cached.is_some() {
+                    self.cache.delete(&key).await;
+                }
+                Err(StoreError::ThreadNotFound { topic: topic.to_string() })
+            }
+            Err(e) => match cached {
+                Some(c) if e.is_transient() => Ok(ThreadFile {
+                    content: c.content,
+                    sha: c.sha,
+                    source: ReadSource::Stale,
+                }),
+                _ => Err(StoreError::GitHub(e)),
+            },
+        }
+    }
+
+    /// Records content the git host just confirmed (a PUT answer) in the cache.
+    pub(crate) async fn remember(&self, path: &str, content: &str, sha: &str) {
+        let key = cached::file_key(&self.config.cache_namespace, path);
+        let file = CachedFile {
+            content: content.to_string(),
+            sha: sha.to_string(),
+            etag: None,
+            fetched_at_ms: self.clock.now_ms(),
+        };
+        cached::put_file(self.cache, &key, &file).await;
+    }
+}

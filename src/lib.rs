@@ -4,8 +4,15 @@
 //! Everything outside [`edge`] is pure and tested natively with `cargo test`; effects
 //! (GitHub, the R2 cache, the clock) go through small traits.
 
-pub mod github;
-pub mod thread;
+pub mod api;
+pub mod auth;
 pub mod cache;
 pub mod clock;
+pub mod config;
+pub mod github;
 pub mod store;
+pub mod thread;
+pub mod validate;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;

@@ -31,6 +31,9 @@ pub struct Counters {
     pub commits: usize,
 }
 
+/// A test's hook that edits the files before a PUT lands.
+type PutHook = Box<dyn FnMut(&mut BTreeMap<String, String>)>;
+
 #[derive(Default)]
 struct State {
     files: BTreeMap<String, String>,
@@ -38,7 +41,7 @@ struct State {
     counters: Counters,
     faults: Vec<Fault>,
     /// Runs before each PUT is applied: lets a test slip in an outside write.
-    before_put: Option<Box<dyn FnMut(&mut BTreeMap<String, String>)>>,
+    before_put: Option<PutHook>,
 }
 
 /// The in-memory git host.

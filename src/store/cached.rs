@@ -37,7 +37,10 @@ pub fn file_key(namespace: &str, path: &str) -> String {
 }
 
 pub fn listing_key(namespace: &str, dir: &str) -> String {
-    format!("{namespace}/dirs/{}", if dir.is_empty() { "_root" } else { dir })
+    format!(
+        "{namespace}/dirs/{}",
+        if dir.is_empty() { "_root" } else { dir }
+    )
 }
 
 pub async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFile> {
@@ -70,5 +73,13 @@ pub async fn get_listing<C: Cache>(cache: &C, key: &str) -> Option<CachedListing
 
 pub async fn put_listing<C: Cache>(cache: &C, key: &str, l: &CachedListing) {
     let body = serde_json::to_vec(l).unwrap_or_default();
-    cache.put(key, CacheObject { body, meta: Default::default() }).await;
+    cache
+        .put(
+            key,
+            CacheObject {
+                body,
+                meta: Default::default(),
+            },
+        )
+        .await;
 }

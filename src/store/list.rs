@@ -93,7 +93,9 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                     },
                     // GitHub is failing: a stale listing beats none.
                     Err(e) => match cached_listing {
-                        Some(l) if e.is_transient() => return self.finish_listing(l, false, &key).await,
+                        Some(l) if e.is_transient() => {
+                            return self.finish_listing(l, false, &key).await
+                        }
                         _ => return Err(StoreError::GitHub(e)),
                     },
                 };
@@ -111,13 +113,17 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         revalidated: bool,
         key: &str,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
-
         let missing: Vec<usize> = (0..listing.files.len())
-            .filter(|&i| listing.files[i].summary.as_ref().map(|s| &s.sha) != Some(&listing.files[i].entry.sha))
+            .filter(|&i| {
+                listing.files[i].summary.as_ref().map(|s| &s.sha)
+                    != Some(&listing.files[i].entry.sha)
+            })
             .collect();
         let reads = missing.iter().map(|&i| {
             let e = &listing.files[i].entry;
-            let topic = topic::topic_of_file_name(&e.name).unwrap_or_default().to_string();
+            let topic = topic::topic_of_file_name(&e.name)
+                .unwrap_or_default()
+                .to_string();
             let path = e.path.clone();
             async move { (i, self.summary_of(&path, &topic).await) }
         });
@@ -128,7 +134,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             cached::put_listing(self.cache, key, &listing).await;
         }
 
-        let mut out: Vec<ThreadSummary> = listing.files.into_iter().filter_map(|f| f.summary).collect();
+        let mut out: Vec<ThreadSummary> = listing
+            .files
+            .into_iter()
+            .filter_map(|f| f.summary)
+            .collect();
         out.sort_by(|a, b| a.topic.cmp(&b.topic));
         Ok(out)
     }
@@ -166,4 +176,3 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         cached::put_listing(self.cache, &key, &listing).await;
     }
 }
-

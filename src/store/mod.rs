@@ -38,9 +38,6 @@ pub struct Store<'a, G, C, K> {
     pub cache: &'a C,
     pub clock: &'a K,
     pub config: &'a StoreConfig,
-    /// Serialises writes within one isolate: GitHub rejects concurrent commits to a
-    /// branch, so racing our own writes only burns requests.
-    pub write_lock: Option<&'a futures::lock::Mutex<()>>,
 }
 
 /// Why a store operation failed.

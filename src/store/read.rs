@@ -49,7 +49,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         self.read_path(&path, topic).await
     }
 
-    pub(crate) async fn read_path(&self, path: &str, topic: &str) -> Result<ThreadFile, StoreError> {
+    pub(crate) async fn read_path(
+        &self,
+        path: &str,
+        topic: &str,
+    ) -> Result<ThreadFile, StoreError> {
         let key = cached::file_key(&self.config.cache_namespace, path);
         let now = self.clock.now_ms();
         let cached = cached::get_file(self.cache, &key).await;
@@ -100,7 +104,9 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                 if cached.is_some() {
                     self.cache.delete(&key).await;
                 }
-                Err(StoreError::ThreadNotFound { topic: topic.to_string() })
+                Err(StoreError::ThreadNotFound {
+                    topic: topic.to_string(),
+                })
             }
             Err(e) => match cached {
                 Some(c) if e.is_transient() => Ok(ThreadFile {

@@ -17,7 +17,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 8,
+            max_attempts: 10,
             base_ms: 50,
             cap_ms: 2_000,
             max_rate_limit_wait_ms: 10_000,

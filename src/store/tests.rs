@@ -36,10 +36,15 @@ impl Fixture {
             cache: &self.cache,
             clock: &self.clock,
             config: &self.config,
-            write_lock: None,
         }
     }
-    fn say(&self, topic: &str, agent: &str, title: &str, id: &str) -> Result<WriteOutcome, StoreError> {
+    fn say(
+        &self,
+        topic: &str,
+        agent: &str,
+        title: &str,
+        id: &str,
+    ) -> Result<WriteOutcome, StoreError> {
         let author = Author {
             agent: agent.into(),
             user: "mira".into(),
@@ -58,8 +63,15 @@ impl Fixture {
         }))
     }
     fn ids(&self, topic: &str) -> Vec<String> {
-        let content = self.git.file(&format!("threads/{topic}.md")).unwrap_or_default();
-        parse(&content).entries.into_iter().filter_map(|e| e.entry_id).collect()
+        let content = self
+            .git
+            .file(&format!("threads/{topic}.md"))
+            .unwrap_or_default();
+        parse(&content)
+            .entries
+            .into_iter()
+            .filter_map(|e| e.entry_id)
+            .collect()
     }
 }
 
@@ -70,7 +82,10 @@ fn id(n: u32) -> String {
 #[test]
 fn miss_costs_one_get_then_hits_cost_nothing() {
     let f = Fixture::new();
-    f.git.push("threads/t.md", include_str!("../../tests/fixtures/release-plan.md"));
+    f.git.push(
+        "threads/t.md",
+        include_str!("../../tests/fixtures/release-plan.md"),
+    );
     let r = block_on(f.store().read_thread("t")).unwrap();
     assert_eq!(r.source, ReadSource::Fetched);
     assert_eq!(f.git.counters().get, 1);
@@ -89,7 +104,10 @@ fn stale_entries_are_revalidated_with_the_etag() {
     assert_eq!(r.source, ReadSource::Revalidated);
     assert_eq!(f.git.counters().not_modified, 1);
     // Fresh again after the 304.
-    assert_eq!(block_on(f.store().read_thread("t")).unwrap().source, ReadSource::Cache);
+    assert_eq!(
+        block_on(f.store().read_thread("t")).unwrap().source,
+        ReadSource::Cache
+    );
     f.git.push("threads/t.md", "b");
     f.clock.advance(30_000);
     let r = block_on(f.store().read_thread("t")).unwrap();
@@ -102,8 +120,18 @@ fn stale_copies_are_served_while_github_fails() {
     f.git.push("threads/t.md", "a");
     block_on(f.store().read_thread("t")).unwrap();
     f.clock.advance(60_000);
-    f.git.fail_next("GET", GitHubError::Server { status: 503, message: "down".into() }, Strike::Before);
-    assert_eq!(block_on(f.store().read_thread("t")).unwrap().source, ReadSource::Stale);
+    f.git.fail_next(
+        "GET",
+        GitHubError::Server {
+            status: 503,
+            message: "down".into(),
+        },
+        Strike::Before,
+    );
+    assert_eq!(
+        block_on(f.store().read_thread("t")).unwrap().source,
+        ReadSource::Stale
+    );
 }
 
 #[test]
@@ -111,7 +139,9 @@ fn a_missing_thread_is_not_found() {
     let f = Fixture::new();
     assert_eq!(
         block_on(f.store().read_thread("nope")),
-        Err(StoreError::ThreadNotFound { topic: "nope".into() })
+        Err(StoreError::ThreadNotFound {
+            topic: "nope".into()
+        })
     );
 }
 
@@ -139,7 +169,8 @@ fn an_outside_push_between_cache_fill_and_append_survives() {
     f.say("t", "Claude", "first", &id(1)).unwrap();
     // Someone pushes an entry with plain git.
     let mut outside = f.git.file("threads/t.md").unwrap();
-    outside.push_str("\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: outside\n\nfrom git\n");
+    outside
+        .push_str("\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: outside\n\nfrom git\n");
     f.git.push("threads/t.md", &outside);
     f.say("t", "Claude", "second", &id(2)).unwrap();
     let content = f.git.file("threads/t.md").unwrap();
@@ -152,7 +183,9 @@ fn an_outside_push_between_cache_fill_and_append_survives() {
 fn branch_races_are_retried_with_backoff() {
     let f = Fixture::new();
     f.say("t", "Claude", "first", &id(1)).unwrap();
-    let moved = GitHubError::BranchMoved { message: "is at a but expected b".into() };
+    let moved = GitHubError::BranchMoved {
+        message: "is at a but expected b".into(),
+    };
     f.git.fail_next("PUT", moved.clone(), Strike::Before);
     f.git.fail_next("PUT", moved, Strike::Before);
     let out = f.say("t", "Claude", "second", &id(2)).unwrap();
@@ -168,7 +201,10 @@ fn sha_missing_means_read_then_update() {
     let mut once = true;
     f.git.before_put(move |files| {
         if std::mem::take(&mut once) {
-            files.insert("threads/t.md".into(), "# t — Thread\nStatus: OPEN\nBall: Codex (bob)\n".into());
+            files.insert(
+                "threads/t.md".into(),
+                "# t — Thread\nStatus: OPEN\nBall: Codex (bob)\n".into(),
+            );
         }
     });
     f.say("t", "Claude", "first", &id(1)).unwrap();
@@ -181,7 +217,14 @@ fn sha_missing_means_read_then_update() {
 fn a_lost_answer_after_a_landed_write_does_not_duplicate() {
     let f = Fixture::new();
     f.say("t", "Claude", "first", &id(1)).unwrap();
-    f.git.fail_next("PUT", GitHubError::Server { status: 502, message: "Bad Gateway".into() }, Strike::After);
+    f.git.fail_next(
+        "PUT",
+        GitHubError::Server {
+            status: 502,
+            message: "Bad Gateway".into(),
+        },
+        Strike::After,
+    );
     let out = f.say("t", "Claude", "second", &id(2)).unwrap();
     assert!(matches!(out, WriteOutcome::Unchanged { .. }));
     assert_eq!(f.ids("t"), vec![id(1), id(2)]);
@@ -194,7 +237,10 @@ fn a_lost_answer_after_a_landed_write_does_not_duplicate() {
 fn short_rate_limits_are_waited_out_and_long_ones_returned() {
     let f = Fixture::new();
     f.say("t", "Claude", "first", &id(1)).unwrap();
-    let limit = |s| GitHubError::RateLimited { retry_after_secs: s, message: "secondary rate limit".into() };
+    let limit = |s| GitHubError::RateLimited {
+        retry_after_secs: s,
+        message: "secondary rate limit".into(),
+    };
     f.git.fail_next("PUT", limit(2), Strike::Before);
     f.say("t", "Claude", "second", &id(2)).unwrap();
     assert_eq!(*f.clock.slept.borrow(), vec![2000]);
@@ -209,21 +255,44 @@ fn persistent_failures_give_up_after_the_bounded_attempts() {
     let f = Fixture::new();
     f.say("t", "Claude", "first", &id(1)).unwrap();
     for _ in 0..20 {
-        f.git.fail_next("PUT", GitHubError::Server { status: 500, message: "boom".into() }, Strike::Before);
+        f.git.fail_next(
+            "PUT",
+            GitHubError::Server {
+                status: 500,
+                message: "boom".into(),
+            },
+            Strike::Before,
+        );
     }
     let err = f.say("t", "Claude", "second", &id(2)).unwrap_err();
-    assert!(matches!(err, StoreError::GaveUp { attempts: 8, .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::GaveUp { attempts: 10, .. }),
+        "{err:?}"
+    );
     let waits = f.clock.slept.borrow().clone();
-    assert!(waits.windows(2).filter(|w| w[1] >= w[0]).count() >= 4, "{waits:?}");
+    assert!(
+        waits.windows(2).filter(|w| w[1] >= w[0]).count() >= 4,
+        "{waits:?}"
+    );
     assert!(waits.iter().all(|w| *w <= 2000));
 }
 
 #[test]
 fn auth_failures_are_not_retried() {
     let f = Fixture::new();
-    f.git.fail_next("GET", GitHubError::Unauthorized { status: 401, message: "Bad credentials".into() }, Strike::Before);
+    f.git.fail_next(
+        "GET",
+        GitHubError::Unauthorized {
+            status: 401,
+            message: "Bad credentials".into(),
+        },
+        Strike::Before,
+    );
     let err = f.say("t", "Claude", "first", &id(1)).unwrap_err();
-    assert!(matches!(err, StoreError::GitHub(GitHubError::Unauthorized { .. })));
+    assert!(matches!(
+        err,
+        StoreError::GitHub(GitHubError::Unauthorized { .. })
+    ));
     assert_eq!(f.git.counters().put, 0);
 }
 
@@ -235,8 +304,13 @@ fn listing_costs_at_most_one_request_when_nothing_changed() {
     }
     f.git.push("threads/notes.txt", "not a thread");
     let list = block_on(f.store().list_threads()).unwrap();
-    assert_eq!(list.iter().map(|s| s.topic.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
-    assert!(list.iter().all(|s| s.new_for_ball && s.open && s.entries == 1));
+    assert_eq!(
+        list.iter().map(|s| s.topic.as_str()).collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+    assert!(list
+        .iter()
+        .all(|s| s.new_for_ball && s.open && s.entries == 1));
     assert_eq!(f.git.counters().get, 4);
 
     // Fresh: free. Stale and unchanged: one 304.
@@ -245,10 +319,16 @@ fn listing_costs_at_most_one_request_when_nothing_changed() {
     assert_eq!(f.git.counters().get, 0);
     f.clock.advance(30_000);
     block_on(f.store().list_threads()).unwrap();
-    assert_eq!((f.git.counters().get, f.git.counters().not_modified), (1, 1));
+    assert_eq!(
+        (f.git.counters().get, f.git.counters().not_modified),
+        (1, 1)
+    );
 
     // One thread changed outside: the listing plus that thread.
-    f.git.push("threads/b.md", "# b — Thread\nStatus: done\nBall: Codex (m)\n");
+    f.git.push(
+        "threads/b.md",
+        "# b — Thread\nStatus: done\nBall: Codex (m)\n",
+    );
     f.clock.advance(30_000);
     f.git.reset_counters();
     let list = block_on(f.store().list_threads()).unwrap();

@@ -29,10 +29,16 @@ pub struct WriteRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// A new commit holds the change.
-    Committed { commit_sha: String, blob_sha: String, attempts: u32 },
+    Committed {
+        commit_sha: String,
+        blob_sha: String,
+        attempts: u32,
+        /// The file as committed.
+        content: String,
+    },
     /// Nothing to commit: the entry id is already in the thread (an earlier attempt
     /// landed), or the status already had that value.
-    Unchanged { blob_sha: String },
+    Unchanged { blob_sha: String, content: String },
 }
 
 /// What the write path knows of the file.
@@ -45,10 +51,6 @@ enum Known {
 impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     /// Performs one write. The topic and operation must already be validated.
     pub async fn write(&self, req: &WriteRequest<'_>) -> Result<WriteOutcome, StoreError> {
-        let _guard = match self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
         let path = self.path_of(req.topic);
         let stamp = timestamp::format_utc(self.clock.now_ms());
         let author = req.author.display();
@@ -105,6 +107,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                 Ok(Applied::Unchanged) => {
                     return Ok(WriteOutcome::Unchanged {
                         blob_sha: sha.unwrap_or_default().to_string(),
+                        content: current.unwrap_or_default().to_string(),
                     })
                 }
                 Err(crate::thread::ApplyError::ThreadMissing) => {
@@ -124,11 +127,13 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             match self.git.put_file(put).await {
                 Ok(w) => {
                     self.remember(&path, &content, &w.blob_sha).await;
-                    self.note_written(&path, req.topic, &w.blob_sha, &content).await;
+                    self.note_written(&path, req.topic, &w.blob_sha, &content)
+                        .await;
                     return Ok(WriteOutcome::Committed {
                         commit_sha: w.commit_sha,
                         blob_sha: w.blob_sha,
                         attempts: attempt,
+                        content,
                     });
                 }
                 Err(e @ (GitHubError::FileChanged { .. } | GitHubError::ShaMissing)) => {

@@ -151,6 +151,15 @@ impl Fence {
     }
 }
 
+/// Whether `text` leaves a code fence open at its end.
+pub fn has_unclosed_fence(text: &str) -> bool {
+    let mut fence = Fence::default();
+    for (_, line) in lines_from(text, 0) {
+        fence.feed(line);
+    }
+    fence.open.is_some()
+}
+
 /// Lines of `s` from byte offset `from`, each with its start offset, without the
 /// line break (and without a trailing `\r`).
 fn lines_from(s: &str, from: usize) -> impl Iterator<Item = (usize, &str)> {

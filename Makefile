@@ -1,0 +1,40 @@
+# The two commands: `make dev` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+export WRANGLER_SEND_METRICS := false
+export WASM_BINDGEN_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/wasm-bindgen
+export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
+export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
+WORKER_BUILD := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/worker-build
+
+.PHONY: dev test build toolchain unit e2e fmt lint clean
+
+## dev: build, start the local git host and serve the Worker on http://127.0.0.1:$(PORT|8787)
+dev: build
+	node scripts/dev.mjs
+
+## test: unit tests, then end-to-end tests against the built Worker
+test: build unit e2e
+
+## build: the Worker (build/index.js + build/index_bg.wasm) and the local git host
+build: toolchain
+	$(WORKER_BUILD) --release
+	cargo build -p githost
+
+toolchain:
+	@scripts/toolchain.sh
+
+unit:
+	cargo test --workspace
+
+e2e:
+	node --test --test-concurrency=1 tests/e2e/
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	rm -rf build target .wrangler

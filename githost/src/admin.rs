@@ -1,0 +1,265 @@
+//! The admin API under `/_githost/` (no auth, not counted, no latency, no faults).
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::contents::adopt_unborn_head;
+use crate::api::MAX_BODY_BYTES;
+use crate::errors::{ApiError, ApiResult};
+use crate::faults::FaultSpec;
+use crate::git::{self, is_valid_ref_name, Repo, Signature, TreeEdit, ZERO_SHA};
+use crate::state::{lock, Latency, SharedState};
+use crate::stats::Stats;
+
+/// Routes of the admin API.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/_githost/health", get(health))
+        .route("/_githost/repos", post(create_repo))
+        .route(
+            "/_githost/repos/{owner}/{name}",
+            get(show_repo).delete(delete_repo),
+        )
+        .route("/_githost/stats", get(stats))
+        .route("/_githost/stats/reset", post(reset_stats))
+        .route("/_githost/latency", get(get_latency).put(set_latency))
+        .route(
+            "/_githost/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/_githost/raw/{owner}/{repo}/{reference}/{*path}", get(raw))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Parse a JSON body into `T`, answering 400 with the reason on failure.
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+}
+
+/// `GET /_githost/health`
+async fn health() -> Json<Value> {
+    Json(json!({ "ok": true }))
+}
+
+/// Body of `POST /_githost/repos`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRepo {
+    owner: String,
+    name: String,
+    default_branch: Option<String>,
+    files: Option<BTreeMap<String, String>>,
+    message: Option<String>,
+}
+
+/// Resolve a repository handle for admin calls (400 on invalid names).
+fn admin_repo(state: &SharedState, owner: &str, name: &str) -> ApiResult<Repo> {
+    state.repo_path(owner, name).map(Repo::new).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "owner and name may only contain letters, digits, '-', '_' and '.'",
+        )
+    })
+}
+
+/// `{path, head, default_branch}` of a repository.
+async fn describe(repo: &Repo) -> ApiResult<Value> {
+    let branch = repo.default_branch().await?;
+    let head = match &branch {
+        Some(b) => repo.branch_head(b).await?,
+        None => None,
+    };
+    Ok(json!({
+        "path": repo.path().to_string_lossy(),
+        "head": head,
+        "default_branch": branch,
+    }))
+}
+
+/// `POST /_githost/repos`: create (idempotently) and optionally seed a repository.
+async fn create_repo(State(state): State<SharedState>, body: Bytes) -> ApiResult<Json<Value>> {
+    let req: CreateRepo = parse_json(&body)?;
+    let repo = admin_repo(&state, &req.owner, &req.name)?;
+    let requested = req.default_branch.clone();
+    let init_branch = requested.clone().unwrap_or_else(|| "main".to_string());
+    if !is_valid_ref_name(&init_branch) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid branch name {init_branch:?}"),
+        ));
+    }
+    if !repo.exists() {
+        if let Some(parent) = repo.path().parent() {
+            std::fs::create_dir_all(parent).map_err(ApiError::internal)?;
+        }
+        git::init_bare(repo.path(), &init_branch).await?;
+    }
+    let files = req.files.unwrap_or_default();
+    if !files.is_empty() {
+        let branch = match requested {
+            Some(b) => b,
+            None => repo
+                .default_branch()
+                .await?
+                .unwrap_or_else(|| "main".to_string()),
+        };
+        let message = req.message.unwrap_or_else(|| "Seed repository".to_string());
+        seed(&repo, &branch, &files, &message).await?;
+    }
+    Ok(Json(describe(&repo).await?))
+}
+
+/// Commit `files` on top of `branch` (creating it if needed).
+async fn seed(
+    repo: &Repo,
+    branch: &str,
+    files: &BTreeMap<String, String>,
+    message: &str,
+) -> ApiResult<()> {
+    let head = repo.branch_head(branch).await?;
+    let mut edits = Vec::with_capacity(files.len());
+    for (path, text) in files {
+        let path = path.trim_matches('/');
+        if !crate::api::payload::valid_repo_path(path) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid file path {path:?}"),
+            ));
+        }
+        let sha = repo.write_blob(text.as_bytes()).await?;
+        edits.push(TreeEdit::Entry {
+            path: path.to_string(),
+            mode: "100644".to_string(),
+            sha,
+        });
+    }
+    let tree = repo
+        .build_tree(head.as_deref(), &edits)
+        .await
+        .map_err(crate::api::contents::tree_error)?;
+    let parents: Vec<String> = head.iter().cloned().collect();
+    let me = Signature::default_identity();
+    let commit = repo.commit_tree(&tree, &parents, message, &me, &me).await?;
+    let expected = head.unwrap_or_else(|| ZERO_SHA.to_string());
+    if !repo
+        .update_ref(&format!("refs/heads/{branch}"), &commit, Some(&expected))
+        .await?
+    {
+        return Err(ApiError::conflict(format!(
+            "branch {branch} moved while seeding; retry"
+        )));
+    }
+    adopt_unborn_head(repo, branch).await?;
+    Ok(())
+}
+
+/// `GET /_githost/repos/{owner}/{name}`
+async fn show_repo(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let repo = admin_repo(&state, &owner, &name)?;
+    if !repo.exists() {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(describe(&repo).await?))
+}
+
+/// `DELETE /_githost/repos/{owner}/{name}`
+async fn delete_repo(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let repo = admin_repo(&state, &owner, &name)?;
+    let existed = repo.exists();
+    if existed {
+        std::fs::remove_dir_all(repo.path()).map_err(ApiError::internal)?;
+    }
+    Ok(Json(json!({ "deleted": existed })))
+}
+
+/// `GET /_githost/stats`
+async fn stats(State(state): State<SharedState>) -> Json<Stats> {
+    Json(lock(&state.stats).clone())
+}
+
+/// `POST /_githost/stats/reset`
+async fn reset_stats(State(state): State<SharedState>) -> Json<Stats> {
+    let mut stats = lock(&state.stats);
+    *stats = Stats::default();
+    Json(stats.clone())
+}
+
+/// `GET /_githost/latency`
+async fn get_latency(State(state): State<SharedState>) -> Json<Latency> {
+    Json(*lock(&state.latency))
+}
+
+/// `PUT /_githost/latency {"ms": N, "jitter_ms"?: M}`
+async fn set_latency(State(state): State<SharedState>, body: Bytes) -> ApiResult<Json<Latency>> {
+    let latency: Latency = parse_json(&body)?;
+    *lock(&state.latency) = latency;
+    Ok(Json(latency))
+}
+
+/// `GET /_githost/faults`
+async fn list_faults(State(state): State<SharedState>) -> Response {
+    Json(lock(&state.faults).list()).into_response()
+}
+
+/// `POST /_githost/faults`
+async fn add_fault(State(state): State<SharedState>, body: Bytes) -> ApiResult<Response> {
+    let spec: FaultSpec = parse_json(&body)?;
+    let fault = lock(&state.faults)
+        .add(spec)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
+    Ok((StatusCode::CREATED, Json(fault)).into_response())
+}
+
+/// `DELETE /_githost/faults`
+async fn clear_faults(State(state): State<SharedState>) -> Json<Value> {
+    let cleared = lock(&state.faults).clear();
+    Json(json!({ "cleared": cleared }))
+}
+
+/// `GET /_githost/raw/{owner}/{repo}/{ref}/{path}`: raw file bytes (the target
+/// of `download_url`).
+async fn raw(
+    State(state): State<SharedState>,
+    Path((owner, name, reference, path)): Path<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let repo = admin_repo(&state, &owner, &name)?;
+    if !repo.exists() {
+        return Err(ApiError::not_found());
+    }
+    let commit = repo
+        .resolve_commitish(&reference)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let entry = repo
+        .entry_at(&commit, &path)
+        .await?
+        .filter(|e| e.kind == "blob")
+        .ok_or_else(ApiError::not_found)?;
+    let data = repo
+        .read_blob(&entry.sha)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let mut response = data.into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,346 @@
+//! The GitHub REST subset: request classification, the per-request pipeline
+//! (latency, access checks, faults, rate-limit headers, stats) and dispatch.
+
+pub mod contents;
+pub mod gitdata;
+pub mod payload;
+pub mod render;
+pub mod repos;
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth;
+use crate::encoding::decode_percent;
+use crate::errors::{ApiError, ApiResult};
+use crate::faults::FaultMode;
+use crate::git::Repo;
+use crate::ratelimit::{LIMIT_ANONYMOUS, LIMIT_AUTHENTICATED};
+use crate::state::{lock, SharedState};
+
+/// Largest request body accepted (GitHub's own limit is about 100 MB of content).
+pub const MAX_BODY_BYTES: usize = 150 * 1024 * 1024;
+
+/// An operation on a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET /repos/{o}/{r}`
+    GetRepo,
+    /// `GET .../contents/{path}`
+    GetContents(String),
+    /// `PUT .../contents/{path}`
+    PutContents(String),
+    /// `GET .../git/ref/{ref}` and `GET .../git/refs/{ref}`
+    GetRef(String),
+    /// `POST .../git/refs`
+    CreateRef,
+    /// `PATCH .../git/refs/{ref}`
+    UpdateRef(String),
+    /// `DELETE .../git/refs/{ref}`
+    DeleteRef(String),
+    /// `GET .../git/commits/{sha}`
+    GetCommit(String),
+    /// `POST .../git/commits`
+    CreateCommit,
+    /// `GET .../git/trees/{sha}`
+    GetTree(String),
+    /// `POST .../git/trees`
+    CreateTree,
+    /// `GET .../git/blobs/{sha}`
+    GetBlob(String),
+    /// `POST .../git/blobs`
+    CreateBlob,
+}
+
+/// A classified request.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    /// Route name without method, e.g. `contents`, `git/refs`.
+    pub name: String,
+    /// Repository and endpoint, when the request is one we serve.
+    pub target: Option<(String, String, Endpoint)>,
+}
+
+impl RouteInfo {
+    /// Key used in stats: `"<METHOD> <name>"`.
+    pub fn key(&self, method: &Method) -> String {
+        format!("{} {}", method.as_str(), self.name)
+    }
+}
+
+/// Classify a request by method and raw (percent-encoded) path.
+pub fn classify(method: &Method, raw_path: &str) -> RouteInfo {
+    // HEAD is served like GET (hyper omits the body).
+    let method = if *method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    let segments: Vec<&str> = raw_path.trim_start_matches('/').split('/').collect();
+    let unknown = |name: &str| RouteInfo {
+        name: name.to_string(),
+        target: None,
+    };
+    if segments.first() != Some(&"repos") || segments.len() < 3 {
+        return unknown("other");
+    }
+    let (Some(owner), Some(repo)) = (decode_percent(segments[1]), decode_percent(segments[2]))
+    else {
+        return unknown("other");
+    };
+    let join_rest = |from: usize| -> Option<String> {
+        let rest = segments
+            .get(from..)
+            .map(|s| s.join("/"))
+            .unwrap_or_default();
+        decode_percent(rest.trim_end_matches('/'))
+    };
+    let (name, endpoint) = match segments.get(3).copied() {
+        None | Some("") => {
+            let ep = (*method == Method::GET).then_some(Endpoint::GetRepo);
+            ("repo".to_string(), ep)
+        }
+        Some("contents") => {
+            let path = join_rest(4);
+            let ep = match (method, path) {
+                (&Method::GET, Some(p)) => Some(Endpoint::GetContents(p)),
+                (&Method::PUT, Some(p)) => Some(Endpoint::PutContents(p)),
+                _ => None,
+            };
+            ("contents".to_string(), ep)
+        }
+        Some("git") => {
+            let kind = segments.get(4).copied().unwrap_or("");
+            let rest = join_rest(5).unwrap_or_default();
+            let has_rest = !rest.is_empty();
+            let ep = match (kind, method) {
+                ("ref", &Method::GET) if has_rest => Some(Endpoint::GetRef(rest)),
+                ("refs", &Method::GET) if has_rest => Some(Endpoint::GetRef(rest)),
+                ("refs", &Method::POST) if !has_rest => Some(Endpoint::CreateRef),
+                ("refs", &Method::PATCH) if has_rest => Some(Endpoint::UpdateRef(rest)),
+                ("refs", &Method::DELETE) if has_rest => Some(Endpoint::DeleteRef(rest)),
+                ("commits", &Method::GET) if has_rest => Some(Endpoint::GetCommit(rest)),
+                ("commits", &Method::POST) if !has_rest => Some(Endpoint::CreateCommit),
+                ("trees", &Method::GET) if has_rest => Some(Endpoint::GetTree(rest)),
+                ("trees", &Method::POST) if !has_rest => Some(Endpoint::CreateTree),
+                ("blobs", &Method::GET) if has_rest => Some(Endpoint::GetBlob(rest)),
+                ("blobs", &Method::POST) if !has_rest => Some(Endpoint::CreateBlob),
+                _ => None,
+            };
+            (format!("git/{kind}"), ep)
+        }
+        Some(other) => (other.to_string(), None),
+    };
+    RouteInfo {
+        name,
+        target: endpoint.map(|ep| (owner, repo, ep)),
+    }
+}
+
+/// Per-request context handed to endpoint handlers.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Shared state.
+    pub state: SharedState,
+    /// Repository owner from the URL.
+    pub owner: String,
+    /// Repository name from the URL.
+    pub repo: String,
+    /// The caller's token (for per-token ETags).
+    pub token: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Query parameters.
+    pub query: HashMap<String, String>,
+}
+
+impl Ctx {
+    /// `<base>/repos/<owner>/<repo>`
+    pub fn api_url(&self) -> String {
+        format!("{}/repos/{}/{}", self.state.base_url, self.owner, self.repo)
+    }
+
+    /// `<base>/<owner>/<repo>` (stands in for github.com pages).
+    pub fn html_url(&self) -> String {
+        format!("{}/{}/{}", self.state.base_url, self.owner, self.repo)
+    }
+
+    /// `<base>/_githost/raw/<owner>/<repo>` (stands in for raw.githubusercontent.com).
+    pub fn raw_url(&self) -> String {
+        format!(
+            "{}/_githost/raw/{}/{}",
+            self.state.base_url, self.owner, self.repo
+        )
+    }
+
+    /// Open the repository or answer 404.
+    pub fn open_repo(&self) -> ApiResult<Repo> {
+        let path = self
+            .state
+            .repo_path(&self.owner, &self.repo)
+            .ok_or_else(ApiError::not_found)?;
+        let repo = Repo::new(path);
+        if repo.exists() {
+            Ok(repo)
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+
+    /// Whether the client asked for raw content.
+    pub fn wants_raw(&self) -> bool {
+        self.headers
+            .get_all(axum::http::header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|a| a.contains("vnd.github.raw") || a.contains("vnd.github.v3.raw"))
+    }
+}
+
+/// Seconds since the epoch.
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Entry point for every non-admin request.
+pub async fn handle(State(state): State<SharedState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_string();
+    let route = classify(&method, &path);
+
+    let delay = lock(&state.latency).sample();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+
+    let (mut response, token) = match auth::check(&parts.headers, &state.tokens) {
+        Err(err) => (err.into_response(), None),
+        Ok(token) => {
+            let fault = lock(&state.faults).take(method.as_str(), &route.name, &path);
+            let response = match fault {
+                Some(f) if f.mode == FaultMode::Before => f.response(),
+                other => {
+                    let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+                        .map(|q| q.0)
+                        .unwrap_or_default();
+                    let real =
+                        run_endpoint(&state, &route, token.clone(), parts.headers, query, body)
+                            .await;
+                    match other {
+                        Some(f) => f.response(),
+                        None => real,
+                    }
+                }
+            };
+            (response, Some(token))
+        }
+    };
+
+    let status = response.status().as_u16();
+    let (bucket, limit) = match &token {
+        Some(t) => (auth::token_key(t), LIMIT_AUTHENTICATED),
+        None => (String::new(), LIMIT_ANONYMOUS),
+    };
+    let info = lock(&state.rate).record(&bucket, limit, status != 304, now_secs());
+    info.apply(response.headers_mut());
+    lock(&state.stats).record(method.as_str(), &route.key(&method), status);
+    response
+}
+
+/// Read the body and run the endpoint on its own task, so a client that goes
+/// away does not interrupt a write half-way (like a real server).
+async fn run_endpoint(
+    state: &SharedState,
+    route: &RouteInfo,
+    token: String,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    body: Body,
+) -> Response {
+    let Some((owner, repo, endpoint)) = route.target.clone() else {
+        return ApiError::not_found().into_response();
+    };
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+                .into_response()
+        }
+    };
+    let ctx = Ctx {
+        state: state.clone(),
+        owner,
+        repo,
+        token,
+        headers,
+        query,
+    };
+    let task = tokio::spawn(async move {
+        match dispatch(&ctx, endpoint, body).await {
+            Ok(response) => response,
+            Err(err) => err.into_response(),
+        }
+    });
+    match task.await {
+        Ok(response) => response,
+        Err(err) => ApiError::internal(format!("handler task failed: {err}")).into_response(),
+    }
+}
+
+/// Call the handler for `endpoint`.
+async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: Bytes) -> ApiResult<Response> {
+    match endpoint {
+        Endpoint::GetRepo => repos::get_repo(ctx).await,
+        Endpoint::GetContents(path) => contents::get(ctx, &path).await,
+        Endpoint::PutContents(path) => contents::put(ctx, &path, &body).await,
+        Endpoint::GetRef(name) => gitdata::get_ref(ctx, &name).await,
+        Endpoint::CreateRef => gitdata::create_ref(ctx, &body).await,
+        Endpoint::UpdateRef(name) => gitdata::update_ref(ctx, &name, &body).await,
+        Endpoint::DeleteRef(name) => gitdata::delete_ref(ctx, &name).await,
+        Endpoint::GetCommit(sha) => gitdata::get_commit(ctx, &sha).await,
+        Endpoint::CreateCommit => gitdata::create_commit(ctx, &body).await,
+        Endpoint::GetTree(sha) => gitdata::get_tree(ctx, &sha).await,
+        Endpoint::CreateTree => gitdata::create_tree(ctx, &body).await,
+        Endpoint::GetBlob(sha) => gitdata::get_blob(ctx, &sha).await,
+        Endpoint::CreateBlob => gitdata::create_blob(ctx, &body).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_routes() {
+        let r = classify(&Method::GET, "/repos/o/r/contents/threads/a%20b.md");
+        assert_eq!(r.name, "contents");
+        assert_eq!(
+            r.target.unwrap().2,
+            Endpoint::GetContents("threads/a b.md".into())
+        );
+        let r = classify(&Method::GET, "/repos/o/r/contents/");
+        assert_eq!(r.target.unwrap().2, Endpoint::GetContents(String::new()));
+        let r = classify(&Method::GET, "/repos/o/r/contents");
+        assert_eq!(r.target.unwrap().2, Endpoint::GetContents(String::new()));
+        let r = classify(&Method::PATCH, "/repos/o/r/git/refs/heads/main");
+        assert_eq!(r.key(&Method::PATCH), "PATCH git/refs");
+        assert_eq!(
+            r.target.unwrap().2,
+            Endpoint::UpdateRef("heads/main".into())
+        );
+        let r = classify(&Method::GET, "/repos/o/r/git/ref/heads/main");
+        assert_eq!(r.key(&Method::GET), "GET git/ref");
+        let r = classify(&Method::DELETE, "/repos/o/r/contents/x");
+        assert!(r.target.is_none());
+        assert_eq!(classify(&Method::GET, "/user").name, "other");
+    }
+}

@@ -1,0 +1,79 @@
+// `make dev`: the local git host, a seeded demo repository, and the Worker under
+// `wrangler dev`, all stopped together by Ctrl-C.
+//
+// Environment: PORT (default 8787), GITHOST_PORT (default 8790), GITHOST_DIR
+// (default .dev/githost). Settings come from .dev.vars, created from
+// .dev.vars.example when missing; GITHUB_API_BASE points at the local git host
+// unless .dev.vars sets it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, startGithost, startWorker, stop } from './lib/services.mjs';
+import { seedDemo } from './lib/seed.mjs';
+
+const port = Number(process.env.PORT || 8787);
+const githostPort = Number(process.env.GITHOST_PORT || 8790);
+const githostDir = path.resolve(ROOT, process.env.GITHOST_DIR || '.dev/githost');
+const devVars = path.join(ROOT, '.dev.vars');
+
+function log(msg) {
+  process.stdout.write(`[dev] ${msg}\n`);
+}
+
+/** Parses the KEY=value lines of a .dev.vars file (quotes optional). */
+function readVars(file) {
+  const vars = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = line.match(/^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/);
+    if (!m) continue;
+    let v = m[2];
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    vars[m[1]] = v;
+  }
+  return vars;
+}
+
+if (!fs.existsSync(devVars)) {
+  fs.copyFileSync(path.join(ROOT, '.dev.vars.example'), devVars);
+  log('created .dev.vars from .dev.vars.example');
+}
+const vars = readVars(devVars);
+const [owner, name] = (vars.GITHUB_REPO || 'demo/threads').split('/');
+
+const children = [];
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping');
+  await Promise.all(children.map(stop));
+  process.exit(code);
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+try {
+  fs.mkdirSync(githostDir, { recursive: true });
+  const githost = await startGithost({ port: githostPort, dir: githostDir, echo: true });
+  children.push(githost.child);
+  log(`git host on ${githost.url}, repositories under ${githostDir}`);
+
+  const seeded = await seedDemo(githost.url, { owner, name, branch: vars.GITHUB_BRANCH || 'main', dir: vars.THREADS_DIR || '' });
+  log(seeded.created ? `seeded ${owner}/${name} with ${seeded.files} sample threads` : `using the existing ${owner}/${name}`);
+
+  const override = vars.GITHUB_API_BASE ? {} : { GITHUB_API_BASE: githost.url };
+  const worker = await startWorker({ port, vars: override, persistTo: path.join(ROOT, '.wrangler', 'state'), echo: true });
+  children.push(worker.child);
+  worker.child.on('exit', () => shutdown(1));
+  githost.child.on('exit', () => shutdown(1));
+
+  const write = vars.AUTH_TOKENS?.includes('0f56e031fd00dca69f8b7ea427a35fd4b122ff75790d0c5d948e957a17591b0d');
+  log('');
+  log(`Worker:          ${worker.url}  (health: ${worker.url}/health)`);
+  log(`Git repository:  ${path.join(githostDir, owner, `${name}.git`)}  (git --git-dir=... log)`);
+  log(write ? 'Client token:    wc_dev_write_token  (read-only: wc_dev_read_token)' : 'Client token:    one of yours from AUTH_TOKENS in .dev.vars');
+  log(`Try:             curl -H 'Authorization: Bearer wc_dev_write_token' ${worker.url}/v1/threads`);
+  log('Ctrl-C stops everything.');
+} catch (e) {
+  process.stderr.write(`[dev] ${e.message}\n`);
+  await shutdown(1);
+}

@@ -1,0 +1,104 @@
+//! Reading JSON request bodies field by field, with messages that name the field and
+//! say what to send.
+
+use super::error::ApiError;
+use crate::validate::FieldError;
+use serde_json::{Map, Value};
+
+/// The largest request body accepted, in bytes (a 64 KiB entry body plus JSON framing).
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
+/// A JSON object body whose fields are taken one by one.
+pub struct JsonFields {
+    map: Map<String, Value>,
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> ApiError {
+        ApiError::new(400, "invalid_field", e.to_string())
+    }
+}
+
+impl JsonFields {
+    /// Parses a body that must be a JSON object with only the `allowed` fields.
+    pub fn parse(
+        body: &[u8],
+        content_type: Option<&str>,
+        allowed: &[&str],
+    ) -> Result<JsonFields, ApiError> {
+        if body.len() > MAX_REQUEST_BYTES {
+            return Err(ApiError::new(
+                413,
+                "payload_too_large",
+                format!(
+                    "the request body is {} bytes; the limit is {MAX_REQUEST_BYTES}",
+                    body.len()
+                ),
+            ));
+        }
+        if let Some(ct) = content_type {
+            if !ct.to_ascii_lowercase().starts_with("application/json") {
+                return Err(ApiError::new(
+                    415,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                ));
+            }
+        }
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(
+                400,
+                "invalid_json",
+                format!("the body is not valid JSON ({e})"),
+            )
+        })?;
+        let Value::Object(map) = value else {
+            return Err(ApiError::new(
+                400,
+                "invalid_json",
+                "the body must be a JSON object",
+            ));
+        };
+        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(ApiError::new(
+                400,
+                "invalid_field",
+                format!(
+                    "unknown field {unknown:?}; allowed fields: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        Ok(JsonFields { map })
+    }
+
+    /// An optional string field (`null` counts as absent).
+    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(ApiError::new(
+                400,
+                "invalid_field",
+                format!("{name}: must be a string, got {}", kind(other)),
+            )),
+        }
+    }
+
+    /// A required string field.
+    pub fn req_str(&self, name: &str) -> Result<&str, ApiError> {
+        self.opt_str(name)?
+            .ok_or_else(|| ApiError::new(400, "missing_field", format!("{name}: is required")))
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,187 @@
+//! Client tokens. AUTH_TOKENS maps the lowercase hex SHA-256 of each token to who it
+//! belongs to; the Worker never stores or logs a token itself.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Who a token belongs to and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user tag written into every entry's author, `Agent (user)`.
+    pub user: String,
+    pub can_write: bool,
+    /// Agent name used when a request names none.
+    pub agent: Option<String>,
+}
+
+/// The parsed AUTH_TOKENS table.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AuthTokens(BTreeMap<String, Principal>);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grant {
+    user: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    agent: Option<String>,
+}
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthError {
+    Missing,
+    Invalid,
+}
+
+/// Lowercase hex SHA-256 of a token: the form AUTH_TOKENS keys take.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl std::fmt::Debug for AuthTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuthTokens(<{} tokens>)", self.0.len())
+    }
+}
+
+impl AuthTokens {
+    /// Parses and checks the AUTH_TOKENS JSON. Errors never echo a key in full.
+    pub fn parse(json: &str) -> Result<AuthTokens, String> {
+        let raw: BTreeMap<String, serde_json::Value> = serde_json::from_str(json).map_err(|e| {
+            format!("must be a JSON object of sha256-hex keys to {{\"user\", \"scopes\"}} ({e})")
+        })?;
+        if raw.is_empty() {
+            return Err("has no tokens; add at least one".into());
+        }
+        let mut out = BTreeMap::new();
+        for (key, value) in raw {
+            let short = key.chars().take(8).collect::<String>();
+            if key.len() != 64
+                || !key
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(format!(
+                    "key {short}… is not a lowercase hex SHA-256 (64 characters)"
+                ));
+            }
+            let grant: Grant = serde_json::from_value(value)
+                .map_err(|e| format!("entry {short}…: {e}; expected {{\"user\": \"name\", \"scopes\": [\"read\", \"write\"], \"agent\"?: \"Claude\"}}"))?;
+            let user_ok = !grant.user.is_empty()
+                && grant.user.len() <= 64
+                && grant
+                    .user
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !user_ok {
+                return Err(format!(
+                    "entry {short}…: user must be 1-64 letters, digits, '.', '_' or '-'"
+                ));
+            }
+            if grant.scopes.is_empty() || grant.scopes.iter().any(|s| s != "read" && s != "write") {
+                return Err(format!(
+                    "entry {short}…: scopes must be [\"read\"] or [\"read\", \"write\"]"
+                ));
+            }
+            let agent = match grant.agent {
+                Some(a) => Some(
+                    crate::thread::agent::validate(&a, &grant.user)
+                        .map_err(|e| format!("entry {short}…: agent: {e}"))?,
+                ),
+                None => None,
+            };
+            let principal = Principal {
+                user: grant.user,
+                can_write: grant.scopes.iter().any(|s| s == "write"),
+                agent,
+            };
+            out.insert(key, principal);
+        }
+        Ok(AuthTokens(out))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Authenticates an `Authorization` header value.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<&Principal, AuthError> {
+        let header = authorization
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .ok_or(AuthError::Missing)?;
+        let (scheme, token) = header.split_once(' ').ok_or(AuthError::Invalid)?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(AuthError::Invalid);
+        }
+        self.0
+            .get(&token_hash(token.trim()))
+            .ok_or(AuthError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens() -> AuthTokens {
+        let json = format!(
+            r#"{{"{}": {{"user": "mira", "scopes": ["read", "write"], "agent": "claude"}}, "{}": {{"user": "rob", "scopes": ["read"]}}}}"#,
+            token_hash("writer"),
+            token_hash("reader")
+        );
+        AuthTokens::parse(&json).unwrap()
+    }
+
+    #[test]
+    fn hashes_like_sha256sum() {
+        assert_eq!(
+            token_hash("test"),
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        );
+    }
+
+    #[test]
+    fn authenticates_bearer_tokens() {
+        let t = tokens();
+        let p = t.authenticate(Some("Bearer writer")).unwrap();
+        assert_eq!(
+            (p.user.as_str(), p.can_write, p.agent.as_deref()),
+            ("mira", true, Some("Claude"))
+        );
+        assert!(!t.authenticate(Some("bearer reader")).unwrap().can_write);
+        assert_eq!(t.authenticate(None), Err(AuthError::Missing));
+        assert_eq!(t.authenticate(Some("Bearer nope")), Err(AuthError::Invalid));
+        assert_eq!(
+            t.authenticate(Some("Basic writer")),
+            Err(AuthError::Invalid)
+        );
+        assert_eq!(t.authenticate(Some("Bearer ")), Err(AuthError::Invalid));
+    }
+
+    #[test]
+    fn rejects_malformed_tables_without_echoing_keys() {
+        let k = token_hash("x");
+        for bad in [
+            "[]".to_string(),
+            "{}".to_string(),
+            r#"{"abc": {"user": "a", "scopes": ["read"]}}"#.to_string(),
+            format!(r#"{{"{k}": {{"user": "a b", "scopes": ["read"]}}}}"#),
+            format!(r#"{{"{k}": {{"user": "a", "scopes": ["admin"]}}}}"#),
+            format!(r#"{{"{k}": {{"user": "a", "scopes": []}}}}"#),
+            format!(r#"{{"{k}": {{"user": "a"}}}}"#),
+        ] {
+            let e = AuthTokens::parse(&bad).unwrap_err();
+            assert!(!e.contains(&k), "{e}");
+        }
+    }
+}

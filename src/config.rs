@@ -1,0 +1,230 @@
+//! Settings, read from the Worker's vars and secrets through a lookup function, so
+//! the parsing and its error messages are tested natively.
+
+use crate::auth::AuthTokens;
+use crate::github::Repo;
+
+pub const DEFAULT_BRANCH: &str = "main";
+pub const DEFAULT_API_BASE: &str = "https://api.github.com";
+pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 30;
+pub const MAX_CACHE_TTL_SECONDS: u64 = 86_400;
+
+/// Every setting the Worker reads.
+pub const SETTINGS: [&str; 7] = [
+    "GITHUB_REPO",
+    "GITHUB_BRANCH",
+    "THREADS_DIR",
+    "GITHUB_API_BASE",
+    "CACHE_TTL_SECONDS",
+    "GITHUB_TOKEN",
+    "AUTH_TOKENS",
+];
+
+/// The Worker's configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub repo: Repo,
+    /// Directory of thread files, without leading or trailing `/`; `""` is the root.
+    pub threads_dir: String,
+    pub api_base: String,
+    pub cache_ttl_seconds: u64,
+    pub github_token: String,
+    pub tokens: AuthTokens,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("repo", &self.repo)
+            .field("threads_dir", &self.threads_dir)
+            .field("api_base", &self.api_base)
+            .field("cache_ttl_seconds", &self.cache_ttl_seconds)
+            .field("github_token", &"<secret>")
+            .field("tokens", &format!("<{} client tokens>", self.tokens.len()))
+            .finish()
+    }
+}
+
+/// A missing or invalid setting, named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.setting, self.message)
+    }
+}
+
+fn err(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+impl Config {
+    /// Reads the configuration; `get` returns a var or secret by name (unset or empty
+    /// strings count as missing).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let repo_s = get("GITHUB_REPO").ok_or_else(|| {
+            err("GITHUB_REPO", "is not set; set it to the threads repository as owner/name in wrangler.toml [vars] or .dev.vars")
+        })?;
+        let (owner, name) = repo_s
+            .split_once('/')
+            .filter(|(o, n)| is_name(o) && is_name(n))
+            .ok_or_else(|| {
+                err(
+                    "GITHUB_REPO",
+                    format!("must look like owner/name, got {repo_s:?}"),
+                )
+            })?;
+
+        let branch = get("GITHUB_BRANCH").unwrap_or_else(|| DEFAULT_BRANCH.to_string());
+        if branch.contains("..")
+            || branch
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
+        {
+            return Err(err(
+                "GITHUB_BRANCH",
+                format!("{branch:?} is not a valid branch name"),
+            ));
+        }
+
+        let dir = get("THREADS_DIR").unwrap_or_default();
+        let threads_dir = dir.trim_matches('/').to_string();
+        if !threads_dir.is_empty() && !threads_dir.split('/').all(is_name) {
+            return Err(err(
+                "THREADS_DIR",
+                format!("{dir:?} must be a path of letters, digits, '.', '_' and '-' segments (or empty for the repository root)"),
+            ));
+        }
+
+        let api_base = get("GITHUB_API_BASE").unwrap_or_else(|| DEFAULT_API_BASE.to_string());
+        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+            return Err(err(
+                "GITHUB_API_BASE",
+                format!("must be an http(s) URL, got {api_base:?}"),
+            ));
+        }
+
+        let cache_ttl_seconds = match get("CACHE_TTL_SECONDS") {
+            None => DEFAULT_CACHE_TTL_SECONDS,
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= MAX_CACHE_TTL_SECONDS)
+                .ok_or_else(|| err("CACHE_TTL_SECONDS", format!("must be a whole number of seconds from 0 to {MAX_CACHE_TTL_SECONDS}, got {s:?}")))?,
+        };
+
+        let github_token = get("GITHUB_TOKEN").ok_or_else(|| {
+            err("GITHUB_TOKEN", "is not set; run `wrangler secret put GITHUB_TOKEN` (or set it in .dev.vars for local development)")
+        })?;
+
+        let tokens_json = get("AUTH_TOKENS").ok_or_else(|| {
+            err("AUTH_TOKENS", "is not set; it maps sha256(client token) to {\"user\", \"scopes\"}: see .dev.vars.example")
+        })?;
+        let tokens = AuthTokens::parse(&tokens_json).map_err(|m| err("AUTH_TOKENS", m))?;
+
+        Ok(Config {
+            repo: Repo {
+                owner: owner.to_string(),
+                name: name.to_string(),
+                branch,
+            },
+            threads_dir,
+            api_base: api_base.trim_end_matches('/').to_string(),
+            cache_ttl_seconds,
+            github_token,
+            tokens,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const TOKENS: &str = r#"{"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08": {"user": "mira", "scopes": ["read", "write"]}}"#;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("GITHUB_REPO", "acme/threads"),
+            ("GITHUB_TOKEN", "ghp_secret"),
+            ("AUTH_TOKENS", TOKENS),
+        ]
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = Config::from_lookup(lookup(&base())).unwrap();
+        assert_eq!(c.repo.branch, "main");
+        assert_eq!(c.threads_dir, "");
+        assert_eq!(c.api_base, "https://api.github.com");
+        assert_eq!(c.cache_ttl_seconds, 30);
+        assert!(!format!("{c:?}").contains("ghp_secret"));
+    }
+
+    #[test]
+    fn every_bad_setting_is_named() {
+        let cases: [(&str, &str); 7] = [
+            ("GITHUB_REPO", "nope"),
+            ("GITHUB_REPO", "a/b/c"),
+            ("GITHUB_BRANCH", "a..b"),
+            ("THREADS_DIR", "../etc"),
+            ("GITHUB_API_BASE", "ftp://x"),
+            ("CACHE_TTL_SECONDS", "soon"),
+            ("AUTH_TOKENS", "[]"),
+        ];
+        for (name, value) in cases {
+            let mut pairs = base();
+            pairs.retain(|(k, _)| *k != name);
+            pairs.push((name, value));
+            let e = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert_eq!(e.setting, name, "{value}: {e}");
+        }
+        for name in ["GITHUB_REPO", "GITHUB_TOKEN", "AUTH_TOKENS"] {
+            let mut pairs = base();
+            pairs.retain(|(k, _)| *k != name);
+            let e = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert_eq!(e.setting, name);
+            assert!(e.message.contains("not set"));
+        }
+    }
+
+    #[test]
+    fn threads_dir_is_normalised() {
+        let mut pairs = base();
+        pairs.push(("THREADS_DIR", "/threads/team/"));
+        assert_eq!(
+            Config::from_lookup(lookup(&pairs)).unwrap().threads_dir,
+            "threads/team"
+        );
+    }
+}

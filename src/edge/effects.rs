@@ -1,0 +1,124 @@
+//! The core's effect traits over the Workers runtime: `fetch`, R2, timers.
+
+use crate::cache::{Cache, CacheObject};
+use crate::clock::{Clock, Entropy};
+use crate::github::http::{HttpClient, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use std::time::Duration;
+use worker::{console_error, Bucket, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+/// HTTP through the Workers `fetch`.
+pub struct FetchHttp;
+
+impl HttpClient for FetchHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        let headers = Headers::new();
+        for (k, v) in &request.headers {
+            headers
+                .set(k, v)
+                .map_err(|e| format!("bad header {k}: {e}"))?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(request.method.to_string()))
+            .with_headers(headers);
+        if let Some(body) = request.body {
+            init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
+        }
+        let req =
+            Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
+        let mut resp = Fetch::Request(req)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let headers = resp
+            .headers()
+            .entries()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        let status = resp.status_code();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// The cache in an R2 bucket: the object body plus custom metadata.
+pub struct R2Cache {
+    bucket: Bucket,
+}
+
+impl R2Cache {
+    pub fn new(bucket: Bucket) -> Self {
+        R2Cache { bucket }
+    }
+}
+
+impl Cache for R2Cache {
+    async fn get(&self, key: &str) -> Option<CacheObject> {
+        let object = match self.bucket.get(key).execute().await {
+            Ok(o) => o?,
+            Err(e) => {
+                console_error!("R2 get {key}: {e}");
+                return None;
+            }
+        };
+        let meta = object
+            .custom_metadata()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let body = match object.body()?.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                console_error!("R2 read {key}: {e}");
+                return None;
+            }
+        };
+        Some(CacheObject { body, meta })
+    }
+
+    async fn put(&self, key: &str, object: CacheObject) {
+        let meta: HashMap<String, String> = object.meta.into_iter().collect();
+        if let Err(e) = self
+            .bucket
+            .put(key, object.body)
+            .custom_metadata(meta)
+            .execute()
+            .await
+        {
+            console_error!("R2 put {key}: {e}");
+        }
+    }
+
+    async fn delete(&self, key: &str) {
+        if let Err(e) = self.bucket.delete(key).await {
+            console_error!("R2 delete {key}: {e}");
+        }
+    }
+}
+
+/// `Date.now`, timers and `Math.random`.
+pub struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now_ms(&self) -> u64 {
+        worker::Date::now().as_millis()
+    }
+    async fn sleep(&self, ms: u64) {
+        Delay::from(Duration::from_millis(ms)).await;
+    }
+}
+
+impl Entropy for WorkerClock {
+    fn random_u64(&self) -> u64 {
+        let hi = (worker::js_sys::Math::random() * 4_294_967_296.0) as u64;
+        let lo = (worker::js_sys::Math::random() * 4_294_967_296.0) as u64;
+        (hi << 32) | lo
+    }
+}

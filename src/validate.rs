@@ -1,0 +1,148 @@
+//! Input rules shared by the REST API and the MCP tools, with messages that say what
+//! to send instead.
+
+/// Limits, documented in the README.
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_LABEL_CHARS: usize = 32;
+
+/// A field that failed its rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+pub fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+/// A one-line title of 1 to 200 characters.
+pub fn title(field: &str, s: &str) -> Result<String, FieldError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(field_error(field, "must not be empty"));
+    }
+    if t.contains(['\n', '\r']) {
+        return Err(field_error(field, "must be a single line"));
+    }
+    if t.chars().count() > MAX_TITLE_CHARS {
+        return Err(field_error(
+            field,
+            format!("is longer than {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Markdown text up to 64 KiB, with balanced code fences.
+pub fn body(field: &str, s: &str, allow_empty: bool) -> Result<String, FieldError> {
+    if s.len() > MAX_BODY_BYTES {
+        return Err(field_error(
+            field,
+            format!("is {} bytes; the limit is {MAX_BODY_BYTES} bytes (64 KiB): split it into several entries", s.len()),
+        ));
+    }
+    if !allow_empty && s.trim().is_empty() {
+        return Err(field_error(field, "must not be empty"));
+    }
+    if crate::thread::parse::has_unclosed_fence(s) {
+        return Err(field_error(
+            field,
+            "has a code fence (``` or ~~~) that is never closed: close it",
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// A role or entry type: 1 to 32 letters, digits, '_' or '-'.
+pub fn label(field: &str, s: &str) -> Result<String, FieldError> {
+    let t = s.trim();
+    if t.is_empty()
+        || t.chars().count() > MAX_LABEL_CHARS
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+    {
+        return Err(field_error(
+            field,
+            format!("must be 1-{MAX_LABEL_CHARS} letters, digits, '_' or '-' (for example \"planner\" or \"Note\")"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// A status: 1 to 32 letters, digits, spaces, '_' or '-'; stored uppercased.
+pub fn status(field: &str, s: &str) -> Result<String, FieldError> {
+    let t = s.trim();
+    if t.is_empty()
+        || t.chars().count() > MAX_LABEL_CHARS
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '))
+    {
+        return Err(field_error(
+            field,
+            format!("must be 1-{MAX_LABEL_CHARS} letters, digits, spaces, '_' or '-' (for example \"OPEN\", \"IN_REVIEW\" or \"CLOSED\")"),
+        ));
+    }
+    Ok(t.to_uppercase())
+}
+
+/// An Entry-ID: a 26-character ULID, returned uppercased.
+pub fn entry_id(field: &str, s: &str) -> Result<String, FieldError> {
+    let t = s.trim().to_ascii_uppercase();
+    match ulid::Ulid::from_string(&t) {
+        Ok(_) if t.len() == 26 => Ok(t),
+        _ => Err(field_error(
+            field,
+            "must be a 26-character ULID such as 01ARZ3NDEKTSV4RRFFQ69G5FAV, or left out",
+        )),
+    }
+}
+
+/// A new ULID from a time and random bits.
+pub fn new_entry_id(now_ms: u64, random_hi: u64, random_lo: u64) -> String {
+    let random = (u128::from(random_hi) << 64) | u128::from(random_lo);
+    ulid::Ulid::from_parts(now_ms, random).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules() {
+        assert!(title("title", " ok ").is_ok());
+        assert!(title("title", "").is_err());
+        assert!(title("title", "a\nb").is_err());
+        assert!(title("title", &"x".repeat(201)).is_err());
+        assert!(body("body", &"x".repeat(MAX_BODY_BYTES + 1), false)
+            .unwrap_err()
+            .message
+            .contains("65536"));
+        assert!(body("body", "```\ncode", false).is_err());
+        assert!(body("body", "```\ncode\n```", false).is_ok());
+        assert!(label("role", "planner").is_ok());
+        assert!(label("role", "pl anner").is_err());
+        assert_eq!(status("status", "in_review").unwrap(), "IN_REVIEW");
+        assert!(status("status", "a\nb").is_err());
+        assert_eq!(
+            entry_id("entry_id", "01arz3ndektsv4rrffq69g5fav").unwrap(),
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+        );
+        assert!(entry_id("entry_id", "nope").is_err());
+        let id = new_entry_id(1_772_442_900_000, 1, 2);
+        assert_eq!(id.len(), 26);
+        assert!(entry_id("x", &id).is_ok());
+    }
+}

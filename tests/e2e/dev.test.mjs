@@ -1,0 +1,48 @@
+// `make dev`'s script starts the git host and the Worker, seeds the demo repository,
+// answers /health, serves the seeded threads, and stops on SIGINT.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, freePort, waitForHttp } from '../../scripts/lib/services.mjs';
+
+test('the make dev path starts, seeds, serves and stops', { timeout: 120000 }, async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-dev-'));
+  const port = await freePort();
+  const githostPort = await freePort();
+  const child = spawn('node', ['scripts/dev.mjs'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: String(port), GITHOST_PORT: String(githostPort), GITHOST_DIR: path.join(tmp, 'githost') },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  try {
+    const health = await waitForHttp(`http://127.0.0.1:${port}/health`, 90000, 'make dev', [out]);
+    assert.equal(health.status, 200, out);
+    const deadline = Date.now() + 10000;
+    while (!out.includes('Ctrl-C stops everything') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, new RegExp(`Worker: +http://127\\.0\\.0\\.1:${port}`));
+    assert.match(out, /Git repository: .*demo.threads\.git/);
+    assert.match(out, /Client token: +\S+/);
+    assert.ok(fs.existsSync(path.join(tmp, 'githost', 'demo', 'threads.git')));
+    const token = out.match(/Client token: +(\S+)/)[1];
+    const r = await fetch(`http://127.0.0.1:${port}/v1/threads`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 200, out);
+    const { threads } = await r.json();
+    assert.ok(threads.some((t) => t.topic === 'welcome'), JSON.stringify(threads));
+  } finally {
+    const exited = once(child, 'exit');
+    process.kill(-child.pid, 'SIGINT');
+    const [code] = await Promise.race([exited, new Promise((r) => setTimeout(() => r(['timeout']), 15000))]);
+    if (code === 'timeout') process.kill(-child.pid, 'SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+    assert.equal(code, 0, out);
+  }
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the Worker stopped with Ctrl-C');
+});

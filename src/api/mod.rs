@@ -47,3 +47,6 @@ pub fn config_error_response(req: &ApiRequest, e: &ConfigError) -> ApiResponse {
     }
     ApiError::new(500, "config_invalid", message).into_response()
 }
+
+#[cfg(test)]
+mod tests;

@@ -206,13 +206,19 @@ async fn read<G: GitHost, C: Cache, K: Clock + Entropy>(
 }
 
 /// The author of a write: the request's agent (or the token's default), and the
-/// token's user, which no request can change.
-fn author_of(fields: &JsonFields, who: &Principal) -> Result<Author, ApiError> {
-    let agent = match fields.opt_str("agent")? {
-        Some(a) => agent::validate(a, &who.user).map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}")))?,
-        None => who.agent.clone().ok_or_else(|| {
-            ApiError::new(400, "missing_field", "agent: is required (this token has no default agent): send e.g. \"agent\": \"Claude\"")
-        })?,
+/// token's user, which no request can change. A status change writes no entry, so
+/// without an agent it is committed as `Team (user)`.
+fn author_of(fields: &JsonFields, who: &Principal, op: &Operation) -> Result<Author, ApiError> {
+    let agent = match (fields.opt_str("agent")?, &who.agent) {
+        (Some(a), _) => agent::validate(a, &who.user)
+            .map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}")))?,
+        (None, Some(default)) => default.clone(),
+        (None, None) if !op.appends_entry() => "Team".to_string(),
+        (None, None) => return Err(ApiError::new(
+            400,
+            "missing_field",
+            "agent: is required (this token has no default agent): send e.g. \"agent\": \"Claude\"",
+        )),
     };
     Ok(Author {
         agent,
@@ -220,50 +226,74 @@ fn author_of(fields: &JsonFields, who: &Principal) -> Result<Author, ApiError> {
     })
 }
 
-fn entry_id_of<G, C, K: Clock + Entropy>(
+/// The shared shape of every write: check the scope, read the JSON fields, build the
+/// operation, commit it. Answers the status code, the JSON body and the new file.
+async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
     app: &App<'_, G, C, K>,
-    fields: &JsonFields,
-) -> Result<String, ApiError> {
-    match fields.opt_str("entry_id")? {
-        Some(id) => Ok(validate::entry_id("entry_id", id)?),
-        None => Ok(app.new_entry_id()),
-    }
-}
-
-async fn commit<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+    req: &ApiRequest,
+    who: &Principal,
     topic: &str,
-    author: &Author,
-    op: &Operation,
-    entry_id: Option<&str>,
+    allowed: &[&str],
+    build: impl FnOnce(&JsonFields, &Principal) -> Result<Operation, ApiError>,
 ) -> Result<(u16, serde_json::Value, String), ApiError> {
+    require_write(who)?;
+    // An empty body counts as `{}`: `ack` and `handoff` need no fields.
+    let body = if req.body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        &req.body
+    };
+    let fields = JsonFields::parse(body, req.header("content-type"), allowed)?;
+    let op = build(&fields, who)?;
+    let author = author_of(&fields, who, &op)?;
+    let entry_id = match (op.appends_entry(), fields.opt_str("entry_id")?) {
+        (false, _) => None,
+        (true, Some(id)) => Some(validate::entry_id("entry_id", id)?),
+        (true, None) => Some(app.new_entry_id()),
+    };
+    let entry_id = entry_id.as_deref();
     let outcome = app
         .store
         .write(&WriteRequest {
             topic,
-            author,
-            op,
+            author: &author,
+            op: &op,
             entry_id,
         })
         .await
         .map_err(|e| ApiError::from(e).with_entry_id(entry_id))?;
-    Ok(match outcome {
+    let mut answer = json!({ "entry_id": entry_id });
+    let (status, content) = match outcome {
         WriteOutcome::Committed {
             commit_sha,
             blob_sha,
             content,
             attempts,
-        } => (
-            201,
-            json!({"entry_id": entry_id, "commit_sha": commit_sha, "blob_sha": blob_sha, "attempts": attempts}),
-            content,
-        ),
-        WriteOutcome::Unchanged { blob_sha, content } => (
-            200,
-            json!({"entry_id": entry_id, "commit_sha": null, "blob_sha": blob_sha, "unchanged": true}),
-            content,
-        ),
-    })
+        } => {
+            answer["commit_sha"] = json!(commit_sha);
+            answer["blob_sha"] = json!(blob_sha);
+            answer["attempts"] = json!(attempts);
+            (201, content)
+        }
+        WriteOutcome::Unchanged { blob_sha, content } => {
+            answer["commit_sha"] = serde_json::Value::Null;
+            answer["blob_sha"] = json!(blob_sha);
+            answer["unchanged"] = json!(true);
+            (200, content)
+        }
+    };
+    if entry_id.is_none() {
+        answer.as_object_mut().map(|m| m.remove("entry_id"));
+    }
+    Ok((status, answer, content))
+}
+
+fn optional(
+    f: &JsonFields,
+    name: &str,
+    rule: impl Fn(&str, &str) -> Result<String, validate::FieldError>,
+) -> Result<Option<String>, ApiError> {
+    Ok(f.opt_str(name)?.map(|v| rule(name, v)).transpose()?)
 }
 
 async fn say<G: GitHost, C: Cache, K: Clock + Entropy>(
@@ -272,21 +302,16 @@ async fn say<G: GitHost, C: Cache, K: Clock + Entropy>(
     who: &Principal,
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
-    require_write(who)?;
-    let f = JsonFields::parse(
-        &req.body,
-        req.header("content-type"),
-        &["agent", "role", "type", "title", "body", "entry_id"],
-    )?;
-    let author = author_of(&f, who)?;
-    let op = Operation::Say {
-        title: validate::title("title", f.req_str("title")?)?,
-        body: validate::body("body", f.req_str("body")?, false)?,
-        role: validate::label("role", f.opt_str("role")?.unwrap_or(ops::DEFAULT_ROLE))?,
-        entry_type: validate::label("type", f.opt_str("type")?.unwrap_or(ops::DEFAULT_TYPE))?,
-    };
-    let id = entry_id_of(app, &f)?;
-    let (status, body, _) = commit(app, topic, &author, &op, Some(&id)).await?;
+    let allowed = ["agent", "role", "type", "title", "body", "entry_id"];
+    let (status, body, _) = write(app, req, who, topic, &allowed, |f, _| {
+        Ok(Operation::Say {
+            title: validate::title("title", f.req_str("title")?)?,
+            body: validate::body("body", f.req_str("body")?, false)?,
+            role: validate::label("role", f.opt_str("role")?.unwrap_or(ops::DEFAULT_ROLE))?,
+            entry_type: validate::label("type", f.opt_str("type")?.unwrap_or(ops::DEFAULT_TYPE))?,
+        })
+    })
+    .await?;
     Ok(ApiResponse::json(status, &body))
 }
 
@@ -296,30 +321,14 @@ async fn ack<G: GitHost, C: Cache, K: Clock + Entropy>(
     who: &Principal,
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
-    require_write(who)?;
-    let body = if req.body.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        &req.body
-    };
-    let f = JsonFields::parse(
-        body,
-        req.header("content-type"),
-        &["agent", "title", "body", "entry_id"],
-    )?;
-    let author = author_of(&f, who)?;
-    let op = Operation::Ack {
-        title: f
-            .opt_str("title")?
-            .map(|t| validate::title("title", t))
-            .transpose()?,
-        body: f
-            .opt_str("body")?
-            .map(|b| validate::body("body", b, false))
-            .transpose()?,
-    };
-    let id = entry_id_of(app, &f)?;
-    let (status, body, _) = commit(app, topic, &author, &op, Some(&id)).await?;
+    let allowed = ["agent", "title", "body", "entry_id"];
+    let (status, body, _) = write(app, req, who, topic, &allowed, |f, _| {
+        Ok(Operation::Ack {
+            title: optional(f, "title", validate::title)?,
+            body: optional(f, "body", |n, v| validate::body(n, v, false))?,
+        })
+    })
+    .await?;
     Ok(ApiResponse::json(status, &body))
 }
 
@@ -329,37 +338,25 @@ async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy>(
     who: &Principal,
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
-    require_write(who)?;
-    let body = if req.body.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        &req.body
-    };
-    let f = JsonFields::parse(
-        body,
-        req.header("content-type"),
-        &["agent", "target", "note", "entry_id"],
-    )?;
-    let author = author_of(&f, who)?;
-    let target = match f.opt_str("target")? {
-        Some(t) => {
-            let (base, tag) = agent::split_tag(t);
-            let tag = tag.unwrap_or(&who.user);
-            let base = agent::validate(base, tag)
-                .map_err(|e| ApiError::new(400, "invalid_field", format!("target: {e}")))?;
-            Some(format!("{base} ({tag})"))
-        }
-        None => None,
-    };
-    let op = Operation::Handoff {
-        target,
-        note: f
-            .opt_str("note")?
-            .map(|n| validate::body("note", n, false))
-            .transpose()?,
-    };
-    let id = entry_id_of(app, &f)?;
-    let (status, mut body, content) = commit(app, topic, &author, &op, Some(&id)).await?;
+    let allowed = ["agent", "target", "note", "entry_id"];
+    let (status, mut body, content) = write(app, req, who, topic, &allowed, |f, who| {
+        let target = match f.opt_str("target")? {
+            // A target may name another user's agent; without a tag it is the caller's.
+            Some(t) => {
+                let (base, tag) = agent::split_tag(t);
+                let tag = tag.unwrap_or(&who.user);
+                let base = agent::validate(base, tag)
+                    .map_err(|e| ApiError::new(400, "invalid_field", format!("target: {e}")))?;
+                Some(format!("{base} ({tag})"))
+            }
+            None => None,
+        };
+        Ok(Operation::Handoff {
+            target,
+            note: optional(f, "note", |n, v| validate::body(n, v, false))?,
+        })
+    })
+    .await?;
     body["ball"] = json!(thread::parse(&content).header.ball());
     Ok(ApiResponse::json(status, &body))
 }
@@ -370,23 +367,12 @@ async fn set_status<G: GitHost, C: Cache, K: Clock + Entropy>(
     who: &Principal,
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
-    require_write(who)?;
-    let f = JsonFields::parse(&req.body, req.header("content-type"), &["status", "agent"])?;
-    let status = validate::status("status", f.req_str("status")?)?;
-    let author = match author_of(&f, who) {
-        Ok(a) => a,
-        // set_status writes no entry: the author only names the commit.
-        Err(_) if f.opt_str("agent")?.is_none() => Author {
-            agent: "Team".into(),
-            user: who.user.clone(),
-        },
-        Err(e) => return Err(e),
-    };
-    let op = Operation::SetStatus {
-        status: status.clone(),
-    };
-    let (_, mut body, _) = commit(app, topic, &author, &op, None).await?;
-    body.as_object_mut().map(|m| m.remove("entry_id"));
-    body["status"] = json!(status);
+    let (_, mut body, content) = write(app, req, who, topic, &["status", "agent"], |f, _| {
+        Ok(Operation::SetStatus {
+            status: validate::status("status", f.req_str("status")?)?,
+        })
+    })
+    .await?;
+    body["status"] = json!(thread::parse(&content).header.status());
     Ok(ApiResponse::json(200, &body))
 }

@@ -1,0 +1,203 @@
+//! The API as a pure function, over the in-memory git host and cache.
+
+use super::*;
+use crate::auth::token_hash;
+use crate::cache::MemoryCache;
+use crate::clock::FakeClock;
+use crate::github::memory::MemoryGitHost;
+use crate::store::{RetryPolicy, StoreConfig};
+use futures::executor::block_on;
+use serde_json::{json, Value};
+
+struct Fixture {
+    git: MemoryGitHost,
+    cache: MemoryCache,
+    clock: FakeClock,
+    config: Config,
+    store_config: StoreConfig,
+}
+
+fn fixture() -> Fixture {
+    let tokens = json!({
+        token_hash("w"): {"user": "mira", "scopes": ["read", "write"]},
+        token_hash("r"): {"user": "rob", "scopes": ["read"], "agent": "Codex"},
+    })
+    .to_string();
+    let config = Config::from_lookup(|k| match k {
+        "GITHUB_REPO" => Some("acme/threads".into()),
+        "GITHUB_TOKEN" => Some("ghp_secret".into()),
+        "AUTH_TOKENS" => Some(tokens.clone()),
+        _ => None,
+    })
+    .unwrap();
+    Fixture {
+        git: MemoryGitHost::new(),
+        cache: MemoryCache::new(),
+        clock: FakeClock::at(1_772_442_900_000),
+        config,
+        store_config: StoreConfig {
+            threads_dir: String::new(),
+            cache_ttl_ms: 30_000,
+            cache_namespace: "t".into(),
+            retry: RetryPolicy::default(),
+        },
+    }
+}
+
+impl Fixture {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value, ApiResponse) {
+        let app = App {
+            config: &self.config,
+            store: Store {
+                git: &self.git,
+                cache: &self.cache,
+                clock: &self.clock,
+                config: &self.store_config,
+            },
+            clock: &self.clock,
+        };
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut headers = vec![];
+        if let Some(t) = token {
+            headers.push(("authorization".to_string(), format!("Bearer {t}")));
+        }
+        let req = ApiRequest {
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            headers,
+            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+        };
+        let resp = block_on(handle(&app, &req));
+        let json = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        (resp.status, json, resp)
+    }
+}
+
+#[test]
+fn say_then_read_as_markdown_and_json() {
+    let f = fixture();
+    let (status, body, _) = f.call(
+        "POST",
+        "/v1/threads/plan/entries",
+        Some("w"),
+        Some(json!({"agent": "claude", "title": "Hi", "body": "there"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let id = body["entry_id"].as_str().unwrap().to_string();
+    assert_eq!(body["attempts"], 1);
+    let file = f.git.file("plan.md").unwrap();
+    assert!(file.starts_with("# plan — Thread\nStatus: OPEN\nBall: Codex (mira)\nTopic: plan\nCreated: 2026-03-02T09:15:00Z\n\n---\nEntry: Claude (mira) 2026-03-02T09:15:00Z\n"));
+    let (_, _, md) = f.call("GET", "/v1/threads/plan", Some("r"), None);
+    assert_eq!(String::from_utf8(md.body.clone()).unwrap(), file);
+    assert_eq!(md.header("x-watercooler-cache"), Some("hit"));
+    let (_, j, _) = f.call("GET", "/v1/threads/plan?format=json", Some("r"), None);
+    assert_eq!(j["entries"][0]["entry_id"], json!(id));
+    assert_eq!(j["ball"], "Codex (mira)");
+}
+
+#[test]
+fn the_token_decides_the_user_and_the_default_agent() {
+    let f = fixture();
+    let (status, body, _) = f.call(
+        "POST",
+        "/v1/threads/t/entries",
+        Some("w"),
+        Some(json!({"title": "x", "body": "y"})),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("missing_field")),
+        "no agent, no default"
+    );
+    let (status, body, _) = f.call(
+        "POST",
+        "/v1/threads/t/entries",
+        Some("w"),
+        Some(json!({"agent": "Claude (rob)", "title": "x", "body": "y"})),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, _, _) = f.call(
+        "POST",
+        "/v1/threads/t/entries",
+        Some("r"),
+        Some(json!({"title": "x", "body": "y"})),
+    );
+    assert_eq!(status, 403);
+    assert!(f.git.file("t.md").is_none());
+}
+
+#[test]
+fn unauthenticated_requests_get_401_with_a_challenge() {
+    let f = fixture();
+    let (status, body, resp) = f.call("GET", "/v1/threads", None, None);
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert_eq!(resp.header("www-authenticate"), Some("Bearer"));
+    let (status, _, _) = f.call("GET", "/v1/threads", Some("nope"), None);
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn routes_and_methods() {
+    let f = fixture();
+    assert_eq!(f.call("GET", "/health", None, None).0, 200);
+    assert_eq!(f.call("POST", "/health", None, None).0, 405);
+    assert_eq!(f.call("GET", "/nope", None, None).0, 404);
+    assert_eq!(f.call("PUT", "/v1/threads/x", Some("w"), None).0, 405);
+    assert_eq!(
+        f.call("GET", "/v1/threads/x/entries", Some("w"), None).0,
+        405
+    );
+    assert_eq!(
+        f.call("GET", "/v1/threads?open_only=maybe", Some("w"), None)
+            .0,
+        400
+    );
+    assert_eq!(
+        f.call("GET", "/v1/threads/x?format=xml", Some("w"), None).0,
+        400
+    );
+}
+
+#[test]
+fn a_broken_configuration_is_named_not_panicked() {
+    let e = Config::from_lookup(|_| None).unwrap_err();
+    let req = ApiRequest {
+        method: "GET".into(),
+        path: "/health".into(),
+        ..Default::default()
+    };
+    let resp = config_error_response(&req, &e);
+    assert_eq!(resp.status, 503);
+    let body: Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(body["error"]["setting"], "GITHUB_REPO");
+    let req = ApiRequest {
+        path: "/v1/threads".into(),
+        ..req
+    };
+    assert_eq!(config_error_response(&req, &e).status, 500);
+}
+
+#[test]
+fn errors_never_carry_secrets() {
+    let f = fixture();
+    f.git.fail_next(
+        "GET",
+        crate::github::GitHubError::Unauthorized {
+            status: 401,
+            message: "Bad credentials".into(),
+        },
+        crate::github::memory::Strike::Before,
+    );
+    let (status, body, _) = f.call("GET", "/v1/threads/x", Some("w"), None);
+    assert_eq!(status, 502);
+    assert_eq!(body["error"]["code"], "github_unauthorized");
+    assert!(!body.to_string().contains("ghp_secret"));
+}

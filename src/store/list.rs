@@ -124,8 +124,8 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             let topic = topic::topic_of_file_name(&e.name)
                 .unwrap_or_default()
                 .to_string();
-            let path = e.path.clone();
-            async move { (i, self.summary_of(&path, &topic).await) }
+            let (path, sha) = (e.path.clone(), e.sha.clone());
+            async move { (i, self.summary_of(&path, &topic, &sha).await) }
         });
         for (i, summary) in futures::future::join_all(reads).await {
             listing.files[i].summary = Some(summary?);
@@ -143,7 +143,21 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         Ok(out)
     }
 
-    async fn summary_of(&self, path: &str, topic: &str) -> Result<ThreadSummary, StoreError> {
+    /// The summary of the file at `sha`: from the cached file when it holds that sha,
+    /// whatever its age (the listing just vouched for it), else read through.
+    async fn summary_of(
+        &self,
+        path: &str,
+        topic: &str,
+        sha: &str,
+    ) -> Result<ThreadSummary, StoreError> {
+        let key = cached::file_key(&self.config.cache_namespace, path);
+        if let Some(c) = cached::get_file(self.cache, &key)
+            .await
+            .filter(|c| c.sha == sha)
+        {
+            return Ok(ThreadSummary::of(topic, &c.sha, &c.content));
+        }
         let f = self.read_path(path, topic).await?;
         Ok(ThreadSummary::of(topic, &f.sha, &f.content))
     }

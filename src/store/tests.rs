@@ -337,6 +337,18 @@ fn listing_costs_at_most_one_request_when_nothing_changed() {
 }
 
 #[test]
+fn listing_uses_cached_files_that_match_the_listed_sha_whatever_their_age() {
+    let f = Fixture::new();
+    f.git.push("threads/a.md", "# a — Thread\nStatus: OPEN\n");
+    block_on(f.store().read_thread("a")).unwrap();
+    f.clock.advance(3_600_000);
+    f.git.reset_counters();
+    let list = block_on(f.store().list_threads()).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(f.git.counters().get, 1, "only the directory");
+}
+
+#[test]
 fn our_writes_show_in_listings_at_once() {
     let f = Fixture::new();
     f.say("a", "Claude", "first", &id(1)).unwrap();

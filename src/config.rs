@@ -10,7 +10,7 @@ pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 30;
 pub const MAX_CACHE_TTL_SECONDS: u64 = 86_400;
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [&str; 7] = [
+pub const SETTINGS: [&str; 8] = [
     "GITHUB_REPO",
     "GITHUB_BRANCH",
     "THREADS_DIR",
@@ -18,6 +18,7 @@ pub const SETTINGS: [&str; 7] = [
     "CACHE_TTL_SECONDS",
     "GITHUB_TOKEN",
     "AUTH_TOKENS",
+    "ALLOWED_ORIGINS",
 ];
 
 /// The Worker's configuration.
@@ -30,6 +31,18 @@ pub struct Config {
     pub cache_ttl_seconds: u64,
     pub github_token: String,
     pub tokens: AuthTokens,
+    /// Browser origins allowed to call `/mcp` (`*` for any). Requests without an
+    /// `Origin` header are not affected.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Config {
+    /// Whether a request with this `Origin` header may call `/mcp`.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin.trim_end_matches('/')))
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -41,6 +54,7 @@ impl std::fmt::Debug for Config {
             .field("cache_ttl_seconds", &self.cache_ttl_seconds)
             .field("github_token", &"<secret>")
             .field("tokens", &format!("<{} client tokens>", self.tokens.len()))
+            .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
 }
@@ -143,6 +157,22 @@ impl Config {
         })?;
         let tokens = AuthTokens::parse(&tokens_json).map_err(|m| err("AUTH_TOKENS", m))?;
 
+        let allowed_origins: Vec<String> = get("ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if let Some(bad) = allowed_origins
+            .iter()
+            .find(|o| *o != "*" && !(o.starts_with("https://") || o.starts_with("http://")))
+        {
+            return Err(err(
+                "ALLOWED_ORIGINS",
+                format!("{bad:?} is not an origin; use a comma-separated list like https://app.example.com, or *"),
+            ));
+        }
+
         Ok(Config {
             repo: Repo {
                 owner: owner.to_string(),
@@ -154,6 +184,7 @@ impl Config {
             cache_ttl_seconds,
             github_token,
             tokens,
+            allowed_origins,
         })
     }
 }
@@ -193,7 +224,7 @@ mod tests {
 
     #[test]
     fn every_bad_setting_is_named() {
-        let cases: [(&str, &str); 7] = [
+        let cases: [(&str, &str); 8] = [
             ("GITHUB_REPO", "nope"),
             ("GITHUB_REPO", "a/b/c"),
             ("GITHUB_BRANCH", "a..b"),
@@ -201,6 +232,7 @@ mod tests {
             ("GITHUB_API_BASE", "ftp://x"),
             ("CACHE_TTL_SECONDS", "soon"),
             ("AUTH_TOKENS", "[]"),
+            ("ALLOWED_ORIGINS", "example.com"),
         ];
         for (name, value) in cases {
             let mut pairs = base();
@@ -216,6 +248,22 @@ mod tests {
             assert_eq!(e.setting, name);
             assert!(e.message.contains("not set"));
         }
+    }
+
+    #[test]
+    fn origins() {
+        let mut pairs = base();
+        pairs.push((
+            "ALLOWED_ORIGINS",
+            "https://a.example, http://localhost:6274/",
+        ));
+        let c = Config::from_lookup(lookup(&pairs)).unwrap();
+        assert!(c.origin_allowed("https://a.example"));
+        assert!(c.origin_allowed("http://localhost:6274"));
+        assert!(!c.origin_allowed("https://evil.example"));
+        assert!(!Config::from_lookup(lookup(&base()))
+            .unwrap()
+            .origin_allowed("https://a.example"));
     }
 
     #[test]

@@ -16,3 +16,4 @@ pub mod validate;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+pub mod mcp;

@@ -72,6 +72,62 @@ impl JsonFields {
         Ok(JsonFields { map })
     }
 
+    /// Fields of an already-parsed JSON value, which must be an object with only the
+    /// `allowed` fields (`null` counts as `{}`).
+    pub fn from_value(value: Value, allowed: &[&str]) -> Result<JsonFields, ApiError> {
+        let map = match value {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => {
+                return Err(ApiError::new(
+                    400,
+                    "invalid_json",
+                    format!("arguments must be an object, got {}", kind(&other)),
+                ))
+            }
+        };
+        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(ApiError::new(
+                400,
+                "invalid_field",
+                format!(
+                    "unknown field {unknown:?}; allowed fields: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        Ok(JsonFields { map })
+    }
+
+    /// An optional whole number field.
+    pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
+            Some(other) => Err(ApiError::new(
+                400,
+                "invalid_field",
+                format!(
+                    "{name}: must be a whole number of 0 or more, got {}",
+                    kind(other)
+                ),
+            )),
+        }
+    }
+
+    /// An optional boolean field.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(ApiError::new(
+                400,
+                "invalid_field",
+                format!("{name}: must be true or false, got {}", kind(other)),
+            )),
+        }
+    }
+
     /// An optional string field (`null` counts as absent).
     pub fn opt_str(&self, name: &str) -> Result<Option<&str>, ApiError> {
         match self.map.get(name) {

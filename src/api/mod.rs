@@ -1,6 +1,7 @@
 //! The HTTP API: `/health` and the REST API v1, as pure functions from request to
 //! response over the store.
 
+pub mod commit;
 pub mod error;
 pub mod http;
 pub mod input;

@@ -1,5 +1,6 @@
 //! Routes and handlers of the REST API v1.
 
+use super::commit::{author_for, commit, Committed};
 use super::error::ApiError;
 use super::http::{percent_decode, ApiRequest, ApiResponse};
 use super::input::JsonFields;
@@ -8,8 +9,7 @@ use crate::auth::{AuthError, Principal};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
-use crate::store::{WriteOutcome, WriteRequest};
-use crate::thread::{self, agent, ops, parse, topic, Author, Operation};
+use crate::thread::{self, agent, ops, parse, topic, Operation};
 use crate::validate;
 use serde_json::json;
 
@@ -32,6 +32,7 @@ async fn route<G: GitHost, C: Cache, K: Clock + Entropy>(
     let method = req.method.as_str();
     match segments.as_slice() {
         ["health"] => only(method, &["GET", "HEAD"]).map(|_| health(app)),
+        ["mcp"] => Ok(crate::mcp::handle(app, req).await),
         ["v1", rest @ ..] => {
             let who = authenticate(app, req)?;
             match rest {
@@ -205,29 +206,8 @@ async fn read<G: GitHost, C: Cache, K: Clock + Entropy>(
         .with_header("x-watercooler-cache", file.source.as_str()))
 }
 
-/// The author of a write: the request's agent (or the token's default), and the
-/// token's user, which no request can change. A status change writes no entry, so
-/// without an agent it is committed as `Team (user)`.
-fn author_of(fields: &JsonFields, who: &Principal, op: &Operation) -> Result<Author, ApiError> {
-    let agent = match (fields.opt_str("agent")?, &who.agent) {
-        (Some(a), _) => agent::validate(a, &who.user)
-            .map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}")))?,
-        (None, Some(default)) => default.clone(),
-        (None, None) if !op.appends_entry() => "Team".to_string(),
-        (None, None) => return Err(ApiError::new(
-            400,
-            "missing_field",
-            "agent: is required (this token has no default agent): send e.g. \"agent\": \"Claude\"",
-        )),
-    };
-    Ok(Author {
-        agent,
-        user: who.user.clone(),
-    })
-}
-
-/// The shared shape of every write: check the scope, read the JSON fields, build the
-/// operation, commit it. Answers the status code, the JSON body and the new file.
+/// The REST shape of every write: check the scope, read the JSON fields, build the
+/// operation, commit it.
 async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
     app: &App<'_, G, C, K>,
     req: &ApiRequest,
@@ -235,7 +215,7 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
     topic: &str,
     allowed: &[&str],
     build: impl FnOnce(&JsonFields, &Principal) -> Result<Operation, ApiError>,
-) -> Result<(u16, serde_json::Value, String), ApiError> {
+) -> Result<Committed, ApiError> {
     require_write(who)?;
     // An empty body counts as `{}`: `ack` and `handoff` need no fields.
     let body = if req.body.iter().all(u8::is_ascii_whitespace) {
@@ -245,47 +225,12 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
     };
     let fields = JsonFields::parse(body, req.header("content-type"), allowed)?;
     let op = build(&fields, who)?;
-    let author = author_of(&fields, who, &op)?;
-    let entry_id = match (op.appends_entry(), fields.opt_str("entry_id")?) {
-        (false, _) => None,
-        (true, Some(id)) => Some(validate::entry_id("entry_id", id)?),
-        (true, None) => Some(app.new_entry_id()),
-    };
-    let entry_id = entry_id.as_deref();
-    let outcome = app
-        .store
-        .write(&WriteRequest {
-            topic,
-            author: &author,
-            op: &op,
-            entry_id,
-        })
-        .await
-        .map_err(|e| ApiError::from(e).with_entry_id(entry_id))?;
-    let mut answer = json!({ "entry_id": entry_id });
-    let (status, content) = match outcome {
-        WriteOutcome::Committed {
-            commit_sha,
-            blob_sha,
-            content,
-            attempts,
-        } => {
-            answer["commit_sha"] = json!(commit_sha);
-            answer["blob_sha"] = json!(blob_sha);
-            answer["attempts"] = json!(attempts);
-            (201, content)
-        }
-        WriteOutcome::Unchanged { blob_sha, content } => {
-            answer["commit_sha"] = serde_json::Value::Null;
-            answer["blob_sha"] = json!(blob_sha);
-            answer["unchanged"] = json!(true);
-            (200, content)
-        }
-    };
-    if entry_id.is_none() {
-        answer.as_object_mut().map(|m| m.remove("entry_id"));
-    }
-    Ok((status, answer, content))
+    let author = author_for(fields.opt_str("agent")?, who, &op)?;
+    let entry_id = fields
+        .opt_str("entry_id")?
+        .map(|id| validate::entry_id("entry_id", id))
+        .transpose()?;
+    commit(app, topic, &author, &op, entry_id).await
 }
 
 fn optional(
@@ -303,7 +248,7 @@ async fn say<G: GitHost, C: Cache, K: Clock + Entropy>(
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
     let allowed = ["agent", "role", "type", "title", "body", "entry_id"];
-    let (status, body, _) = write(app, req, who, topic, &allowed, |f, _| {
+    let Committed { status, answer, .. } = write(app, req, who, topic, &allowed, |f, _| {
         Ok(Operation::Say {
             title: validate::title("title", f.req_str("title")?)?,
             body: validate::body("body", f.req_str("body")?, false)?,
@@ -312,7 +257,7 @@ async fn say<G: GitHost, C: Cache, K: Clock + Entropy>(
         })
     })
     .await?;
-    Ok(ApiResponse::json(status, &body))
+    Ok(ApiResponse::json(status, &answer))
 }
 
 async fn ack<G: GitHost, C: Cache, K: Clock + Entropy>(
@@ -322,14 +267,14 @@ async fn ack<G: GitHost, C: Cache, K: Clock + Entropy>(
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
     let allowed = ["agent", "title", "body", "entry_id"];
-    let (status, body, _) = write(app, req, who, topic, &allowed, |f, _| {
+    let Committed { status, answer, .. } = write(app, req, who, topic, &allowed, |f, _| {
         Ok(Operation::Ack {
             title: optional(f, "title", validate::title)?,
             body: optional(f, "body", |n, v| validate::body(n, v, false))?,
         })
     })
     .await?;
-    Ok(ApiResponse::json(status, &body))
+    Ok(ApiResponse::json(status, &answer))
 }
 
 async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy>(
@@ -339,7 +284,11 @@ async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy>(
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
     let allowed = ["agent", "target", "note", "entry_id"];
-    let (status, mut body, content) = write(app, req, who, topic, &allowed, |f, who| {
+    let Committed {
+        status,
+        mut answer,
+        content,
+    } = write(app, req, who, topic, &allowed, |f, who| {
         let target = match f.opt_str("target")? {
             // A target may name another user's agent; without a tag it is the caller's.
             Some(t) => {
@@ -357,8 +306,8 @@ async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy>(
         })
     })
     .await?;
-    body["ball"] = json!(thread::parse(&content).header.ball());
-    Ok(ApiResponse::json(status, &body))
+    answer["ball"] = json!(thread::parse(&content).header.ball());
+    Ok(ApiResponse::json(status, &answer))
 }
 
 async fn set_status<G: GitHost, C: Cache, K: Clock + Entropy>(
@@ -367,12 +316,16 @@ async fn set_status<G: GitHost, C: Cache, K: Clock + Entropy>(
     who: &Principal,
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
-    let (_, mut body, content) = write(app, req, who, topic, &["status", "agent"], |f, _| {
+    let Committed {
+        mut answer,
+        content,
+        ..
+    } = write(app, req, who, topic, &["status", "agent"], |f, _| {
         Ok(Operation::SetStatus {
             status: validate::status("status", f.req_str("status")?)?,
         })
     })
     .await?;
-    body["status"] = json!(thread::parse(&content).header.status());
-    Ok(ApiResponse::json(200, &body))
+    answer["status"] = json!(thread::parse(&content).header.status());
+    Ok(ApiResponse::json(200, &answer))
 }

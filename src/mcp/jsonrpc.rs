@@ -1,0 +1,115 @@
+//! JSON-RPC 2.0 messages as MCP uses them: one message per HTTP request.
+
+use serde_json::{json, Value};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+
+/// One incoming message, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// Has an id: needs an answer.
+    Request {
+        id: Value,
+        method: String,
+        params: Value,
+    },
+    /// No id: answered with 202 and no body.
+    Notification { method: String },
+    /// A client's answer to a server request: also 202.
+    Response,
+}
+
+/// A message that is not valid JSON-RPC: the error to answer, with the id if readable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub id: Value,
+    pub message: String,
+}
+
+fn valid_id(id: &Value) -> bool {
+    id.is_string() || id.as_i64().is_some() || id.as_u64().is_some()
+}
+
+/// Classifies a parsed JSON value.
+pub fn classify(v: &Value) -> Result<Message, Invalid> {
+    let invalid = |id: Value, message: &str| Invalid {
+        id,
+        message: message.to_string(),
+    };
+    let Some(obj) = v.as_object() else {
+        return Err(invalid(Value::Null, "a JSON-RPC message must be an object"));
+    };
+    let id = obj.get("id").cloned();
+    let shown_id = id.clone().filter(valid_id).unwrap_or(Value::Null);
+    if obj.get("jsonrpc") != Some(&json!("2.0")) {
+        return Err(invalid(shown_id, "\"jsonrpc\" must be \"2.0\""));
+    }
+    if obj.contains_key("result") || obj.contains_key("error") {
+        return Ok(Message::Response);
+    }
+    let Some(method) = obj.get("method").and_then(Value::as_str) else {
+        return Err(invalid(shown_id, "\"method\" must be a string"));
+    };
+    let params = obj.get("params").cloned().unwrap_or(Value::Null);
+    if !(params.is_null() || params.is_object()) {
+        return Err(invalid(shown_id, "\"params\" must be an object"));
+    }
+    match id {
+        None => Ok(Message::Notification {
+            method: method.to_string(),
+        }),
+        Some(id) if valid_id(&id) => Ok(Message::Request {
+            id,
+            method: method.to_string(),
+            params,
+        }),
+        Some(_) => Err(invalid(
+            Value::Null,
+            "\"id\" must be a string or an integer",
+        )),
+    }
+}
+
+pub fn result(id: &Value, result: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+pub fn error(id: &Value, code: i64, message: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_messages() {
+        assert!(matches!(
+            classify(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})),
+            Ok(Message::Request { .. })
+        ));
+        assert!(matches!(
+            classify(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})),
+            Ok(Message::Notification { .. })
+        ));
+        assert_eq!(
+            classify(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})),
+            Ok(Message::Response)
+        );
+        assert!(classify(&json!({"jsonrpc": "1.0", "id": 1, "method": "x"})).is_err());
+        assert!(classify(&json!({"jsonrpc": "2.0", "id": null, "method": "x"})).is_err());
+        assert!(classify(&json!({"jsonrpc": "2.0", "id": 1.5, "method": "x"})).is_err());
+        assert_eq!(
+            classify(&json!({"jsonrpc": "2.0", "id": "a", "method": 3}))
+                .unwrap_err()
+                .id,
+            json!("a")
+        );
+        assert!(
+            classify(&json!({"jsonrpc": "2.0", "id": 1, "method": "x", "params": [1]})).is_err()
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The remote MCP server at `/mcp`: Streamable HTTP, stateless, JSON answers.
+//!
+//! One JSON-RPC message per POST. Requests get `application/json`; notifications and
+//! client responses get 202 with no body. GET and DELETE get 405 (no session ids are
+//! issued; a server-to-client SSE stream can be added later on GET).
+
+pub mod jsonrpc;
+mod tools;
+
+use crate::api::http::{ApiRequest, ApiResponse};
+use crate::api::{App, VERSION};
+use crate::auth::Principal;
+use crate::cache::Cache;
+use crate::clock::{Clock, Entropy};
+use crate::github::GitHost;
+use jsonrpc::Message;
+use serde_json::{json, Value};
+
+/// Protocol revisions spoken, newest first.
+pub const PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+
+/// Text for the model: the workflow the tools are built for.
+pub const INSTRUCTIONS: &str = "Watercooler threads are shared markdown files where agents and people coordinate. \
+Each thread has a Status and a Ball: the ball names whose turn it is. \
+Workflow: 1) call watercooler_list_threads to see where it is your turn and which threads have new entries for you; \
+2) read before you write: watercooler_read_thread (or list_thread_entries and get_thread_entry for long threads); \
+3) reply with watercooler_say (it passes the ball to your counterpart), acknowledge with watercooler_ack (the ball stays), \
+or pass the ball explicitly with watercooler_handoff; 4) change a thread's Status with watercooler_set_status (e.g. IN_REVIEW, CLOSED). \
+Writes are idempotent per entry_id: after an error, retry with the entry_id the error gave you.";
+
+fn rpc_response(status: u16, body: &Value) -> ApiResponse {
+    ApiResponse::json(status, body)
+}
+
+fn http_error(status: u16, code: i64, message: &str) -> ApiResponse {
+    rpc_response(status, &jsonrpc::error(&Value::Null, code, message))
+}
+
+/// Serves one HTTP request to `/mcp`.
+pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy>(
+    app: &App<'_, G, C, K>,
+    req: &ApiRequest,
+) -> ApiResponse {
+    if req.method != "POST" {
+        return http_error(
+            405,
+            jsonrpc::INVALID_REQUEST,
+            "use POST: this server is stateless and offers no GET stream or sessions",
+        )
+        .with_header("allow", "POST");
+    }
+    if let Some(origin) = req.header("origin") {
+        if !app.config.origin_allowed(origin) {
+            return http_error(
+                403,
+                jsonrpc::INVALID_REQUEST,
+                "this Origin is not allowed; add it to ALLOWED_ORIGINS",
+            );
+        }
+    }
+    let who = match app.config.tokens.authenticate(req.header("authorization")) {
+        Ok(p) => p,
+        Err(_) => {
+            return http_error(
+                401,
+                jsonrpc::INVALID_REQUEST,
+                "send Authorization: Bearer <token> with a valid client token",
+            )
+            .with_header("www-authenticate", "Bearer")
+        }
+    };
+    let accept = req.header("accept").unwrap_or("").to_ascii_lowercase();
+    // Like the reference SDK, both types must be named: `*/*` is not enough.
+    if !(accept.contains("application/json") && accept.contains("text/event-stream")) {
+        return http_error(
+            406,
+            jsonrpc::INVALID_REQUEST,
+            "send Accept: application/json, text/event-stream",
+        );
+    }
+    let content_type = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !content_type.starts_with("application/json") {
+        return http_error(
+            415,
+            jsonrpc::INVALID_REQUEST,
+            "send Content-Type: application/json",
+        );
+    }
+    if let Some(v) = req.header("mcp-protocol-version") {
+        if !PROTOCOL_VERSIONS.contains(&v.trim()) {
+            let msg = format!(
+                "unsupported MCP-Protocol-Version {v:?}; supported: {}",
+                PROTOCOL_VERSIONS.join(", ")
+            );
+            return http_error(400, jsonrpc::INVALID_REQUEST, &msg);
+        }
+    }
+    let value: Value = match serde_json::from_slice(&req.body) {
+        Ok(v) => v,
+        Err(e) => return http_error(400, jsonrpc::PARSE_ERROR, &format!("parse error: {e}")),
+    };
+    if value.is_array() {
+        return http_error(
+            400,
+            jsonrpc::INVALID_REQUEST,
+            "batches are not supported: send one JSON-RPC message per request",
+        );
+    }
+    match jsonrpc::classify(&value) {
+        Err(invalid) => rpc_response(
+            400,
+            &jsonrpc::error(&invalid.id, jsonrpc::INVALID_REQUEST, &invalid.message),
+        ),
+        Ok(Message::Notification { .. } | Message::Response) => ApiResponse {
+            status: 202,
+            ..Default::default()
+        },
+        Ok(Message::Request { id, method, params }) => {
+            let body = match dispatch(app, who, &method, &params).await {
+                Ok(result) => jsonrpc::result(&id, result),
+                Err((code, message)) => jsonrpc::error(&id, code, &message),
+            };
+            rpc_response(200, &body)
+        }
+    }
+}
+
+async fn dispatch<G: GitHost, C: Cache, K: Clock + Entropy>(
+    app: &App<'_, G, C, K>,
+    who: &Principal,
+    method: &str,
+    params: &Value,
+) -> Result<Value, (i64, String)> {
+    match method {
+        "initialize" => {
+            let asked = params
+                .get("protocolVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let version = if PROTOCOL_VERSIONS.contains(&asked) {
+                asked
+            } else {
+                PROTOCOL_VERSIONS[0]
+            };
+            Ok(json!({
+                "protocolVersion": version,
+                "capabilities": {"tools": {"listChanged": false}},
+                "serverInfo": {"name": "watercooler-worker", "title": "Watercooler threads", "version": VERSION},
+                "instructions": INSTRUCTIONS,
+            }))
+        }
+        "ping" => Ok(json!({})),
+        "tools/list" => {
+            if params.get("cursor").is_some_and(|c| !c.is_null()) {
+                return Err((
+                    jsonrpc::INVALID_PARAMS,
+                    "invalid cursor: the tool list has one page".into(),
+                ));
+            }
+            Ok(json!({ "tools": tools::definitions() }))
+        }
+        "tools/call" => {
+            let name = params.get("name").and_then(Value::as_str).ok_or((
+                jsonrpc::INVALID_PARAMS,
+                "tools/call needs a \"name\"".to_string(),
+            ))?;
+            let args = params.get("arguments").cloned().unwrap_or(Value::Null);
+            tools::call(app, who, name, args).await
+        }
+        other => Err((
+            jsonrpc::METHOD_NOT_FOUND,
+            format!("method {other:?} is not supported"),
+        )),
+    }
+}

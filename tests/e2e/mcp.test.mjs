@@ -1,0 +1,313 @@
+// The remote MCP endpoint, driven by the official MCP TypeScript SDK client, plus raw
+// HTTP checks of every transport rule.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { setup, entryIds, READER, WRITER } from './harness.mjs';
+
+let h;
+before(async () => {
+  h = await setup({ vars: { ALLOWED_ORIGINS: 'http://allowed.example' } });
+});
+after(async () => {
+  await h?.close();
+});
+
+async function connect(token = WRITER, name = 'e2e') {
+  const client = new Client({ name, version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`${h.worker.url}/mcp`), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+const TOOLS = [
+  'watercooler_health',
+  'watercooler_whoami',
+  'watercooler_list_threads',
+  'watercooler_read_thread',
+  'watercooler_list_thread_entries',
+  'watercooler_get_thread_entry',
+  'watercooler_get_thread_entry_range',
+  'watercooler_say',
+  'watercooler_ack',
+  'watercooler_handoff',
+  'watercooler_set_status',
+  'watercooler_reindex',
+];
+
+const text = (r) => r.content.map((c) => c.text).join('\n');
+
+test('connects, negotiates, and lists every tool with precise schemas', async () => {
+  const client = await connect();
+  try {
+    assert.equal(client.getServerVersion().name, 'watercooler-worker');
+    assert.match(client.getInstructions(), /ball/);
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), [...TOOLS].sort());
+    for (const t of tools) {
+      assert.equal(t.inputSchema.type, 'object', t.name);
+      assert.equal(t.inputSchema.additionalProperties, false, t.name);
+      assert.ok(t.inputSchema.properties.code_path && t.inputSchema.properties.agent_func, t.name);
+      assert.equal(typeof t.annotations.readOnlyHint, 'boolean', t.name);
+      assert.equal(typeof t.annotations.idempotentHint, 'boolean', t.name);
+      assert.equal(typeof t.annotations.destructiveHint, 'boolean', t.name);
+      assert.ok(t.description.length > 20, t.name);
+      if (t.name !== 'watercooler_read_thread') assert.equal(t.outputSchema?.type, 'object', t.name);
+    }
+    const say = tools.find((t) => t.name === 'watercooler_say');
+    assert.deepEqual(say.inputSchema.required, ['topic', 'title', 'body']);
+    assert.equal(say.annotations.readOnlyHint, false);
+  } finally {
+    await client.close();
+  }
+});
+
+test('the whole workflow: say, read, ack, handoff, set_status, with correct files in git', async () => {
+  const client = await connect();
+  try {
+    const said = await client.callTool({
+      name: 'watercooler_say',
+      arguments: { topic: 'mcp-flow', title: 'Plan', body: 'Ship it on Friday.', role: 'planner', entry_type: 'Plan', agent: 'Claude', code_path: '.' },
+    });
+    assert.ok(!said.isError, text(said));
+    assert.equal(said.structuredContent.ball, 'Codex (mira)');
+    const id = said.structuredContent.entry_id;
+    assert.match(id, /^[0-9A-Z]{26}$/);
+
+    const md = await client.callTool({ name: 'watercooler_read_thread', arguments: { topic: 'mcp-flow' } });
+    assert.equal(text(md), h.file('mcp-flow'));
+    assert.match(text(md), /Ship it on Friday\./);
+
+    const ack = await client.callTool({ name: 'watercooler_ack', arguments: { topic: 'mcp-flow', agent_func: 'Codex:gpt-5:critic' } });
+    assert.ok(!ack.isError, text(ack));
+    assert.equal(ack.structuredContent.ball, 'Codex (mira)');
+
+    const ho = await client.callTool({ name: 'watercooler_handoff', arguments: { topic: 'mcp-flow', agent: 'Codex', note: 'over to you' } });
+    assert.equal(ho.structuredContent.ball, 'Claude (mira)');
+
+    const st = await client.callTool({ name: 'watercooler_set_status', arguments: { topic: 'mcp-flow', status: 'in_review' } });
+    assert.equal(st.structuredContent.status, 'IN_REVIEW');
+
+    const file = h.file('mcp-flow');
+    assert.match(file, /^Status: IN_REVIEW$/m);
+    assert.match(file, /^Ball: Claude \(mira\)$/m);
+    assert.match(file, /^Entry: Codex \(mira\) \S+\nRole: implementer\nType: Note\nTitle: Ack\n\nack\n/m);
+    assert.match(file, /^Entry: Codex \(mira\) \S+\nRole: pm\nType: Note\nTitle: Handoff to Claude \(mira\)\n\nover to you\n/m);
+    assert.equal(entryIds(file)[0], id);
+
+    const json = await client.callTool({ name: 'watercooler_read_thread', arguments: { topic: 'mcp-flow', format: 'json', from_entry: 1, limit: 1 } });
+    assert.equal(json.structuredContent.total_entries, 3);
+    assert.equal(json.structuredContent.entries.length, 1);
+    assert.equal(json.structuredContent.entries[0].title, 'Ack');
+
+    const partial = await client.callTool({ name: 'watercooler_read_thread', arguments: { topic: 'mcp-flow', from_entry: 2 } });
+    assert.match(text(partial), /^# mcp-flow — Thread/);
+    assert.match(text(partial), /Handoff to Claude/);
+    assert.doesNotMatch(text(partial), /Ship it on Friday/);
+
+    const entries = await client.callTool({ name: 'watercooler_list_thread_entries', arguments: { topic: 'mcp-flow', offset: 1, limit: 5 } });
+    assert.deepEqual(entries.structuredContent.entries.map((e) => e.index), [1, 2]);
+    assert.equal(entries.structuredContent.entries[0].body, undefined);
+
+    const byId = await client.callTool({ name: 'watercooler_get_thread_entry', arguments: { topic: 'mcp-flow', entry_id: id } });
+    assert.equal(byId.structuredContent.entry.body, 'Ship it on Friday.');
+    const byIndex = await client.callTool({ name: 'watercooler_get_thread_entry', arguments: { topic: 'mcp-flow', index: 2 } });
+    assert.equal(byIndex.structuredContent.entry.role, 'pm');
+    const range = await client.callTool({ name: 'watercooler_get_thread_entry_range', arguments: { topic: 'mcp-flow', start_index: 0, end_index: 1 } });
+    assert.deepEqual(range.structuredContent.entries.map((e) => e.title), ['Plan', 'Ack']);
+
+    const who = await client.callTool({ name: 'watercooler_whoami', arguments: {} });
+    assert.deepEqual(who.structuredContent, { user: 'mira', agent: 'Claude', author: 'Claude (mira)', can_write: true });
+    const health = await client.callTool({ name: 'watercooler_health', arguments: {} });
+    assert.equal(health.structuredContent.ok, true);
+    assert.equal(health.structuredContent.repo, 'acme/threads');
+
+    const index = await client.callTool({ name: 'watercooler_reindex', arguments: {} });
+    assert.ok(index.structuredContent.in_review.some((t) => t.topic === 'mcp-flow'));
+  } finally {
+    await client.close();
+  }
+});
+
+test('list_threads: sections for the caller, and working pagination', async () => {
+  const client = await connect();
+  try {
+    for (let i = 0; i < 5; i++) {
+      // Codex says: the ball goes to Claude (mira), the caller's default agent.
+      await client.callTool({ name: 'watercooler_say', arguments: { topic: `page-${i}`, title: 't', body: 'b', agent: 'Codex' } });
+    }
+    await client.callTool({ name: 'watercooler_say', arguments: { topic: 'page-mine', title: 't', body: 'b' } });
+    const seen = [];
+    let cursor;
+    let pages = 0;
+    do {
+      const r = await client.callTool({ name: 'watercooler_list_threads', arguments: { limit: 2, ...(cursor ? { cursor } : {}) } });
+      assert.ok(!r.isError, text(r));
+      assert.ok(r.structuredContent.threads.length <= 2);
+      seen.push(...r.structuredContent.threads);
+      cursor = r.structuredContent.next_cursor;
+      pages++;
+    } while (cursor && pages < 50);
+    const topics = seen.map((t) => t.topic);
+    assert.equal(new Set(topics).size, topics.length, 'no thread twice across pages');
+    for (let i = 0; i < 5; i++) assert.ok(topics.includes(`page-${i}`));
+    assert.equal(seen.find((t) => t.topic === 'page-0').section, 'new_entries');
+    assert.equal(seen.find((t) => t.topic === 'page-mine').section, 'waiting');
+    const first = await client.callTool({ name: 'watercooler_list_threads', arguments: {} });
+    assert.match(text(first), /## New entries for you/);
+    assert.match(text(first), /## Waiting on others/);
+  } finally {
+    await client.close();
+  }
+});
+
+test('error paths: unknown tool is a protocol error, everything else an isError result', async () => {
+  const client = await connect();
+  const reader = await connect(READER, 'reader');
+  try {
+    await assert.rejects(client.callTool({ name: 'watercooler_nope', arguments: {} }), (e) => e.code === -32602);
+    const cases = [
+      [client, 'watercooler_say', { topic: 'x', body: 'no title' }, /title/],
+      [client, 'watercooler_say', { topic: '../x', title: 't', body: 'b' }, /topic/],
+      [client, 'watercooler_say', { topic: 'x', title: 't', body: 'b', colour: 'red' }, /unknown field "colour"/],
+      [client, 'watercooler_say', { topic: 'x', title: 't', body: 'b', agent_func: 'nonsense' }, /agent_func/],
+      [client, 'watercooler_read_thread', { topic: 'does-not-exist' }, /does not exist/],
+      [client, 'watercooler_read_thread', { topic: 'mcp-flow', format: 'xml' }, /format/],
+      [client, 'watercooler_get_thread_entry', { topic: 'mcp-flow', index: 99 }, /out of range/],
+      [client, 'watercooler_get_thread_entry', { topic: 'mcp-flow' }, /exactly one/],
+      [client, 'watercooler_get_thread_entry_range', { topic: 'mcp-flow', start_index: 2, end_index: 1 }, /end_index/],
+      [client, 'watercooler_list_threads', { cursor: 'garbage' }, /cursor/],
+      [client, 'watercooler_list_threads', { limit: 0 }, /limit/],
+      [client, 'watercooler_set_status', { topic: 'mcp-flow', status: 'a\nb' }, /status/],
+      [client, 'watercooler_ack', { topic: 'no-such-thread' }, /does not exist/],
+      [reader, 'watercooler_say', { topic: 'x', title: 't', body: 'b' }, /read-only/],
+    ];
+    const before = h.commitCount();
+    for (const [c, name, args, pattern] of cases) {
+      const r = await c.callTool({ name, arguments: args });
+      assert.equal(r.isError, true, `${name} ${JSON.stringify(args)}: ${text(r)}`);
+      assert.match(text(r), pattern);
+    }
+    assert.equal(h.commitCount(), before);
+
+    await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't', body: 'b' } });
+    await h.fault({ method: 'PUT', route: 'contents', status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '90' }, times: 1 });
+    const r = await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't2', body: 'b' } });
+    assert.equal(r.isError, true);
+    assert.match(text(r), /rate limit/);
+    assert.match(text(r), /retry after 90 s/);
+    assert.match(text(r), /entry_id "[0-9A-Z]{26}"/);
+    assert.doesNotMatch(text(r), new RegExp(WRITER));
+  } finally {
+    await client.close();
+    await reader.close();
+  }
+});
+
+test('two clients writing to one thread at once: every entry lands once', async () => {
+  const a = await connect(WRITER, 'a');
+  const b = await connect(WRITER, 'b');
+  try {
+    await a.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-race', title: 'start', body: 'b' } });
+    const calls = [];
+    for (let i = 0; i < 6; i++) {
+      calls.push(a.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-race', title: `a${i}`, body: 'from a', agent: 'Claude' } }));
+      calls.push(b.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-race', title: `b${i}`, body: 'from b', agent: 'Codex' } }));
+    }
+    const results = await Promise.all(calls);
+    for (const r of results) assert.ok(!r.isError, text(r));
+    const ids = entryIds(h.file('mcp-race'));
+    assert.equal(ids.length, 13);
+    assert.equal(new Set(ids).size, 13);
+    for (const r of results) assert.ok(ids.includes(r.structuredContent.entry_id));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+// Raw HTTP: the transport rules.
+const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+async function raw({ method = 'POST', body = INIT, headers = {}, token = WRITER } = {}) {
+  const h0 = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers };
+  if (token) h0.authorization = `Bearer ${token}`;
+  for (const [k, v] of Object.entries(h0)) if (v === null) delete h0[k];
+  const r = await fetch(`${h.worker.url}/mcp`, { method, headers: h0, body: method === 'POST' ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined });
+  const t = await r.text();
+  let json;
+  try {
+    json = JSON.parse(t);
+  } catch {}
+  return { status: r.status, headers: r.headers, text: t, json };
+}
+
+test('transport: methods, batches, versions, media types, parse errors', async () => {
+  let r = await raw();
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('content-type'), 'application/json');
+  assert.equal(r.json.result.protocolVersion, '2025-03-26');
+  assert.equal(r.headers.get('mcp-session-id'), null, 'stateless: no session id');
+  for (const v of ['2025-06-18', '2025-11-25']) {
+    r = await raw({ body: { ...INIT, params: { ...INIT.params, protocolVersion: v } } });
+    assert.equal(r.json.result.protocolVersion, v);
+  }
+  r = await raw({ body: { ...INIT, params: { ...INIT.params, protocolVersion: '1999-01-01' } } });
+  assert.equal(r.json.result.protocolVersion, '2025-11-25');
+
+  for (const method of ['GET', 'DELETE']) {
+    r = await raw({ method });
+    assert.equal(r.status, 405, method);
+    assert.equal(r.headers.get('allow'), 'POST');
+  }
+  r = await raw({ body: [INIT] });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.code, -32600);
+  r = await raw({ headers: { 'mcp-protocol-version': '2024-01-01' } });
+  assert.equal(r.status, 400);
+  r = await raw({ headers: { 'mcp-protocol-version': '2025-06-18' }, body: { jsonrpc: '2.0', id: 2, method: 'ping' } });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json, { jsonrpc: '2.0', id: 2, result: {} });
+  r = await raw({ headers: { accept: 'application/json' } });
+  assert.equal(r.status, 406);
+  r = await raw({ headers: { accept: null } });
+  assert.equal(r.status, 406);
+  r = await raw({ headers: { 'content-type': 'text/plain' } });
+  assert.equal(r.status, 415);
+  r = await raw({ body: '{"jsonrpc": "2.0", ' });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.code, -32700);
+  r = await raw({ body: { jsonrpc: '2.0', id: 3, method: 'no/such' } });
+  assert.equal(r.json.error.code, -32601);
+  assert.equal(r.json.id, 3);
+  r = await raw({ body: { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'nope' } } });
+  assert.equal(r.json.error.code, -32602);
+  r = await raw({ body: { jsonrpc: '2.0', id: 5, method: 'tools/list', params: { cursor: 'x' } } });
+  assert.equal(r.json.error.code, -32602);
+});
+
+test('transport: notifications and client responses get 202 with no body', async () => {
+  let r = await raw({ body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+  assert.equal(r.status, 202);
+  assert.equal(r.text, '');
+  r = await raw({ body: { jsonrpc: '2.0', id: 9, result: {} } });
+  assert.equal(r.status, 202);
+  assert.equal(r.text, '');
+});
+
+test('transport: Origin and bearer token checks', async () => {
+  let r = await raw({ headers: { origin: 'http://evil.example' } });
+  assert.equal(r.status, 403);
+  r = await raw({ headers: { origin: 'http://allowed.example' } });
+  assert.equal(r.status, 200);
+  r = await raw();
+  assert.equal(r.status, 200, 'no Origin header: allowed');
+  r = await raw({ token: null });
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate'), /^Bearer/);
+  r = await raw({ token: 'wrong' });
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate'), /^Bearer/);
+});

@@ -20,6 +20,34 @@ pub struct Committed {
     pub content: String,
 }
 
+/// Writes need a token with the write scope.
+pub fn require_write(who: &Principal) -> Result<(), ApiError> {
+    if who.can_write {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            403,
+            "forbidden",
+            "this token is read-only; writing needs a token with the \"write\" scope",
+        ))
+    }
+}
+
+/// A handoff target as `Agent (user)`. It may name another user's agent; without a
+/// tag it is the caller's user.
+pub fn handoff_target(
+    field: &str,
+    raw: Option<&str>,
+    who: &Principal,
+) -> Result<Option<String>, ApiError> {
+    let Some(t) = raw else { return Ok(None) };
+    let (base, tag) = agent::split_tag(t);
+    let tag = tag.unwrap_or(&who.user);
+    let base = agent::validate(base, tag)
+        .map_err(|e| ApiError::new(400, "invalid_field", format!("{field}: {e}")))?;
+    Ok(Some(format!("{base} ({tag})")))
+}
+
 /// The author of a write: the given agent (or the token's default), and the token's
 /// user, which no request can change. A status change writes no entry, so without an
 /// agent it is committed as `Team (user)`.

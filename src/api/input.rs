@@ -52,24 +52,14 @@ impl JsonFields {
                 format!("the body is not valid JSON ({e})"),
             )
         })?;
-        let Value::Object(map) = value else {
+        if !value.is_object() {
             return Err(ApiError::new(
                 400,
                 "invalid_json",
                 "the body must be a JSON object",
             ));
-        };
-        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(ApiError::new(
-                400,
-                "invalid_field",
-                format!(
-                    "unknown field {unknown:?}; allowed fields: {}",
-                    allowed.join(", ")
-                ),
-            ));
         }
-        Ok(JsonFields { map })
+        Self::from_value(value, allowed)
     }
 
     /// Fields of an already-parsed JSON value, which must be an object with only the
@@ -139,6 +129,15 @@ impl JsonFields {
                 format!("{name}: must be a string, got {}", kind(other)),
             )),
         }
+    }
+
+    /// An optional string field that must pass `rule` (a `validate` function).
+    pub fn opt_checked(
+        &self,
+        name: &str,
+        rule: impl Fn(&str, &str) -> Result<String, crate::validate::FieldError>,
+    ) -> Result<Option<String>, ApiError> {
+        Ok(self.opt_str(name)?.map(|v| rule(name, v)).transpose()?)
     }
 
     /// A required string field.

@@ -1,6 +1,6 @@
 //! Routes and handlers of the REST API v1.
 
-use super::commit::{author_for, commit, Committed};
+use super::commit::{author_for, commit, handoff_target, require_write, Committed};
 use super::error::ApiError;
 use super::http::{percent_decode, ApiRequest, ApiResponse};
 use super::input::JsonFields;
@@ -9,7 +9,7 @@ use crate::auth::{AuthError, Principal};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
-use crate::thread::{self, agent, ops, parse, topic, Operation};
+use crate::thread::{self, ops, parse, topic, Operation};
 use crate::validate;
 use serde_json::json;
 
@@ -112,18 +112,6 @@ fn authenticate<'a, G, C, K>(
                 "the bearer token is not valid; check it or ask for a new one",
             ),
         })
-}
-
-fn require_write(who: &Principal) -> Result<(), ApiError> {
-    if who.can_write {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            403,
-            "forbidden",
-            "this token is read-only; writing needs a token with the \"write\" scope",
-        ))
-    }
 }
 
 fn topic_of(segment: &str) -> Result<String, ApiError> {
@@ -233,14 +221,6 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
     commit(app, topic, &author, &op, entry_id).await
 }
 
-fn optional(
-    f: &JsonFields,
-    name: &str,
-    rule: impl Fn(&str, &str) -> Result<String, validate::FieldError>,
-) -> Result<Option<String>, ApiError> {
-    Ok(f.opt_str(name)?.map(|v| rule(name, v)).transpose()?)
-}
-
 async fn say<G: GitHost, C: Cache, K: Clock + Entropy>(
     app: &App<'_, G, C, K>,
     req: &ApiRequest,
@@ -269,8 +249,8 @@ async fn ack<G: GitHost, C: Cache, K: Clock + Entropy>(
     let allowed = ["agent", "title", "body", "entry_id"];
     let Committed { status, answer, .. } = write(app, req, who, topic, &allowed, |f, _| {
         Ok(Operation::Ack {
-            title: optional(f, "title", validate::title)?,
-            body: optional(f, "body", |n, v| validate::body(n, v, false))?,
+            title: f.opt_checked("title", validate::title)?,
+            body: f.opt_checked("body", |n, v| validate::body(n, v, false))?,
         })
     })
     .await?;
@@ -289,20 +269,10 @@ async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy>(
         mut answer,
         content,
     } = write(app, req, who, topic, &allowed, |f, who| {
-        let target = match f.opt_str("target")? {
-            // A target may name another user's agent; without a tag it is the caller's.
-            Some(t) => {
-                let (base, tag) = agent::split_tag(t);
-                let tag = tag.unwrap_or(&who.user);
-                let base = agent::validate(base, tag)
-                    .map_err(|e| ApiError::new(400, "invalid_field", format!("target: {e}")))?;
-                Some(format!("{base} ({tag})"))
-            }
-            None => None,
-        };
+        let target = handoff_target("target", f.opt_str("target")?, who)?;
         Ok(Operation::Handoff {
             target,
-            note: optional(f, "note", |n, v| validate::body(n, v, false))?,
+            note: f.opt_checked("note", |n, v| validate::body(n, v, false))?,
         })
     })
     .await?;

@@ -52,6 +52,17 @@ impl Fixture {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value, ApiResponse) {
+        self.call_with(method, path, token, body, &[])
+    }
+
+    fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> (u16, Value, ApiResponse) {
         let app = App {
             config: &self.config,
             store: Store {
@@ -67,6 +78,7 @@ impl Fixture {
         if let Some(t) = token {
             headers.push(("authorization".to_string(), format!("Bearer {t}")));
         }
+        headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let req = ApiRequest {
             method: method.into(),
             path: path.into(),
@@ -200,4 +212,134 @@ fn errors_never_carry_secrets() {
     assert_eq!(status, 502);
     assert_eq!(body["error"]["code"], "github_unauthorized");
     assert!(!body.to_string().contains("ghp_secret"));
+}
+
+const MCP_HEADERS: [(&str, &str); 2] = [
+    ("accept", "application/json, text/event-stream"),
+    ("content-type", "application/json"),
+];
+
+fn rpc(f: &Fixture, body: Value) -> (u16, Value) {
+    let (status, json, _) = f.call_with("POST", "/mcp", Some("w"), Some(body), &MCP_HEADERS);
+    (status, json)
+}
+
+#[test]
+fn mcp_initialize_negotiates_and_teaches_the_workflow() {
+    let f = fixture();
+    let (status, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(r["result"]["protocolVersion"], "2025-06-18");
+    assert_eq!(r["result"]["serverInfo"]["version"], VERSION);
+    assert!(r["result"]["instructions"]
+        .as_str()
+        .unwrap()
+        .contains("watercooler_say"));
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {"protocolVersion": "2020-01-01"}}),
+    );
+    assert_eq!(
+        r["result"]["protocolVersion"],
+        crate::mcp::PROTOCOL_VERSIONS[0]
+    );
+}
+
+#[test]
+fn mcp_tool_calls_write_and_read_through_the_store() {
+    let f = fixture();
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "watercooler_say", "arguments": {"topic": "t", "title": "x", "body": "y", "agent_func": "Claude:opus:planner"}}}),
+    );
+    assert_eq!(r["result"]["isError"], Value::Null, "{r}");
+    assert_eq!(r["result"]["structuredContent"]["ball"], "Codex (mira)");
+    let file = f.git.file("t.md").unwrap();
+    assert!(
+        file.contains("Entry: Claude (mira) ") && file.contains("\nRole: planner\n"),
+        "{file}"
+    );
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "watercooler_say", "arguments": {"topic": "t"}}}),
+    );
+    assert_eq!(r["result"]["isError"], true);
+    assert!(r["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("title"));
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "nope"}}),
+    );
+    assert_eq!(r["error"]["code"], -32602);
+}
+
+#[test]
+fn mcp_transport_rules() {
+    let f = fixture();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(
+        f.call_with("GET", "/mcp", Some("w"), None, &MCP_HEADERS).0,
+        405
+    );
+    assert_eq!(
+        f.call_with("POST", "/mcp", Some("w"), Some(json!([init])), &MCP_HEADERS)
+            .1["error"]["code"],
+        -32600
+    );
+    assert_eq!(
+        f.call_with("POST", "/mcp", None, Some(init.clone()), &MCP_HEADERS)
+            .0,
+        401
+    );
+    let accept_json_only = [
+        ("accept", "application/json"),
+        ("content-type", "application/json"),
+    ];
+    assert_eq!(
+        f.call_with(
+            "POST",
+            "/mcp",
+            Some("w"),
+            Some(init.clone()),
+            &accept_json_only
+        )
+        .0,
+        406
+    );
+    let text = [
+        ("accept", "application/json, text/event-stream"),
+        ("content-type", "text/plain"),
+    ];
+    assert_eq!(
+        f.call_with("POST", "/mcp", Some("w"), Some(init.clone()), &text)
+            .0,
+        415
+    );
+    let mut h = MCP_HEADERS.to_vec();
+    h.push(("mcp-protocol-version", "1999-01-01"));
+    assert_eq!(
+        f.call_with("POST", "/mcp", Some("w"), Some(init.clone()), &h)
+            .0,
+        400
+    );
+    let mut h = MCP_HEADERS.to_vec();
+    h.push(("origin", "https://evil.example"));
+    assert_eq!(
+        f.call_with("POST", "/mcp", Some("w"), Some(init.clone()), &h)
+            .0,
+        403
+    );
+    let (status, _, resp) = f.call_with(
+        "POST",
+        "/mcp",
+        Some("w"),
+        Some(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})),
+        &MCP_HEADERS,
+    );
+    assert_eq!((status, resp.body.len()), (202, 0));
 }

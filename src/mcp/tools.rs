@@ -2,7 +2,7 @@
 //! watercooler MCP server, with precise JSON schemas.
 
 use super::jsonrpc;
-use crate::api::commit::{author_for, commit};
+use crate::api::commit::{author_for, commit, handoff_target, require_write};
 use crate::api::input::JsonFields;
 use crate::api::{ApiError, App, VERSION};
 use crate::auth::Principal;
@@ -717,20 +717,9 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
     name: &str,
     f: &JsonFields,
 ) -> Result<Value, ApiError> {
-    if !who.can_write {
-        return Err(ApiError::new(
-            403,
-            "forbidden",
-            "this token is read-only; writing needs a token with the \"write\" scope",
-        ));
-    }
+    require_write(who)?;
     let topic = topic_arg(f)?;
     let c = caller(f)?;
-    let optional = |name: &str,
-                    rule: &dyn Fn(&str, &str) -> Result<String, validate::FieldError>|
-     -> Result<Option<String>, ApiError> {
-        Ok(f.opt_str(name)?.map(|v| rule(name, v)).transpose()?)
-    };
     let op = match name {
         "watercooler_say" => Operation::Say {
             title: validate::title("title", f.req_str("title")?)?,
@@ -748,22 +737,12 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
             )?,
         },
         "watercooler_ack" => Operation::Ack {
-            title: optional("title", &validate::title)?,
-            body: optional("body", &|n, v| validate::body(n, v, false))?,
+            title: f.opt_checked("title", validate::title)?,
+            body: f.opt_checked("body", |n, v| validate::body(n, v, false))?,
         },
         "watercooler_handoff" => Operation::Handoff {
-            target: match f.opt_str("target_agent")? {
-                Some(t) => {
-                    let (base, tag) = thread::agent::split_tag(t);
-                    let tag = tag.unwrap_or(&who.user);
-                    let base = thread::agent::validate(base, tag).map_err(|e| {
-                        ApiError::new(400, "invalid_field", format!("target_agent: {e}"))
-                    })?;
-                    Some(format!("{base} ({tag})"))
-                }
-                None => None,
-            },
-            note: optional("note", &|n, v| validate::body(n, v, false))?,
+            target: handoff_target("target_agent", f.opt_str("target_agent")?, who)?,
+            note: f.opt_checked("note", |n, v| validate::body(n, v, false))?,
         },
         _ => Operation::SetStatus {
             status: validate::status("status", f.req_str("status")?)?,

@@ -2,7 +2,7 @@
 
 use super::error::{classify, GitHubError};
 use super::http::{encode_component, HttpClient, HttpRequest, HttpResponse};
-use super::{DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, Written};
+use super::{DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, TreeFile, Written};
 use base64::Engine;
 use serde::Deserialize;
 
@@ -58,6 +58,16 @@ struct PutBody {
 #[derive(Deserialize)]
 struct ShaOnly {
     sha: String,
+}
+
+#[derive(Deserialize)]
+struct RefBody {
+    object: ShaOnly,
+}
+
+#[derive(Deserialize)]
+struct CommitBody {
+    tree: ShaOnly,
 }
 
 impl<H: HttpClient> GitHubClient<H> {
@@ -119,6 +129,37 @@ impl<H: HttpClient> GitHubClient<H> {
             headers,
             body,
         }
+    }
+
+    fn repo_url(&self, rest: &str) -> String {
+        format!(
+            "{}/repos/{}/{}/{rest}",
+            self.api_base,
+            encode_component(&self.repo.owner),
+            encode_component(&self.repo.name)
+        )
+    }
+
+    fn branch_ref(&self) -> String {
+        let segments: Vec<String> = self.repo.branch.split('/').map(encode_component).collect();
+        format!("heads/{}", segments.join("/"))
+    }
+
+    /// Sends a JSON request and parses a JSON answer with one of the `ok` statuses.
+    async fn json_call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &'static str,
+        url: String,
+        body: Option<serde_json::Value>,
+        ok: &[u16],
+        what: &str,
+    ) -> Result<T, GitHubError> {
+        let req = self.request(method, url, ACCEPT_JSON, body.map(|b| b.to_string()));
+        let resp = self.send(req).await?;
+        if !ok.contains(&resp.status) {
+            return Err(self.fail(&resp));
+        }
+        serde_json::from_slice(&resp.body).map_err(|_| bad(format!("unreadable answer to {what}")))
     }
 
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, GitHubError> {
@@ -249,6 +290,72 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
             blob_sha: parsed.content.sha,
             commit_sha: parsed.commit.sha,
         })
+    }
+
+    async fn branch_head(&self) -> Result<String, GitHubError> {
+        let url = self.repo_url(&format!("git/ref/{}", self.branch_ref()));
+        let r: RefBody = self
+            .json_call("GET", url, None, &[200], "GET git/ref")
+            .await?;
+        Ok(r.object.sha)
+    }
+
+    async fn commit_tree(&self, commit_sha: &str) -> Result<String, GitHubError> {
+        let url = self.repo_url(&format!("git/commits/{}", encode_component(commit_sha)));
+        let c: CommitBody = self
+            .json_call("GET", url, None, &[200], "GET git/commits")
+            .await?;
+        Ok(c.tree.sha)
+    }
+
+    async fn create_tree(
+        &self,
+        base_tree: &str,
+        files: &[TreeFile<'_>],
+    ) -> Result<String, GitHubError> {
+        let tree: Vec<serde_json::Value> = files
+            .iter()
+            .map(|f| serde_json::json!({"path": f.path, "mode": "100644", "type": "blob", "content": f.content}))
+            .collect();
+        let body = serde_json::json!({"base_tree": base_tree, "tree": tree});
+        let t: ShaOnly = self
+            .json_call(
+                "POST",
+                self.repo_url("git/trees"),
+                Some(body),
+                &[201, 200],
+                "POST git/trees",
+            )
+            .await?;
+        Ok(t.sha)
+    }
+
+    async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parent: &str,
+    ) -> Result<String, GitHubError> {
+        let body = serde_json::json!({"message": message, "tree": tree, "parents": [parent]});
+        let c: ShaOnly = self
+            .json_call(
+                "POST",
+                self.repo_url("git/commits"),
+                Some(body),
+                &[201, 200],
+                "POST git/commits",
+            )
+            .await?;
+        Ok(c.sha)
+    }
+
+    async fn update_branch(&self, commit_sha: &str) -> Result<(), GitHubError> {
+        let url = self.repo_url(&format!("git/refs/{}", self.branch_ref()));
+        let body = serde_json::json!({"sha": commit_sha, "force": false});
+        let _: serde_json::Value = self
+            .json_call("PATCH", url, Some(body), &[200], "PATCH git/refs")
+            .await?;
+        Ok(())
     }
 }
 
@@ -430,5 +537,69 @@ mod tests {
         }))
         .unwrap_err();
         assert!(matches!(err, GitHubError::FileChanged { .. }));
+    }
+
+    #[test]
+    fn git_data_requests_have_githubs_shapes() {
+        let ok = |v: serde_json::Value, status| json(status, v, &[]);
+        let c = canned(vec![
+            ok(serde_json::json!({"object": {"sha": "head1"}}), 200),
+            ok(serde_json::json!({"tree": {"sha": "tree1"}}), 200),
+            ok(serde_json::json!({"sha": "tree2"}), 201),
+            ok(serde_json::json!({"sha": "commit2"}), 201),
+            ok(serde_json::json!({"ref": "refs/heads/feature/x"}), 200),
+        ]);
+        let files = [TreeFile {
+            path: "t/a.md",
+            content: "A",
+        }];
+        let commit =
+            futures::executor::block_on(crate::github::commit_files(&client(&c), &files, "msg"))
+                .unwrap();
+        assert_eq!(commit, "commit2");
+        let seen = c.seen.borrow();
+        let calls: Vec<(&str, &str)> = seen.iter().map(|r| (r.method, r.url.as_str())).collect();
+        assert_eq!(
+            calls,
+            [
+                (
+                    "GET",
+                    "http://host/repos/acme/threads/git/ref/heads/feature/x"
+                ),
+                ("GET", "http://host/repos/acme/threads/git/commits/head1"),
+                ("POST", "http://host/repos/acme/threads/git/trees"),
+                ("POST", "http://host/repos/acme/threads/git/commits"),
+                (
+                    "PATCH",
+                    "http://host/repos/acme/threads/git/refs/heads/feature/x"
+                ),
+            ]
+        );
+        let body = |i: usize| {
+            serde_json::from_str::<serde_json::Value>(seen[i].body.as_deref().unwrap()).unwrap()
+        };
+        assert_eq!(
+            body(2),
+            serde_json::json!({"base_tree": "tree1", "tree": [{"path": "t/a.md", "mode": "100644", "type": "blob", "content": "A"}]})
+        );
+        assert_eq!(
+            body(3),
+            serde_json::json!({"message": "msg", "tree": "tree2", "parents": ["head1"]})
+        );
+        assert_eq!(
+            body(4),
+            serde_json::json!({"sha": "commit2", "force": false})
+        );
+    }
+
+    #[test]
+    fn a_lost_fast_forward_is_a_branch_race() {
+        let c = canned(vec![json(
+            422,
+            serde_json::json!({"message": "Update is not a fast forward"}),
+            &[],
+        )]);
+        let err = futures::executor::block_on(client(&c).update_branch("c")).unwrap_err();
+        assert!(matches!(err, GitHubError::BranchMoved { .. }));
     }
 }

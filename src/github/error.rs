@@ -122,6 +122,8 @@ pub fn classify(resp: &HttpResponse, now_secs: u64) -> GitHubError {
         409 if message.contains("but expected") => GitHubError::BranchMoved { message },
         409 => GitHubError::BranchMoved { message },
         422 if message.contains("\"sha\" wasn't supplied") => GitHubError::ShaMissing,
+        // PATCH git/refs lost its compare-and-swap: the branch moved.
+        422 if message.contains("not a fast forward") => GitHubError::BranchMoved { message },
         403 | 429 => {
             let lower = message.to_ascii_lowercase();
             let exhausted = header_u64("x-ratelimit-remaining") == Some(0);

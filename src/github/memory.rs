@@ -1,8 +1,10 @@
 //! An in-memory [`GitHost`] with GitHub's conflict semantics, request counters and
 //! scripted failures: the test double for the store's logic.
 
-use super::{DirEntry, Fetched, GitHost, GitHubError, Listing, PutFile, RemoteFile, Written};
-use sha2::{Digest, Sha256};
+use super::{
+    git_blob_sha, DirEntry, Fetched, GitHost, GitHubError, Listing, PutFile, RemoteFile, TreeFile,
+    Written,
+};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -29,6 +31,8 @@ pub struct Counters {
     pub put: usize,
     pub not_modified: usize,
     pub commits: usize,
+    /// Git Data API requests (any method).
+    pub git_data: usize,
 }
 
 /// A test's hook that edits the files before a PUT lands.
@@ -38,10 +42,23 @@ type PutHook = Box<dyn FnMut(&mut BTreeMap<String, String>)>;
 struct State {
     files: BTreeMap<String, String>,
     head: u64,
+    /// The commit id the branch points at.
+    head_id: String,
+    /// Trees and commits made through the Git Data API, by id.
+    trees: BTreeMap<String, BTreeMap<String, String>>,
+    commit_objects: BTreeMap<String, (String, String)>,
     counters: Counters,
     faults: Vec<Fault>,
     /// Runs before each PUT is applied: lets a test slip in an outside write.
     before_put: Option<PutHook>,
+}
+
+impl State {
+    /// A new commit on the branch.
+    fn advance(&mut self) {
+        self.head += 1;
+        self.head_id = format!("{:040x}", self.head);
+    }
 }
 
 /// The in-memory git host.
@@ -50,10 +67,9 @@ pub struct MemoryGitHost {
     state: RefCell<State>,
 }
 
-/// A git-like blob id for content (sha256 here; only equality matters).
+/// The git blob id of content.
 pub fn blob_sha(content: &str) -> String {
-    let digest = Sha256::digest(format!("blob {}\0{content}", content.len()).as_bytes());
-    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+    git_blob_sha(content)
 }
 
 fn etag_of(sha: &str) -> String {
@@ -73,11 +89,16 @@ impl MemoryGitHost {
     pub fn push(&self, path: &str, content: &str) {
         let mut s = self.state.borrow_mut();
         s.files.insert(path.to_string(), content.to_string());
-        s.head += 1;
+        s.advance();
     }
 
     pub fn file(&self, path: &str) -> Option<String> {
         self.state.borrow().files.get(path).cloned()
+    }
+
+    /// The commit the branch points at.
+    pub fn head(&self) -> String {
+        self.state.borrow().head_id.clone()
     }
 
     pub fn counters(&self) -> Counters {
@@ -106,6 +127,14 @@ impl MemoryGitHost {
         let mut s = self.state.borrow_mut();
         let i = s.faults.iter().position(|f| f.method == method)?;
         Some(s.faults.remove(i))
+    }
+
+    fn git_data_request(&self, method: &'static str) -> Result<(), GitHubError> {
+        self.state.borrow_mut().counters.git_data += 1;
+        match self.take_fault(method) {
+            Some(f) => Err(f.error),
+            None => Ok(()),
+        }
     }
 
     fn listing(&self, dir: &str) -> (Vec<DirEntry>, String) {
@@ -212,15 +241,160 @@ impl GitHost for MemoryGitHost {
         }
         s.files
             .insert(put.path.to_string(), put.content.to_string());
-        s.head += 1;
+        s.advance();
         s.counters.commits += 1;
         let written = Written {
             blob_sha: blob_sha(put.content),
-            commit_sha: format!("{:040x}", s.head),
+            commit_sha: s.head_id.clone(),
         };
         match fault {
             Some(f) => Err(f.error),
             None => Ok(written),
         }
+    }
+
+    async fn branch_head(&self) -> Result<String, GitHubError> {
+        self.git_data_request("GET")?;
+        let mut s = self.state.borrow_mut();
+        let head = s.head_id.clone();
+        let tree = format!("tree-{head}");
+        let files = s.files.clone();
+        s.trees.insert(tree.clone(), files);
+        s.commit_objects
+            .entry(head.clone())
+            .or_insert((tree, String::new()));
+        Ok(head)
+    }
+
+    async fn commit_tree(&self, commit_sha: &str) -> Result<String, GitHubError> {
+        self.git_data_request("GET")?;
+        let s = self.state.borrow();
+        s.commit_objects
+            .get(commit_sha)
+            .map(|(tree, _)| tree.clone())
+            .ok_or(GitHubError::NotFound {
+                message: "Not Found".into(),
+            })
+    }
+
+    async fn create_tree(
+        &self,
+        base_tree: &str,
+        files: &[TreeFile<'_>],
+    ) -> Result<String, GitHubError> {
+        self.git_data_request("POST")?;
+        let mut s = self.state.borrow_mut();
+        let mut tree = s
+            .trees
+            .get(base_tree)
+            .cloned()
+            .ok_or(GitHubError::Rejected {
+                status: 422,
+                message: "Invalid tree info".into(),
+            })?;
+        for f in files {
+            tree.insert(f.path.to_string(), f.content.to_string());
+        }
+        let id = format!("tree-{}", s.trees.len());
+        s.trees.insert(id.clone(), tree);
+        Ok(id)
+    }
+
+    async fn create_commit(
+        &self,
+        _message: &str,
+        tree: &str,
+        parent: &str,
+    ) -> Result<String, GitHubError> {
+        self.git_data_request("POST")?;
+        let mut s = self.state.borrow_mut();
+        let id = format!("c{:039x}", s.commit_objects.len() + 1);
+        s.commit_objects
+            .insert(id.clone(), (tree.to_string(), parent.to_string()));
+        Ok(id)
+    }
+
+    async fn update_branch(&self, commit_sha: &str) -> Result<(), GitHubError> {
+        self.git_data_request("PATCH")?;
+        let mut s = self.state.borrow_mut();
+        let (tree, parent) =
+            s.commit_objects
+                .get(commit_sha)
+                .cloned()
+                .ok_or(GitHubError::Rejected {
+                    status: 422,
+                    message: "Object does not exist".into(),
+                })?;
+        if parent != s.head_id {
+            return Err(GitHubError::BranchMoved {
+                message: "Update is not a fast forward".into(),
+            });
+        }
+        s.files = s.trees.get(&tree).cloned().unwrap_or_default();
+        s.head += 1;
+        s.head_id = commit_sha.to_string();
+        s.counters.commits += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::commit_files;
+    use futures::executor::block_on;
+
+    #[test]
+    fn blob_shas_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            blob_sha("hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+
+    #[test]
+    fn several_files_land_in_one_commit() {
+        let g = MemoryGitHost::new();
+        g.push("a.md", "old");
+        let files = [
+            TreeFile {
+                path: "a.md",
+                content: "A",
+            },
+            TreeFile {
+                path: "d/b.md",
+                content: "B",
+            },
+        ];
+        let commit = block_on(commit_files(&g, &files, "two files")).unwrap();
+        assert_eq!(g.head(), commit);
+        assert_eq!(g.file("a.md").as_deref(), Some("A"));
+        assert_eq!(g.file("d/b.md").as_deref(), Some("B"));
+        assert_eq!(g.counters().commits, 1);
+        assert_eq!(g.counters().git_data, 5);
+    }
+
+    #[test]
+    fn a_moved_branch_refuses_the_fast_forward() {
+        let g = MemoryGitHost::new();
+        g.push("a.md", "old");
+        let head = block_on(g.branch_head()).unwrap();
+        let tree = block_on(g.commit_tree(&head)).unwrap();
+        let tree = block_on(g.create_tree(
+            &tree,
+            &[TreeFile {
+                path: "a.md",
+                content: "ours",
+            }],
+        ))
+        .unwrap();
+        let commit = block_on(g.create_commit("m", &tree, &head)).unwrap();
+        g.push("a.md", "theirs");
+        assert!(matches!(
+            block_on(g.update_branch(&commit)),
+            Err(GitHubError::BranchMoved { .. })
+        ));
+        assert_eq!(g.file("a.md").as_deref(), Some("theirs"));
     }
 }

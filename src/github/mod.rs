@@ -66,6 +66,23 @@ pub struct Written {
     pub commit_sha: String,
 }
 
+/// The blob sha git gives `content`: SHA-1 of `blob <len>\0<content>`, in hex. Lets a
+/// multi-file commit know its blob shas without reading them back.
+pub fn git_blob_sha(content: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let mut h = Sha1::new();
+    h.update(format!("blob {}\0", content.len()).as_bytes());
+    h.update(content.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One file of a multi-file commit.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeFile<'a> {
+    pub path: &'a str,
+    pub content: &'a str,
+}
+
 /// The operations the store performs on the git host.
 #[allow(async_fn_in_trait)]
 pub trait GitHost {
@@ -83,4 +100,44 @@ pub trait GitHost {
     ) -> Result<Fetched<Listing>, GitHubError>;
     /// Writes a file, checked against `sha`, as one commit on the branch.
     async fn put_file(&self, put: PutFile<'_>) -> Result<Written, GitHubError>;
+
+    // The Git Data API: several files in one commit.
+
+    /// The commit the branch points at.
+    async fn branch_head(&self) -> Result<String, GitHubError>;
+    /// The tree of a commit.
+    async fn commit_tree(&self, commit_sha: &str) -> Result<String, GitHubError>;
+    /// A new tree: `base_tree` with `files` written. Returns its sha.
+    async fn create_tree(
+        &self,
+        base_tree: &str,
+        files: &[TreeFile<'_>],
+    ) -> Result<String, GitHubError>;
+    /// A new commit of `tree` on `parent`. Returns its sha.
+    async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parent: &str,
+    ) -> Result<String, GitHubError>;
+    /// Moves the branch to `commit_sha`, a fast-forward only: `BranchMoved` when it
+    /// moved meanwhile.
+    async fn update_branch(&self, commit_sha: &str) -> Result<(), GitHubError>;
+}
+
+/// Commits `files` in one commit on the branch through the Git Data API: read the
+/// head and its tree, write a tree on top, commit, fast-forward the branch. Five
+/// requests whatever the number of files. `BranchMoved` if the branch moved between
+/// the first and the last step: start again.
+pub async fn commit_files<G: GitHost>(
+    git: &G,
+    files: &[TreeFile<'_>],
+    message: &str,
+) -> Result<String, GitHubError> {
+    let head = git.branch_head().await?;
+    let base_tree = git.commit_tree(&head).await?;
+    let tree = git.create_tree(&base_tree, files).await?;
+    let commit = git.create_commit(message, &tree, &head).await?;
+    git.update_branch(&commit).await?;
+    Ok(commit)
 }

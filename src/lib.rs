@@ -17,3 +17,4 @@ pub mod validate;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 pub mod mcp;
+pub mod writer;

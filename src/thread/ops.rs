@@ -15,7 +15,7 @@ pub const ACK_BODY: &str = "ack";
 pub const HANDOFF_ROLE: &str = "pm";
 
 /// Who writes: a canonical agent name and the user its token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Author {
     pub agent: String,
     pub user: String,
@@ -29,7 +29,8 @@ impl Author {
 }
 
 /// A write operation on one thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Operation {
     /// Append an entry; the ball moves to the author's counterpart. Creates the thread.
     Say {

@@ -1,0 +1,189 @@
+//! The journal: every accepted operation, durably kept until it is committed, and
+//! kept (never dropped) when it fails for good.
+
+use crate::thread::{Author, Operation};
+use serde::{Deserialize, Serialize};
+
+/// Where an operation stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum OpState {
+    Pending,
+    Committed {
+        commit_sha: String,
+    },
+    /// Failed for a reason retrying will not fix, or too often; kept until retried.
+    Failed {
+        reason: String,
+    },
+}
+
+/// One journaled operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Queued {
+    /// Arrival order.
+    pub seq: u64,
+    pub topic: String,
+    pub author: Author,
+    pub op: Operation,
+    /// The idempotency key; set for every operation that appends an entry.
+    pub entry_id: Option<String>,
+    /// The entry timestamp, fixed when the operation was accepted so that applying
+    /// it again after a conflict writes the same bytes.
+    pub timestamp: String,
+    pub accepted_at_ms: u64,
+    pub state: OpState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+impl Queued {
+    pub fn is_pending(&self) -> bool {
+        self.state == OpState::Pending
+    }
+}
+
+/// An operation with this entry id already in the journal, if any: the same id sent
+/// twice is one operation.
+pub fn find_by_entry_id<'a>(journal: &'a [Queued], entry_id: &str) -> Option<&'a Queued> {
+    journal
+        .iter()
+        .find(|q| q.entry_id.as_deref() == Some(entry_id))
+}
+
+/// Pending for longer than this counts as stale.
+pub const STALE_AFTER_MS: u64 = 60_000;
+
+/// The summary state of the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Nothing waiting.
+    Synced,
+    /// Operations waiting, recently accepted.
+    Pending,
+    /// Operations waiting for over a minute.
+    Stale,
+    /// Failed operations, or the last attempt failed.
+    Failing,
+}
+
+/// What `GET /v1/sync` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    pub pending: usize,
+    pub failed: usize,
+    pub oldest_pending_age_ms: Option<u64>,
+    pub last_commit_at_ms: Option<u64>,
+    pub last_error: Option<String>,
+}
+
+/// Summarises the journal. `last_attempt_failed` is whether the latest commit attempt
+/// ended in an error.
+pub fn status(
+    journal: &[Queued],
+    now_ms: u64,
+    last_commit_at_ms: Option<u64>,
+    last_error: Option<&str>,
+    last_attempt_failed: bool,
+) -> SyncStatus {
+    let pending: Vec<&Queued> = journal.iter().filter(|q| q.is_pending()).collect();
+    let failed = journal
+        .iter()
+        .filter(|q| matches!(q.state, OpState::Failed { .. }))
+        .count();
+    let oldest = pending
+        .iter()
+        .map(|q| now_ms.saturating_sub(q.accepted_at_ms))
+        .max();
+    let state = if failed > 0 || (!pending.is_empty() && last_attempt_failed) {
+        SyncState::Failing
+    } else if oldest.is_some_and(|age| age > STALE_AFTER_MS) {
+        SyncState::Stale
+    } else if !pending.is_empty() {
+        SyncState::Pending
+    } else {
+        SyncState::Synced
+    };
+    SyncStatus {
+        state,
+        pending: pending.len(),
+        failed,
+        oldest_pending_age_ms: oldest,
+        last_commit_at_ms,
+        last_error: last_error.map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn queued(seq: u64, topic: &str, accepted_at_ms: u64, state: OpState) -> Queued {
+        Queued {
+            seq,
+            topic: topic.into(),
+            author: Author {
+                agent: "Claude".into(),
+                user: "mira".into(),
+            },
+            op: Operation::Ack {
+                title: None,
+                body: None,
+            },
+            entry_id: Some(format!("01ARZ3NDEKTSV4RRFFQ69G{seq:04}")),
+            timestamp: "2026-03-02T09:15:00Z".into(),
+            accepted_at_ms,
+            state,
+            attempts: 0,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn states_follow_the_journal() {
+        let now = 1_000_000;
+        assert_eq!(status(&[], now, None, None, false).state, SyncState::Synced);
+        let fresh = [queued(1, "t", now - 5_000, OpState::Pending)];
+        let s = status(&fresh, now, None, None, false);
+        assert_eq!(
+            (s.state, s.pending, s.oldest_pending_age_ms),
+            (SyncState::Pending, 1, Some(5_000))
+        );
+        let old = [queued(1, "t", now - 61_000, OpState::Pending)];
+        assert_eq!(status(&old, now, None, None, false).state, SyncState::Stale);
+        assert_eq!(
+            status(&fresh, now, None, Some("503"), true).state,
+            SyncState::Failing
+        );
+        let failed = [queued(1, "t", 0, OpState::Failed { reason: "x".into() })];
+        let s = status(&failed, now, Some(5), None, false);
+        assert_eq!((s.state, s.failed, s.pending), (SyncState::Failing, 1, 0));
+        let done = [queued(
+            1,
+            "t",
+            0,
+            OpState::Committed {
+                commit_sha: "c".into(),
+            },
+        )];
+        assert_eq!(
+            status(&done, now, Some(5), None, false).state,
+            SyncState::Synced
+        );
+    }
+
+    #[test]
+    fn the_journal_round_trips_through_json_and_finds_ids() {
+        let q = queued(7, "t", 1, OpState::Pending);
+        let json = serde_json::to_string(&q).unwrap();
+        assert_eq!(serde_json::from_str::<Queued>(&json).unwrap(), q);
+        let journal = [q.clone(), queued(8, "u", 2, OpState::Pending)];
+        assert_eq!(
+            find_by_entry_id(&journal, q.entry_id.as_deref().unwrap()).map(|q| q.seq),
+            Some(7)
+        );
+        assert!(find_by_entry_id(&journal, "nope").is_none());
+    }
+}

@@ -1,0 +1,11 @@
+//! The pure core of coordinated writes (one writer per repository and branch): the
+//! journal of accepted operations, the pacing of mutating GitHub requests, and the
+//! planning of group commits. The Durable Object that drives them is glue.
+
+pub mod journal;
+pub mod pacing;
+pub mod plan;
+
+pub use journal::{OpState, Queued, SyncState, SyncStatus};
+pub use pacing::Pacer;
+pub use plan::{plan, Plan, PlannedFile};

@@ -1,0 +1,219 @@
+//! Planning a group commit: apply every pending operation, in arrival order, to the
+//! current content of its thread. One thread's bad operation never holds back
+//! another's.
+
+use super::journal::Queued;
+use crate::store::write::commit_message;
+use crate::thread::{apply, Applied, ApplyError, Change};
+use std::collections::BTreeMap;
+
+/// A thread file the commit will write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    pub topic: String,
+    pub content: String,
+    /// The blob sha the change was applied to (`None`: a new file).
+    pub base_sha: Option<String>,
+    /// The operations it carries, by seq.
+    pub ops: Vec<u64>,
+}
+
+/// What one group commit does.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub files: Vec<PlannedFile>,
+    /// Already in the thread (an earlier attempt landed): done without a write.
+    pub unchanged: Vec<u64>,
+    /// Cannot apply (the thread is missing, or the entry would not read back): these
+    /// fail, the rest go on.
+    pub rejected: Vec<(u64, ApplyError)>,
+    /// The commit message: a single operation's own, or a summary with every trailer.
+    pub message: String,
+}
+
+/// The current state of one thread: its content and blob sha, or `None` if missing.
+pub type Current = Option<(String, String)>;
+
+/// Plans a commit of `pending` (any order; applied by seq) on top of `current`,
+/// which must hold every topic they touch.
+pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>) -> Plan {
+    let mut ordered: Vec<&Queued> = pending.to_vec();
+    ordered.sort_by_key(|q| q.seq);
+    let mut out = Plan::default();
+    let mut files: Vec<PlannedFile> = Vec::new();
+    let mut titles: Vec<(String, String, &Queued)> = Vec::new();
+
+    for q in ordered {
+        let slot = files.iter().position(|f| f.topic == q.topic);
+        let (content, base_sha) = match slot {
+            Some(i) => (Some(files[i].content.clone()), files[i].base_sha.clone()),
+            None => match current.get(&q.topic).cloned().flatten() {
+                Some((c, sha)) => (Some(c), Some(sha)),
+                None => (None, None),
+            },
+        };
+        let change = Change {
+            topic: &q.topic,
+            author: &q.author,
+            op: &q.op,
+            entry_id: q.entry_id.as_deref(),
+            timestamp: &q.timestamp,
+        };
+        match apply(&change, content.as_deref()) {
+            Ok(Applied::Content { content, title }) => {
+                titles.push((q.author.display(), title, q));
+                match slot {
+                    Some(i) => {
+                        files[i].content = content;
+                        files[i].ops.push(q.seq);
+                    }
+                    None => files.push(PlannedFile {
+                        topic: q.topic.clone(),
+                        content,
+                        base_sha,
+                        ops: vec![q.seq],
+                    }),
+                }
+            }
+            Ok(Applied::Unchanged) => out.unchanged.push(q.seq),
+            Err(e) => out.rejected.push((q.seq, e)),
+        }
+    }
+
+    out.message = match titles.as_slice() {
+        [] => String::new(),
+        [(author, title, q)] => commit_message(author, title, &q.topic, q.entry_id.as_deref()),
+        many => {
+            let mut topics: Vec<&str> = many.iter().map(|(_, _, q)| q.topic.as_str()).collect();
+            topics.dedup();
+            let mut unique = topics.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            let mut m = format!(
+                "{} watercooler updates ({})\n\n",
+                many.len(),
+                unique.join(", ")
+            );
+            for (author, title, q) in many {
+                m.push_str(&format!("- {author}: {title} ({})\n", q.topic));
+            }
+            m.push('\n');
+            for (_, _, q) in many {
+                if let Some(id) = &q.entry_id {
+                    m.push_str(&format!("Watercooler-Entry-ID: {id}\n"));
+                }
+            }
+            for t in unique {
+                m.push_str(&format!("Watercooler-Topic: {t}\n"));
+            }
+            m
+        }
+    };
+    out.files = files;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::thread::{parse, Author, Operation};
+    use crate::writer::journal::OpState;
+
+    fn say(seq: u64, topic: &str, agent: &str, title: &str) -> Queued {
+        Queued {
+            seq,
+            topic: topic.into(),
+            author: Author {
+                agent: agent.into(),
+                user: "mira".into(),
+            },
+            op: Operation::Say {
+                title: title.into(),
+                body: format!("body {seq}"),
+                role: "implementer".into(),
+                entry_type: "Note".into(),
+            },
+            entry_id: Some(format!("01ARZ3NDEKTSV4RRFFQ69G{seq:04}")),
+            timestamp: "2026-03-02T09:15:00Z".into(),
+            accepted_at_ms: seq,
+            state: OpState::Pending,
+            attempts: 0,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn applies_in_arrival_order_one_file_per_thread() {
+        let ops = [
+            say(3, "b", "Codex", "b1"),
+            say(1, "a", "Claude", "a1"),
+            say(2, "a", "Codex", "a2"),
+        ];
+        let refs: Vec<&Queued> = ops.iter().collect();
+        let mut current = BTreeMap::new();
+        current.insert("a".to_string(), None);
+        current.insert("b".to_string(), None);
+        let p = plan(&refs, &current);
+        assert_eq!(p.files.len(), 2);
+        let a = &p.files[0];
+        assert_eq!(
+            (a.topic.as_str(), a.ops.clone(), a.base_sha.clone()),
+            ("a", vec![1, 2], None)
+        );
+        let t = parse(&a.content);
+        assert_eq!(
+            t.entries
+                .iter()
+                .map(|e| e.title.clone().unwrap())
+                .collect::<Vec<_>>(),
+            ["a1", "a2"]
+        );
+        assert_eq!(t.header.ball(), Some("Claude (mira)"));
+        assert!(p.message.starts_with("3 watercooler updates (a, b)\n\n"));
+        for q in &ops {
+            assert!(p.message.contains(&format!(
+                "Watercooler-Entry-ID: {}\n",
+                q.entry_id.as_deref().unwrap()
+            )));
+        }
+        assert!(p
+            .message
+            .ends_with("Watercooler-Topic: a\nWatercooler-Topic: b\n"));
+    }
+
+    #[test]
+    fn a_single_operation_gets_its_own_message() {
+        let op = say(1, "a", "Claude", "only");
+        let mut current = BTreeMap::new();
+        current.insert("a".to_string(), None);
+        let p = plan(&[&op], &current);
+        assert_eq!(
+            p.message,
+            commit_message("Claude (mira)", "only", "a", op.entry_id.as_deref())
+        );
+    }
+
+    #[test]
+    fn bad_and_landed_operations_do_not_hold_back_the_rest() {
+        let landed = say(1, "a", "Claude", "landed");
+        let mut current = BTreeMap::new();
+        let first = plan(&[&landed], &BTreeMap::from([("a".to_string(), None)]));
+        current.insert(
+            "a".to_string(),
+            Some((first.files[0].content.clone(), "sha-a".to_string())),
+        );
+        current.insert("b".to_string(), None);
+        let mut ack_missing = say(2, "b", "Codex", "x");
+        ack_missing.op = Operation::Ack {
+            title: None,
+            body: None,
+        };
+        let good = say(3, "a", "Codex", "good");
+        let p = plan(&[&landed, &ack_missing, &good], &current);
+        assert_eq!(p.unchanged, vec![1]);
+        assert_eq!(p.rejected, vec![(2, ApplyError::ThreadMissing)]);
+        assert_eq!(p.files.len(), 1);
+        assert_eq!(p.files[0].ops, vec![3]);
+        assert_eq!(p.files[0].base_sha.as_deref(), Some("sha-a"));
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::error::{classify, GitHubError};
 use super::http::{encode_component, HttpClient, HttpRequest, HttpResponse};
-use super::{DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, TreeFile, Written};
+use super::{DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, Tree, TreeFile, Written};
 use base64::Engine;
 use serde::Deserialize;
 
@@ -66,8 +66,19 @@ struct RefBody {
 }
 
 #[derive(Deserialize)]
-struct CommitBody {
-    tree: ShaOnly,
+struct TreeBody {
+    sha: String,
+    tree: Vec<TreeItem>,
+    #[serde(default)]
+    truncated: bool,
+}
+
+#[derive(Deserialize)]
+struct TreeItem {
+    path: String,
+    #[serde(rename = "type")]
+    kind: String,
+    sha: String,
 }
 
 impl<H: HttpClient> GitHubClient<H> {
@@ -300,12 +311,26 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
         Ok(r.object.sha)
     }
 
-    async fn commit_tree(&self, commit_sha: &str) -> Result<String, GitHubError> {
-        let url = self.repo_url(&format!("git/commits/{}", encode_component(commit_sha)));
-        let c: CommitBody = self
-            .json_call("GET", url, None, &[200], "GET git/commits")
+    async fn tree_at(&self, commit_sha: &str) -> Result<Tree, GitHubError> {
+        let url = self.repo_url(&format!(
+            "git/trees/{}?recursive=1",
+            encode_component(commit_sha)
+        ));
+        let t: TreeBody = self
+            .json_call("GET", url, None, &[200], "GET git/trees")
             .await?;
-        Ok(c.tree.sha)
+        if t.truncated {
+            return Err(bad(
+                "the repository tree is too large to list in one request",
+            ));
+        }
+        let blobs = t
+            .tree
+            .into_iter()
+            .filter(|i| i.kind == "blob")
+            .map(|i| (i.path, i.sha))
+            .collect();
+        Ok(Tree { sha: t.sha, blobs })
     }
 
     async fn create_tree(
@@ -544,7 +569,10 @@ mod tests {
         let ok = |v: serde_json::Value, status| json(status, v, &[]);
         let c = canned(vec![
             ok(serde_json::json!({"object": {"sha": "head1"}}), 200),
-            ok(serde_json::json!({"tree": {"sha": "tree1"}}), 200),
+            ok(
+                serde_json::json!({"sha": "tree1", "truncated": false, "tree": [{"path": "t/a.md", "type": "blob", "sha": "blobA"}, {"path": "t", "type": "tree", "sha": "x"}]}),
+                200,
+            ),
             ok(serde_json::json!({"sha": "tree2"}), 201),
             ok(serde_json::json!({"sha": "commit2"}), 201),
             ok(serde_json::json!({"ref": "refs/heads/feature/x"}), 200),
@@ -552,6 +580,7 @@ mod tests {
         let files = [TreeFile {
             path: "t/a.md",
             content: "A",
+            base_sha: Some("blobA"),
         }];
         let commit =
             futures::executor::block_on(crate::github::commit_files(&client(&c), &files, "msg"))
@@ -566,7 +595,10 @@ mod tests {
                     "GET",
                     "http://host/repos/acme/threads/git/ref/heads/feature/x"
                 ),
-                ("GET", "http://host/repos/acme/threads/git/commits/head1"),
+                (
+                    "GET",
+                    "http://host/repos/acme/threads/git/trees/head1?recursive=1"
+                ),
                 ("POST", "http://host/repos/acme/threads/git/trees"),
                 ("POST", "http://host/repos/acme/threads/git/commits"),
                 (

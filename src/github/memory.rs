@@ -2,8 +2,8 @@
 //! scripted failures: the test double for the store's logic.
 
 use super::{
-    git_blob_sha, DirEntry, Fetched, GitHost, GitHubError, Listing, PutFile, RemoteFile, TreeFile,
-    Written,
+    git_blob_sha, DirEntry, Fetched, GitHost, GitHubError, Listing, PutFile, RemoteFile, Tree,
+    TreeFile, Written,
 };
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -266,15 +266,23 @@ impl GitHost for MemoryGitHost {
         Ok(head)
     }
 
-    async fn commit_tree(&self, commit_sha: &str) -> Result<String, GitHubError> {
+    async fn tree_at(&self, commit_sha: &str) -> Result<Tree, GitHubError> {
         self.git_data_request("GET")?;
         let s = self.state.borrow();
-        s.commit_objects
+        let (tree, _) = s
+            .commit_objects
             .get(commit_sha)
-            .map(|(tree, _)| tree.clone())
             .ok_or(GitHubError::NotFound {
                 message: "Not Found".into(),
-            })
+            })?;
+        let files = s.trees.get(tree).cloned().unwrap_or_default();
+        Ok(Tree {
+            sha: tree.clone(),
+            blobs: files
+                .iter()
+                .map(|(p, c)| (p.clone(), blob_sha(c)))
+                .collect(),
+        })
     }
 
     async fn create_tree(
@@ -357,14 +365,17 @@ mod tests {
     fn several_files_land_in_one_commit() {
         let g = MemoryGitHost::new();
         g.push("a.md", "old");
+        let old = blob_sha("old");
         let files = [
             TreeFile {
                 path: "a.md",
                 content: "A",
+                base_sha: Some(&old),
             },
             TreeFile {
                 path: "d/b.md",
                 content: "B",
+                base_sha: None,
             },
         ];
         let commit = block_on(commit_files(&g, &files, "two files")).unwrap();
@@ -380,15 +391,13 @@ mod tests {
         let g = MemoryGitHost::new();
         g.push("a.md", "old");
         let head = block_on(g.branch_head()).unwrap();
-        let tree = block_on(g.commit_tree(&head)).unwrap();
-        let tree = block_on(g.create_tree(
-            &tree,
-            &[TreeFile {
-                path: "a.md",
-                content: "ours",
-            }],
-        ))
-        .unwrap();
+        let tree = block_on(g.tree_at(&head)).unwrap();
+        let ours = [TreeFile {
+            path: "a.md",
+            content: "ours",
+            base_sha: None,
+        }];
+        let tree = block_on(g.create_tree(&tree.sha, &ours)).unwrap();
         let commit = block_on(g.create_commit("m", &tree, &head)).unwrap();
         g.push("a.md", "theirs");
         assert!(matches!(
@@ -396,5 +405,32 @@ mod tests {
             Err(GitHubError::BranchMoved { .. })
         ));
         assert_eq!(g.file("a.md").as_deref(), Some("theirs"));
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_refused_before_any_write() {
+        let g = MemoryGitHost::new();
+        g.push("a.md", "old");
+        let stale = blob_sha("older");
+        let files = [TreeFile {
+            path: "a.md",
+            content: "A",
+            base_sha: Some(&stale),
+        }];
+        assert!(matches!(
+            block_on(commit_files(&g, &files, "m")),
+            Err(GitHubError::FileChanged { .. })
+        ));
+        let files = [TreeFile {
+            path: "a.md",
+            content: "A",
+            base_sha: None,
+        }];
+        assert!(matches!(
+            block_on(commit_files(&g, &files, "m")),
+            Err(GitHubError::FileChanged { .. })
+        ));
+        assert_eq!(g.counters().commits, 0);
+        assert_eq!(g.file("a.md").as_deref(), Some("old"));
     }
 }

@@ -81,6 +81,15 @@ pub fn git_blob_sha(content: &str) -> String {
 pub struct TreeFile<'a> {
     pub path: &'a str,
     pub content: &'a str,
+    /// The blob sha the new content was made from (`None`: the file must not exist).
+    pub base_sha: Option<&'a str>,
+}
+
+/// A commit's tree.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tree {
+    pub sha: String,
+    pub blobs: std::collections::BTreeMap<String, String>,
 }
 
 /// The operations the store performs on the git host.
@@ -105,8 +114,8 @@ pub trait GitHost {
 
     /// The commit the branch points at.
     async fn branch_head(&self) -> Result<String, GitHubError>;
-    /// The tree of a commit.
-    async fn commit_tree(&self, commit_sha: &str) -> Result<String, GitHubError>;
+    /// The tree of a commit: its sha and the blob sha of every file, by path.
+    async fn tree_at(&self, commit_sha: &str) -> Result<Tree, GitHubError>;
     /// A new tree: `base_tree` with `files` written. Returns its sha.
     async fn create_tree(
         &self,
@@ -126,18 +135,31 @@ pub trait GitHost {
 }
 
 /// Commits `files` in one commit on the branch through the Git Data API: read the
-/// head and its tree, write a tree on top, commit, fast-forward the branch. Five
-/// requests whatever the number of files. `BranchMoved` if the branch moved between
-/// the first and the last step: start again.
+/// head and its tree, check every file is still at its base sha, write a tree on top,
+/// commit, fast-forward the branch. Five requests whatever the number of files.
+/// `FileChanged` if a file moved on since it was read (re-read and re-apply);
+/// `BranchMoved` if the branch moved before the fast-forward (start again).
 pub async fn commit_files<G: GitHost>(
     git: &G,
     files: &[TreeFile<'_>],
     message: &str,
 ) -> Result<String, GitHubError> {
     let head = git.branch_head().await?;
-    let base_tree = git.commit_tree(&head).await?;
-    let tree = git.create_tree(&base_tree, files).await?;
-    let commit = git.create_commit(message, &tree, &head).await?;
+    let tree = git.tree_at(&head).await?;
+    if let Some(f) = files
+        .iter()
+        .find(|f| tree.blobs.get(f.path).map(String::as_str) != f.base_sha)
+    {
+        return Err(GitHubError::FileChanged {
+            message: format!(
+                "{} does not match {}",
+                f.path,
+                f.base_sha.unwrap_or("(new file)")
+            ),
+        });
+    }
+    let new_tree = git.create_tree(&tree.sha, files).await?;
+    let commit = git.create_commit(message, &new_tree, &head).await?;
     git.update_branch(&commit).await?;
     Ok(commit)
 }

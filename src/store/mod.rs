@@ -10,6 +10,7 @@ pub mod read;
 pub mod retry;
 pub mod write;
 
+pub(crate) use cached::{file_key as cached_file_key, get_file as cached_file};
 pub use list::ThreadSummary;
 pub use read::{ReadSource, ThreadFile};
 pub use retry::RetryPolicy;

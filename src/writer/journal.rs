@@ -9,11 +9,14 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum OpState {
     Pending,
+    /// Landed; `commit_sha` is `None` when the entry was found already in the thread.
     Committed {
-        commit_sha: String,
+        commit_sha: Option<String>,
     },
     /// Failed for a reason retrying will not fix, or too often; kept until retried.
+    /// `code` is the API error code to report.
     Failed {
+        code: String,
         reason: String,
     },
 }
@@ -35,6 +38,10 @@ pub struct Queued {
     pub state: OpState,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// The caller was told "accepted, queued": from then on the operation must never
+    /// be dropped.
+    #[serde(default)]
+    pub acknowledged: bool,
 }
 
 impl Queued {
@@ -138,6 +145,7 @@ mod tests {
             state,
             attempts: 0,
             last_error: None,
+            acknowledged: false,
         }
     }
 
@@ -157,7 +165,15 @@ mod tests {
             status(&fresh, now, None, Some("503"), true).state,
             SyncState::Failing
         );
-        let failed = [queued(1, "t", 0, OpState::Failed { reason: "x".into() })];
+        let failed = [queued(
+            1,
+            "t",
+            0,
+            OpState::Failed {
+                code: "x".into(),
+                reason: "x".into(),
+            },
+        )];
         let s = status(&failed, now, Some(5), None, false);
         assert_eq!((s.state, s.failed, s.pending), (SyncState::Failing, 1, 0));
         let done = [queued(
@@ -165,7 +181,7 @@ mod tests {
             "t",
             0,
             OpState::Committed {
-                commit_sha: "c".into(),
+                commit_sha: Some("c".into()),
             },
         )];
         assert_eq!(

@@ -2,10 +2,15 @@
 //! journal of accepted operations, the pacing of mutating GitHub requests, and the
 //! planning of group commits. The Durable Object that drives them is glue.
 
+pub mod engine;
 pub mod journal;
 pub mod pacing;
 pub mod plan;
 
+pub use engine::{JournalStore, MemoryJournal, Submit, Submitted, Writer, WriterConfig};
 pub use journal::{OpState, Queued, SyncState, SyncStatus};
 pub use pacing::Pacer;
 pub use plan::{plan, Plan, PlannedFile};
+
+#[cfg(test)]
+mod tests;

@@ -91,7 +91,11 @@ mod tests {
         for n in 2..=14u32 {
             let w = p.on_failure(0, &down, u64::from(n) * 7_919);
             let exp = (1_000u64 << (n - 1)).min(BACKOFF_CAP_MS);
-            assert!((exp / 2..=exp).contains(&w), "failure {n}: {w} not in {}..={exp}", exp / 2);
+            assert!(
+                (exp / 2..=exp).contains(&w),
+                "failure {n}: {w} not in {}..={exp}",
+                exp / 2
+            );
             assert_eq!(p.blocked_until_ms, w);
         }
         let least = Pacer {

@@ -139,6 +139,7 @@ mod tests {
             state: OpState::Pending,
             attempts: 0,
             last_error: None,
+            acknowledged: false,
         }
     }
 

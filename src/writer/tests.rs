@@ -1,0 +1,310 @@
+//! The writer against the in-memory git host: group commits, pacing, rate limits,
+//! outages, conflicts and idempotency.
+
+use super::*;
+use crate::cache::MemoryCache;
+use crate::clock::{Clock, FakeClock};
+use crate::github::memory::{MemoryGitHost, Strike};
+use crate::github::GitHubError;
+use crate::store::{RetryPolicy, Store, StoreConfig};
+use crate::thread::{parse, Author, Operation};
+use futures::executor::block_on;
+use std::cell::Cell;
+
+struct Fixture {
+    git: MemoryGitHost,
+    cache: MemoryCache,
+    clock: FakeClock,
+    config: StoreConfig,
+    journal: MemoryJournal,
+    in_flight: Cell<bool>,
+}
+
+fn fixture() -> Fixture {
+    Fixture {
+        git: MemoryGitHost::new(),
+        cache: MemoryCache::new(),
+        clock: FakeClock::at(1_772_442_900_000),
+        config: StoreConfig {
+            threads_dir: "threads".into(),
+            cache_ttl_ms: 30_000,
+            cache_namespace: "t".into(),
+            retry: RetryPolicy::default(),
+        },
+        journal: MemoryJournal::default(),
+        in_flight: Cell::new(false),
+    }
+}
+
+impl Fixture {
+    fn writer(&self) -> Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal> {
+        Writer {
+            store: Store {
+                git: &self.git,
+                cache: &self.cache,
+                clock: &self.clock,
+                config: &self.config,
+            },
+            journal: &self.journal,
+            config: WriterConfig::default(),
+            in_flight: &self.in_flight,
+        }
+    }
+    fn ids(&self, topic: &str) -> Vec<String> {
+        let c = self
+            .git
+            .file(&format!("threads/{topic}.md"))
+            .unwrap_or_default();
+        parse(&c)
+            .entries
+            .into_iter()
+            .filter_map(|e| e.entry_id)
+            .collect()
+    }
+}
+
+fn say(topic: &str, n: u32) -> Submit {
+    Submit {
+        topic: topic.into(),
+        author: Author {
+            agent: if n.is_multiple_of(2) {
+                "Claude"
+            } else {
+                "Codex"
+            }
+            .into(),
+            user: "mira".into(),
+        },
+        op: Operation::Say {
+            title: format!("t{n}"),
+            body: format!("b{n}"),
+            role: "implementer".into(),
+            entry_type: "Note".into(),
+        },
+        entry_id: Some(format!("01ARZ3NDEKTSV4RRFFQ69G{n:04}")),
+    }
+}
+
+#[test]
+fn with_nothing_in_flight_a_write_commits_at_once_with_one_put() {
+    let f = fixture();
+    let out = block_on(f.writer().submit(say("a", 1)));
+    assert!(
+        matches!(
+            out,
+            Submitted::Committed {
+                commit_sha: Some(_),
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let c = f.git.counters();
+    assert_eq!((c.put, c.get, c.commits), (1, 1, 1));
+    assert_eq!(f.writer().status().state, SyncState::Synced);
+    assert!(f.clock.slept.borrow().is_empty());
+}
+
+#[test]
+fn queued_operations_go_out_as_one_group_commit() {
+    let f = fixture();
+    let w = f.writer();
+    for (i, t) in ["a", "b", "a", "c", "b"].iter().enumerate() {
+        w.accept(say(t, i as u32));
+    }
+    let done = block_on(w.flush());
+    assert_eq!(done.committed, 5);
+    let c = f.git.counters();
+    assert_eq!(
+        (c.commits, c.put, c.git_data),
+        (1, 0, 5),
+        "one Git Data commit for three files"
+    );
+    assert_eq!(f.ids("a").len(), 2);
+    assert_eq!(f.ids("b").len(), 2);
+    assert_eq!(f.ids("c").len(), 1);
+    // One file changed: one PUT.
+    w.accept(say("a", 9));
+    f.clock.advance(1_000);
+    block_on(w.flush());
+    assert_eq!(f.git.counters().put, 1);
+}
+
+#[test]
+fn mutating_requests_are_paced() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    let out = block_on(w.submit(say("a", 2)));
+    assert!(matches!(out, Submitted::Committed { .. }));
+    let waited: u64 = f.clock.slept.borrow().iter().sum();
+    assert!(
+        waited >= 1_000,
+        "the second commit waited for the pacing gap ({waited} ms)"
+    );
+}
+
+#[test]
+fn rate_limits_pause_the_pipeline_and_never_drop_work() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    f.clock.advance(1_000);
+    let limited = GitHubError::RateLimited {
+        retry_after_secs: 30,
+        message: "secondary rate limit".into(),
+    };
+    f.git.fail_next("PUT", limited, Strike::Before);
+    let out = block_on(w.submit(say("a", 2)));
+    assert!(matches!(out, Submitted::Queued { .. }), "{out:?}");
+    let s = w.status();
+    assert_eq!((s.state, s.pending), (SyncState::Failing, 1));
+    assert!(w.next_flush_at().unwrap() >= f.clock.now_ms() + 19_000);
+    // Nothing goes out before the wait is over.
+    block_on(w.flush());
+    assert_eq!(f.git.counters().put, 2);
+    f.clock.advance(30_000);
+    // The alarm's flush (no caller waiting any more) lands it.
+    let puts_before = f.git.counters().put;
+    let now_ok = w.next_flush_at().unwrap() <= f.clock.now_ms();
+    assert!(now_ok);
+    block_on(w.flush());
+    assert_eq!(f.git.counters().put, puts_before + 1);
+    assert_eq!(f.ids("a").len(), 2);
+    assert_eq!(w.status().state, SyncState::Synced);
+}
+
+#[test]
+fn an_outage_queues_writes_and_a_lost_answer_does_not_duplicate() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    f.clock.advance(1_000);
+    for _ in 0..6 {
+        f.git.fail_next(
+            "PUT",
+            GitHubError::Server {
+                status: 503,
+                message: "down".into(),
+            },
+            Strike::Before,
+        );
+    }
+    let out = block_on(w.submit(say("a", 2)));
+    assert!(matches!(out, Submitted::Queued { .. }));
+    // Read-your-writes: the queued entry is visible as pending.
+    assert_eq!(w.pending_for("a").len(), 1);
+    // Keep flushing as alarms would; the last failure lands the write but loses the answer.
+    f.git.fail_next(
+        "PUT",
+        GitHubError::Server {
+            status: 502,
+            message: "lost".into(),
+        },
+        Strike::After,
+    );
+    for _ in 0..20 {
+        if w.status().pending == 0 {
+            break;
+        }
+        f.clock
+            .advance(w.next_flush_at().unwrap().saturating_sub(f.clock.now_ms()));
+        block_on(w.flush());
+    }
+    assert_eq!(w.status().state, SyncState::Synced);
+    assert_eq!(
+        f.ids("a"),
+        vec!["01ARZ3NDEKTSV4RRFFQ69G0001", "01ARZ3NDEKTSV4RRFFQ69G0002"]
+    );
+    let q = f.journal.by_entry_id("01ARZ3NDEKTSV4RRFFQ69G0002").unwrap();
+    assert_eq!(q.attempts, 0, "outages do not count against an operation");
+}
+
+#[test]
+fn outside_commits_during_a_queue_are_preserved_and_entries_reapplied() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    let mut outside = f.git.file("threads/a.md").unwrap();
+    outside.push_str("\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: outside\n\nby hand\n");
+    f.git.push("threads/a.md", &outside);
+    w.accept(say("a", 2));
+    w.accept(say("b", 3));
+    f.clock.advance(1_000);
+    let first = block_on(w.flush());
+    assert!(
+        first.error.is_some(),
+        "the stale base is refused before any write"
+    );
+    f.clock.advance(1_000);
+    let second = block_on(w.flush());
+    assert_eq!(second.committed, 2, "{second:?}");
+    let a = f.git.file("threads/a.md").unwrap();
+    assert!(a.contains("by hand"));
+    assert_eq!(f.ids("a").len(), 2);
+    assert_eq!(f.ids("b").len(), 1);
+}
+
+#[test]
+fn the_same_entry_id_twice_is_one_operation_and_one_entry() {
+    let f = fixture();
+    let w = f.writer();
+    let a = block_on(w.submit(say("a", 1)));
+    f.clock.advance(1_000);
+    let b = block_on(w.submit(say("a", 1)));
+    assert_eq!(a, b);
+    assert_eq!(f.ids("a").len(), 1);
+    assert_eq!(f.git.counters().put, 1);
+}
+
+#[test]
+fn persistent_refusals_fail_after_the_attempts_and_can_be_retried() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    for _ in 0..10 {
+        f.git.fail_next(
+            "PUT",
+            GitHubError::Unauthorized {
+                status: 401,
+                message: "Bad credentials".into(),
+            },
+            Strike::Before,
+        );
+    }
+    let out = block_on(w.submit(say("a", 2)));
+    assert!(matches!(out, Submitted::Queued { .. }));
+    for _ in 0..20 {
+        if w.status().pending == 0 {
+            break;
+        }
+        f.clock
+            .advance(w.next_flush_at().unwrap().saturating_sub(f.clock.now_ms()));
+        block_on(w.flush());
+    }
+    let s = w.status();
+    assert_eq!((s.state, s.failed, s.pending), (SyncState::Failing, 1, 0));
+    assert!(s.last_error.unwrap().contains("Bad credentials"));
+    assert_eq!(w.retry_failed(), 1);
+    block_on(w.flush_now());
+    assert_eq!(w.status().state, SyncState::Synced);
+    assert_eq!(f.ids("a").len(), 2);
+}
+
+#[test]
+fn an_operation_that_cannot_apply_fails_at_once_and_leaves_no_trace() {
+    let f = fixture();
+    let w = f.writer();
+    let mut ack = say("missing", 1);
+    ack.op = Operation::Ack {
+        title: None,
+        body: None,
+    };
+    let out = block_on(w.submit(ack));
+    assert!(
+        matches!(out, Submitted::Failed { ref code, .. } if code == "thread_not_found"),
+        "{out:?}"
+    );
+    assert_eq!(w.status().state, SyncState::Synced);
+    assert_eq!(f.git.counters().put, 0);
+}

@@ -10,7 +10,7 @@ pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 30;
 pub const MAX_CACHE_TTL_SECONDS: u64 = 86_400;
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [&str; 8] = [
+pub const SETTINGS: [&str; 11] = [
     "GITHUB_REPO",
     "GITHUB_BRANCH",
     "THREADS_DIR",
@@ -19,6 +19,9 @@ pub const SETTINGS: [&str; 8] = [
     "GITHUB_TOKEN",
     "AUTH_TOKENS",
     "ALLOWED_ORIGINS",
+    "WRITE_PACING_MS",
+    "WRITE_WAIT_SECONDS",
+    "WRITE_MAX_ATTEMPTS",
 ];
 
 /// The Worker's configuration.
@@ -34,6 +37,8 @@ pub struct Config {
     /// Browser origins allowed to call `/mcp` (`*` for any). Requests without an
     /// `Origin` header are not affected.
     pub allowed_origins: Vec<String>,
+    /// How the branch writer paces, waits and gives up.
+    pub writer: crate::writer::WriterConfig,
 }
 
 impl Config {
@@ -55,6 +60,7 @@ impl std::fmt::Debug for Config {
             .field("github_token", &"<secret>")
             .field("tokens", &format!("<{} client tokens>", self.tokens.len()))
             .field("allowed_origins", &self.allowed_origins)
+            .field("writer", &self.writer)
             .finish()
     }
 }
@@ -173,6 +179,37 @@ impl Config {
             ));
         }
 
+        let number =
+            |name: &'static str, default: u64, max: u64, unit: &str| -> Result<u64, ConfigError> {
+                match get(name) {
+                    None => Ok(default),
+                    Some(s) => s.parse::<u64>().ok().filter(|n| *n <= max).ok_or_else(|| {
+                        err(
+                            name,
+                            format!("must be a whole number of {unit} from 0 to {max}, got {s:?}"),
+                        )
+                    }),
+                }
+            };
+        let defaults = crate::writer::WriterConfig::default();
+        let writer = crate::writer::WriterConfig {
+            pacing_ms: number(
+                "WRITE_PACING_MS",
+                defaults.pacing_ms,
+                60_000,
+                "milliseconds",
+            )?,
+            wait_ms: number("WRITE_WAIT_SECONDS", defaults.wait_ms / 1000, 60, "seconds")? * 1000,
+            max_attempts: number(
+                "WRITE_MAX_ATTEMPTS",
+                u64::from(defaults.max_attempts),
+                1000,
+                "attempts",
+            )?
+            .max(1) as u32,
+            poll_ms: defaults.poll_ms,
+        };
+
         Ok(Config {
             repo: Repo {
                 owner: owner.to_string(),
@@ -185,6 +222,7 @@ impl Config {
             github_token,
             tokens,
             allowed_origins,
+            writer,
         })
     }
 }
@@ -224,7 +262,7 @@ mod tests {
 
     #[test]
     fn every_bad_setting_is_named() {
-        let cases: [(&str, &str); 8] = [
+        let cases: [(&str, &str); 10] = [
             ("GITHUB_REPO", "nope"),
             ("GITHUB_REPO", "a/b/c"),
             ("GITHUB_BRANCH", "a..b"),
@@ -233,6 +271,8 @@ mod tests {
             ("CACHE_TTL_SECONDS", "soon"),
             ("AUTH_TOKENS", "[]"),
             ("ALLOWED_ORIGINS", "example.com"),
+            ("WRITE_PACING_MS", "fast"),
+            ("WRITE_WAIT_SECONDS", "600"),
         ];
         for (name, value) in cases {
             let mut pairs = base();

@@ -1,4 +1,5 @@
-//! The admin API under `/_githost/` (no auth, not counted, no latency, no faults).
+//! The admin API under `/_githost/` (no auth, not counted, no latency, no
+//! faults, no pacing).
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,7 @@ pub fn router() -> Router<SharedState> {
         .route("/_githost/stats", get(stats))
         .route("/_githost/stats/reset", post(reset_stats))
         .route("/_githost/latency", get(get_latency).put(set_latency))
+        .route("/_githost/pacing", get(get_pacing).put(set_pacing))
         .route(
             "/_githost/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
@@ -211,6 +213,33 @@ async fn set_latency(State(state): State<SharedState>, body: Bytes) -> ApiResult
     let latency: Latency = parse_json(&body)?;
     *lock(&state.latency) = latency;
     Ok(Json(latency))
+}
+
+/// Body of `PUT /_githost/pacing`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPacing {
+    min_gap_ms: u64,
+}
+
+/// `{"min_gap_ms": N, "refused": R}`
+fn describe_pacing(state: &SharedState) -> Value {
+    let min_gap_ms = lock(&state.pacing).min_gap_ms();
+    let refused = lock(&state.stats).pacing_refused;
+    json!({ "min_gap_ms": min_gap_ms, "refused": refused })
+}
+
+/// `GET /_githost/pacing`
+async fn get_pacing(State(state): State<SharedState>) -> Json<Value> {
+    Json(describe_pacing(&state))
+}
+
+/// `PUT /_githost/pacing {"min_gap_ms": N}` (0 disables). Also forgets the
+/// previous mutation, so the next mutating request is accepted.
+async fn set_pacing(State(state): State<SharedState>, body: Bytes) -> ApiResult<Json<Value>> {
+    let req: SetPacing = parse_json(&body)?;
+    lock(&state.pacing).set_min_gap_ms(req.min_gap_ms);
+    Ok(Json(describe_pacing(&state)))
 }
 
 /// `GET /_githost/faults`

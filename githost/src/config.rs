@@ -12,7 +12,7 @@ pub const USAGE: &str = "\
 githost - a local GitHub REST API subset backed by bare git repositories
 
 USAGE:
-    githost [--port N] [--dir PATH] [--token TOKEN]...
+    githost [--port N] [--dir PATH] [--token TOKEN]... [--min-mutation-gap-ms N]
 
 OPTIONS:
     --port N        port on 127.0.0.1 (0 = pick a free one)   [env GITHOST_PORT, default 8790]
@@ -20,6 +20,10 @@ OPTIONS:
                                                               [env GITHOST_DIR, default .dev/githost]
     --token TOKEN   accepted bearer token; repeatable         [env GITHOST_TOKENS, comma-separated]
                     (none configured = any non-empty token is accepted)
+    --min-mutation-gap-ms N
+                    refuse (403, secondary rate limit) a mutating request
+                    arriving less than N ms after the previous accepted one
+                                                              [env GITHOST_MIN_MUTATION_GAP_MS, default 0 = off]
     -h, --help      print this help
 ";
 
@@ -32,6 +36,9 @@ pub struct Config {
     pub dir: PathBuf,
     /// Accepted tokens; empty = accept any non-empty token.
     pub tokens: Vec<String>,
+    /// Initial pacing rule: minimum gap between accepted mutating requests
+    /// in milliseconds (0 = off). See [`crate::pacing`].
+    pub min_mutation_gap_ms: u64,
 }
 
 /// What the command line asks for.
@@ -50,6 +57,7 @@ impl Config {
             port: 0,
             dir: dir.into(),
             tokens: Vec::new(),
+            min_mutation_gap_ms: 0,
         }
     }
 }
@@ -64,6 +72,7 @@ where
     let mut port: Option<u16> = None;
     let mut dir: Option<PathBuf> = None;
     let mut tokens: Vec<String> = Vec::new();
+    let mut min_gap: Option<u64> = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -87,6 +96,7 @@ where
                 }
                 tokens.push(t);
             }
+            "--min-mutation-gap-ms" => min_gap = Some(parse_gap(&value("--min-mutation-gap-ms")?)?),
             other => return Err(format!("unknown argument: {other}\n\n{USAGE}")),
         }
     }
@@ -114,7 +124,25 @@ where
                 .collect();
         }
     }
-    Ok(Command::Serve(Config { port, dir, tokens }))
+    let min_mutation_gap_ms = match min_gap {
+        Some(g) => g,
+        None => match env("GITHOST_MIN_MUTATION_GAP_MS").filter(|v| !v.trim().is_empty()) {
+            Some(v) => parse_gap(&v)?,
+            None => 0,
+        },
+    };
+    Ok(Command::Serve(Config {
+        port,
+        dir,
+        tokens,
+        min_mutation_gap_ms,
+    }))
+}
+
+fn parse_gap(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("invalid minimum mutation gap (milliseconds): {text}"))
 }
 
 fn parse_port(text: &str) -> Result<u16, String> {
@@ -145,8 +173,30 @@ mod tests {
                 port: 9000,
                 dir: PathBuf::from(DEFAULT_DIR),
                 tokens: vec!["a".into(), "b".into()],
+                min_mutation_gap_ms: 0,
             })
         );
+    }
+
+    #[test]
+    fn min_mutation_gap() {
+        let gap = |cmd: Command| match cmd {
+            Command::Serve(c) => c.min_mutation_gap_ms,
+            Command::Help => panic!("help"),
+        };
+        let env = |k: &str| (k == "GITHOST_MIN_MUTATION_GAP_MS").then(|| "250".to_string());
+        assert_eq!(gap(parse(args(&[]), env).unwrap()), 250);
+        assert_eq!(
+            gap(parse(args(&["--min-mutation-gap-ms", "1000"]), env).unwrap()),
+            1000
+        );
+        assert_eq!(
+            gap(parse(args(&["--min-mutation-gap-ms=0"]), env).unwrap()),
+            0
+        );
+        assert_eq!(gap(parse(args(&[]), |_| None).unwrap()), 0);
+        assert!(parse(args(&["--min-mutation-gap-ms", "-1"]), |_| None).is_err());
+        assert!(parse(args(&["--min-mutation-gap-ms"]), |_| None).is_err());
     }
 
     #[test]
@@ -162,6 +212,7 @@ mod tests {
                 port: 0,
                 dir: PathBuf::from("/x"),
                 tokens: vec!["t1".into(), "t2".into()],
+                min_mutation_gap_ms: 7,
             })
         );
         assert!(parse(args(&["--port", "x"]), |_| None).is_err());

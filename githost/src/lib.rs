@@ -4,7 +4,7 @@
 //! Layout: [`config`] (CLI), [`server`] (accept loop), [`app`] (router),
 //! [`api`] (GitHub routes), [`admin`] (`/_githost/` test controls),
 //! [`git`] (every git CLI call), [`faults`], [`stats`], [`ratelimit`],
-//! [`auth`], [`errors`].
+//! [`pacing`], [`auth`], [`errors`].
 
 pub mod admin;
 pub mod api;
@@ -15,6 +15,7 @@ pub mod encoding;
 pub mod errors;
 pub mod faults;
 pub mod git;
+pub mod pacing;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
@@ -49,6 +50,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
         format!("http://127.0.0.1:{port}"),
         config.tokens.clone(),
     );
+    state::lock(&state.pacing).set_min_gap_ms(config.min_mutation_gap_ms);
     Ok(Bound {
         listener,
         state,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultQueue;
+use crate::pacing::Pacing;
 use crate::ratelimit::RateLimits;
 use crate::stats::Stats;
 
@@ -68,6 +69,8 @@ pub struct AppState {
     pub latency: Mutex<Latency>,
     /// Rate-limit counters.
     pub rate: Mutex<RateLimits>,
+    /// Pacing rule for mutating requests (secondary rate limit).
+    pub pacing: Mutex<Pacing>,
     /// Optional test hook, see [`RefUpdateHook`].
     pre_ref_update: Mutex<Option<RefUpdateHook>>,
     /// Whether one line per request is logged to stderr.
@@ -118,6 +121,7 @@ impl AppState {
             faults: Mutex::new(FaultQueue::default()),
             latency: Mutex::new(Latency::default()),
             rate: Mutex::new(RateLimits::default()),
+            pacing: Mutex::new(Pacing::default()),
             pre_ref_update: Mutex::new(None),
             log_requests: AtomicBool::new(true),
         })

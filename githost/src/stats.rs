@@ -37,6 +37,8 @@ pub struct Stats {
     pub by_status: BTreeMap<String, u64>,
     /// Commits created by the host through the GitHub API.
     pub commits: u64,
+    /// Mutating requests refused by the pacing rule (also counted above).
+    pub pacing_refused: u64,
 }
 
 impl Default for Stats {
@@ -49,6 +51,7 @@ impl Default for Stats {
             by_route: KNOWN_ROUTES.iter().map(|r| (r.to_string(), 0)).collect(),
             by_status: BTreeMap::new(),
             commits: 0,
+            pacing_refused: 0,
         }
     }
 }

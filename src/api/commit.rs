@@ -7,17 +7,19 @@ use crate::auth::Principal;
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
-use crate::store::{WriteOutcome, WriteRequest};
+use crate::store::StoreError;
 use crate::thread::{agent, Author, Operation};
+use crate::writer::WriteQueue;
+use crate::writer::{Submit, Submitted};
 use serde_json::{json, Value};
 
-/// A write's result: HTTP-style status (201 committed, 200 unchanged), the answer's
-/// JSON fields, and the file as it now is.
+/// A write's result: HTTP-style status (201 committed, 200 already there, 202
+/// queued), the answer's JSON fields, and the file as it now is (unless queued).
 #[derive(Debug, Clone)]
 pub struct Committed {
     pub status: u16,
     pub answer: Value,
-    pub content: String,
+    pub content: Option<String>,
 }
 
 /// Writes need a token with the write scope.
@@ -73,9 +75,10 @@ pub fn author_for(
     })
 }
 
-/// Commits `op`. Entry-appending operations get `entry_id`, or a fresh one.
-pub async fn commit<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+/// Hands `op` to the branch's writer and reports how it ended. Entry-appending
+/// operations get `entry_id`, or a fresh one.
+pub async fn commit<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     topic: &str,
     author: &Author,
     op: &Operation,
@@ -84,43 +87,73 @@ pub async fn commit<G: GitHost, C: Cache, K: Clock + Entropy>(
     let entry_id = op
         .appends_entry()
         .then(|| entry_id.unwrap_or_else(|| app.new_entry_id()));
-    let entry_id = entry_id.as_deref();
-    let outcome = app
-        .store
-        .write(&WriteRequest {
-            topic,
-            author,
-            op,
-            entry_id,
-        })
-        .await
-        .map_err(|e| ApiError::from(e).with_entry_id(entry_id))?;
+    let submit = Submit {
+        topic: topic.to_string(),
+        author: author.clone(),
+        op: op.clone(),
+        entry_id: entry_id.clone(),
+    };
+    let outcome = app.queue.submit(&submit).await.map_err(|e| {
+        let mut err = ApiError::new(
+            503,
+            "writer_unavailable",
+            format!("the write queue could not be reached ({e}); retry with the same entry_id"),
+        );
+        err.retry_after = Some(5);
+        err.with_entry_id(entry_id.as_deref())
+    })?;
     let mut answer = json!({});
-    if let Some(id) = entry_id {
+    if let Some(id) = &entry_id {
         answer["entry_id"] = json!(id);
     }
-    let (status, content) = match outcome {
-        WriteOutcome::Committed {
+    match outcome {
+        Submitted::Committed {
             commit_sha,
-            blob_sha,
-            content,
-            attempts,
+            replayed,
+            ..
         } => {
+            // The writer updated the cache from its commit: this read is free.
+            let file = app.store.read_thread(topic).await.ok();
             answer["commit_sha"] = json!(commit_sha);
-            answer["blob_sha"] = json!(blob_sha);
-            answer["attempts"] = json!(attempts);
-            (201, content)
+            answer["blob_sha"] = json!(file.as_ref().map(|f| f.sha.clone()));
+            let status = if commit_sha.is_some() && !replayed {
+                201
+            } else {
+                answer["unchanged"] = json!(true);
+                200
+            };
+            Ok(Committed {
+                status,
+                answer,
+                content: file.map(|f| f.content),
+            })
         }
-        WriteOutcome::Unchanged { blob_sha, content } => {
+        Submitted::Queued { .. } => {
             answer["commit_sha"] = Value::Null;
-            answer["blob_sha"] = json!(blob_sha);
-            answer["unchanged"] = json!(true);
-            (200, content)
+            answer["queued"] = json!(true);
+            answer["message"] = json!(QUEUED_MESSAGE);
+            Ok(Committed {
+                status: 202,
+                answer,
+                content: None,
+            })
         }
-    };
-    Ok(Committed {
-        status,
-        answer,
-        content,
-    })
+        Submitted::Failed { code, reason, .. } => {
+            let err = match code.as_str() {
+                "thread_not_found" => ApiError::from(StoreError::ThreadNotFound {
+                    topic: topic.to_string(),
+                }),
+                "invalid_entry" => ApiError::new(422, "invalid_entry", reason),
+                _ => ApiError::new(
+                    502,
+                    "write_failed",
+                    format!("{reason}; fix the cause, then POST /v1/sync/retry"),
+                ),
+            };
+            Err(err.with_entry_id(entry_id.as_deref()))
+        }
+    }
 }
+
+/// What a caller hears when its write is journaled but not yet committed.
+pub const QUEUED_MESSAGE: &str = "accepted and queued: GitHub is slow or refusing writes right now; the entry is stored and will be committed in order, exactly once (GET /v1/sync shows progress)";

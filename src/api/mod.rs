@@ -5,6 +5,7 @@ pub mod commit;
 pub mod error;
 pub mod http;
 pub mod input;
+pub mod reads;
 mod rest;
 
 pub use error::ApiError;
@@ -14,15 +15,19 @@ pub use rest::handle;
 use crate::clock::{Clock, Entropy};
 use crate::config::{Config, ConfigError};
 use crate::store::Store;
+use crate::writer::WriteQueue;
 
 /// What a request is served with.
-pub struct App<'a, G, C, K> {
+pub struct App<'a, G, C, K, Q> {
     pub config: &'a Config,
+    /// Reads: through the cache.
     pub store: Store<'a, G, C, K>,
+    /// Writes: through the branch's writer.
+    pub queue: &'a Q,
     pub clock: &'a K,
 }
 
-impl<G, C, K: Clock + Entropy> App<'_, G, C, K> {
+impl<G, C, K: Clock + Entropy, Q: WriteQueue> App<'_, G, C, K, Q> {
     /// A fresh Entry-ID.
     pub fn new_entry_id(&self) -> String {
         crate::validate::new_entry_id(

@@ -4,6 +4,7 @@ use super::commit::{author_for, commit, handoff_target, require_write, Committed
 use super::error::ApiError;
 use super::http::{percent_decode, ApiRequest, ApiResponse};
 use super::input::JsonFields;
+use super::reads::thread_view;
 use super::{App, VERSION};
 use crate::auth::{AuthError, Principal};
 use crate::cache::Cache;
@@ -11,11 +12,12 @@ use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
 use crate::thread::{self, ops, parse, topic, Operation};
 use crate::validate;
+use crate::writer::WriteQueue;
 use serde_json::json;
 
 /// Serves one request.
-pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
 ) -> ApiResponse {
     match route(app, req).await {
@@ -24,8 +26,8 @@ pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy>(
     }
 }
 
-async fn route<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn route<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
     let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
@@ -39,6 +41,14 @@ async fn route<G: GitHost, C: Cache, K: Clock + Entropy>(
                 ["threads"] => {
                     only(method, &["GET"])?;
                     list(app, req).await
+                }
+                ["sync"] => {
+                    only(method, &["GET"])?;
+                    sync(app, who, "status").await
+                }
+                ["sync", action @ ("now" | "retry")] => {
+                    only(method, &["POST"])?;
+                    sync(app, who, action).await
                 }
                 ["threads", t] => match method {
                     "GET" => read(app, req, &topic_of(t)?).await,
@@ -88,15 +98,15 @@ fn only(method: &str, allowed: &[&str]) -> Result<(), ApiError> {
     }
 }
 
-fn health<G, C, K>(app: &App<'_, G, C, K>) -> ApiResponse {
+fn health<G, C, K, Q>(app: &App<'_, G, C, K, Q>) -> ApiResponse {
     ApiResponse::json(
         200,
         &json!({"ok": true, "service": "watercooler-worker", "version": VERSION, "branch": app.config.repo.branch}),
     )
 }
 
-fn authenticate<'a, G, C, K>(
-    app: &'a App<'_, G, C, K>,
+fn authenticate<'a, G, C, K, Q>(
+    app: &'a App<'_, G, C, K, Q>,
     req: &ApiRequest,
 ) -> Result<&'a Principal, ApiError> {
     app.config
@@ -121,8 +131,8 @@ fn topic_of(segment: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::new(400, "invalid_topic", e.to_string()))
 }
 
-async fn list<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn list<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
     let open_only = match req.query_param("open_only").as_deref() {
@@ -141,8 +151,8 @@ async fn list<G: GitHost, C: Cache, K: Clock + Entropy>(
     Ok(ApiResponse::json(200, &json!({ "threads": threads })))
 }
 
-async fn read<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn read<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
@@ -155,12 +165,8 @@ async fn read<G: GitHost, C: Cache, K: Clock + Entropy>(
             )))
         }
     };
-    let file = app.store.read_thread(topic).await?;
-    let etag = if as_json {
-        format!("\"{}-json\"", file.sha)
-    } else {
-        format!("\"{}\"", file.sha)
-    };
+    let view = thread_view(app, topic).await?;
+    let etag = view.etag(if as_json { "-json" } else { "" });
     let not_modified = req.header("if-none-match").is_some_and(|v| {
         v.split(',')
             .any(|t| t.trim().trim_start_matches("W/") == etag)
@@ -171,33 +177,78 @@ async fn read<G: GitHost, C: Cache, K: Clock + Entropy>(
             ..Default::default()
         }
     } else if as_json {
-        let t = parse(&file.content);
+        let t = parse(&view.content);
+        let entries: Vec<serde_json::Value> = t
+            .entries
+            .iter()
+            .map(|e| {
+                let mut v = json!(e);
+                let pending = e
+                    .entry_id
+                    .as_ref()
+                    .is_some_and(|id| view.pending_ids.contains(id));
+                v["pending"] = json!(pending);
+                v
+            })
+            .collect();
         ApiResponse::json(
             200,
             &json!({
                 "topic": topic,
-                "sha": file.sha,
+                "sha": view.sha,
                 "title": t.header.title,
                 "status": t.header.status(),
                 "ball": t.header.ball(),
                 "open": t.is_open(),
+                "pending": view.pending,
                 "header": t.header.fields.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
-                "entries": t.entries,
+                "entries": entries,
             }),
         )
     } else {
-        ApiResponse::text(200, "text/markdown; charset=utf-8", file.content)
+        ApiResponse::text(200, "text/markdown; charset=utf-8", view.content)
     };
+    let source = view.source.map_or("pending", |s| s.as_str());
     Ok(resp
         .with_header("etag", etag)
         .with_header("cache-control", "private, no-cache")
-        .with_header("x-watercooler-cache", file.source.as_str()))
+        .with_header("x-watercooler-cache", source)
+        .with_header("x-watercooler-pending", view.pending.to_string()))
+}
+
+async fn sync<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
+    who: &Principal,
+    action: &str,
+) -> Result<ApiResponse, ApiError> {
+    let unreachable = |e: String| {
+        ApiError::new(
+            503,
+            "writer_unavailable",
+            format!("the write queue could not be reached ({e}); try again"),
+        )
+    };
+    let body = match action {
+        "status" => json!(app.queue.status().await.map_err(unreachable)?),
+        "now" => {
+            require_write(who)?;
+            json!(app.queue.flush_now().await.map_err(unreachable)?)
+        }
+        _ => {
+            require_write(who)?;
+            let (retried, status) = app.queue.retry().await.map_err(unreachable)?;
+            let mut v = json!(status);
+            v["retried"] = json!(retried);
+            v
+        }
+    };
+    Ok(ApiResponse::json(200, &body))
 }
 
 /// The REST shape of every write: check the scope, read the JSON fields, build the
 /// operation, commit it.
-async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn write<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
     who: &Principal,
     topic: &str,
@@ -221,8 +272,8 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
     commit(app, topic, &author, &op, entry_id).await
 }
 
-async fn say<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn say<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
     who: &Principal,
     topic: &str,
@@ -240,8 +291,8 @@ async fn say<G: GitHost, C: Cache, K: Clock + Entropy>(
     Ok(ApiResponse::json(status, &answer))
 }
 
-async fn ack<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn ack<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
     who: &Principal,
     topic: &str,
@@ -257,8 +308,8 @@ async fn ack<G: GitHost, C: Cache, K: Clock + Entropy>(
     Ok(ApiResponse::json(status, &answer))
 }
 
-async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
     who: &Principal,
     topic: &str,
@@ -276,26 +327,37 @@ async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy>(
         })
     })
     .await?;
-    answer["ball"] = json!(thread::parse(&content).header.ball());
+    answer["ball"] = json!(header_value(content.as_deref(), "ball"));
     Ok(ApiResponse::json(status, &answer))
 }
 
-async fn set_status<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn set_status<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
     who: &Principal,
     topic: &str,
 ) -> Result<ApiResponse, ApiError> {
+    let mut requested = String::new();
     let Committed {
+        status,
         mut answer,
         content,
-        ..
     } = write(app, req, who, topic, &["status", "agent"], |f, _| {
+        requested = validate::status("status", f.req_str("status")?)?;
         Ok(Operation::SetStatus {
-            status: validate::status("status", f.req_str("status")?)?,
+            status: requested.clone(),
         })
     })
     .await?;
-    answer["status"] = json!(thread::parse(&content).header.status());
-    Ok(ApiResponse::json(200, &answer))
+    answer["status"] = json!(header_value(content.as_deref(), "status").unwrap_or(requested));
+    // A status change adds no entry: 200 when done, 202 when queued.
+    Ok(ApiResponse::json(
+        if status == 202 { 202 } else { 200 },
+        &answer,
+    ))
+}
+
+/// A header field of the file as committed (`None` while queued).
+fn header_value(content: Option<&str>, key: &str) -> Option<String> {
+    content.and_then(|c| thread::parse(c).header.get(key).map(str::to_string))
 }

@@ -6,8 +6,10 @@ use crate::cache::MemoryCache;
 use crate::clock::FakeClock;
 use crate::github::memory::MemoryGitHost;
 use crate::store::{RetryPolicy, StoreConfig};
+use crate::writer::{MemoryJournal, Writer, WriterConfig};
 use futures::executor::block_on;
 use serde_json::{json, Value};
+use std::cell::Cell;
 
 struct Fixture {
     git: MemoryGitHost,
@@ -15,6 +17,8 @@ struct Fixture {
     clock: FakeClock,
     config: Config,
     store_config: StoreConfig,
+    journal: MemoryJournal,
+    in_flight: Cell<bool>,
 }
 
 fn fixture() -> Fixture {
@@ -41,6 +45,8 @@ fn fixture() -> Fixture {
             cache_namespace: "t".into(),
             retry: RetryPolicy::default(),
         },
+        journal: MemoryJournal::default(),
+        in_flight: Cell::new(false),
     }
 }
 
@@ -63,14 +69,22 @@ impl Fixture {
         body: Option<Value>,
         extra: &[(&str, &str)],
     ) -> (u16, Value, ApiResponse) {
+        let store = || Store {
+            git: &self.git,
+            cache: &self.cache,
+            clock: &self.clock,
+            config: &self.store_config,
+        };
+        let writer = Writer {
+            store: store(),
+            journal: &self.journal,
+            config: WriterConfig::default(),
+            in_flight: &self.in_flight,
+        };
         let app = App {
             config: &self.config,
-            store: Store {
-                git: &self.git,
-                cache: &self.cache,
-                clock: &self.clock,
-                config: &self.store_config,
-            },
+            store: store(),
+            queue: &writer,
             clock: &self.clock,
         };
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
@@ -103,7 +117,6 @@ fn say_then_read_as_markdown_and_json() {
     );
     assert_eq!(status, 201, "{body}");
     let id = body["entry_id"].as_str().unwrap().to_string();
-    assert_eq!(body["attempts"], 1);
     let file = f.git.file("plan.md").unwrap();
     assert!(file.starts_with("# plan — Thread\nStatus: OPEN\nBall: Codex (mira)\nTopic: plan\nCreated: 2026-03-02T09:15:00Z\n\n---\nEntry: Claude (mira) 2026-03-02T09:15:00Z\n"));
     let (_, _, md) = f.call("GET", "/v1/threads/plan", Some("r"), None);
@@ -342,4 +355,88 @@ fn mcp_transport_rules() {
         &MCP_HEADERS,
     );
     assert_eq!((status, resp.body.len()), (202, 0));
+}
+
+#[test]
+fn while_github_fails_writes_are_queued_and_read_back_as_pending() {
+    let f = fixture();
+    let say = |title: &str| {
+        f.call(
+            "POST",
+            "/v1/threads/q/entries",
+            Some("w"),
+            Some(json!({"agent": "Claude", "title": title, "body": "b"})),
+        )
+    };
+    assert_eq!(say("first").0, 201);
+    for _ in 0..50 {
+        f.git.fail_next(
+            "PUT",
+            crate::github::GitHubError::Server {
+                status: 503,
+                message: "down".into(),
+            },
+            crate::github::memory::Strike::Before,
+        );
+    }
+    let (status, body, _) = say("second");
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["queued"], true);
+    let id = body["entry_id"].as_str().unwrap().to_string();
+
+    let (status, j, resp) = f.call("GET", "/v1/threads/q?format=json", Some("r"), None);
+    assert_eq!(status, 200);
+    assert_eq!(resp.header("x-watercooler-pending"), Some("1"));
+    assert_eq!(j["entries"][1]["entry_id"], json!(id));
+    assert_eq!(j["entries"][1]["pending"], true);
+    assert_eq!(j["entries"][0]["pending"], false);
+
+    let (_, s, _) = f.call("GET", "/v1/sync", Some("r"), None);
+    assert_eq!(
+        (s["state"].as_str(), s["pending"].as_u64()),
+        (Some("failing"), Some(1)),
+        "{s}"
+    );
+    assert!(s["last_error"].as_str().unwrap().contains("503"));
+    assert_eq!(
+        f.call("POST", "/v1/sync/now", Some("r"), None).0,
+        403,
+        "flushing needs the write scope"
+    );
+
+    f.git.clear_faults();
+    let (status, s, _) = f.call("POST", "/v1/sync/now", Some("w"), None);
+    assert_eq!((status, s["state"].as_str()), (200, Some("synced")), "{s}");
+    let file = f.git.file("q.md").unwrap();
+    assert_eq!(crate::thread::parse(&file).entries.len(), 2);
+    let (_, _, resp) = f.call("GET", "/v1/threads/q", Some("r"), None);
+    assert_eq!(resp.header("x-watercooler-pending"), Some("0"));
+}
+
+#[test]
+fn a_queued_say_on_a_new_thread_is_readable_before_it_lands() {
+    let f = fixture();
+    for _ in 0..50 {
+        f.git.fail_next(
+            "GET",
+            crate::github::GitHubError::Server {
+                status: 503,
+                message: "down".into(),
+            },
+            crate::github::memory::Strike::Before,
+        );
+    }
+    let (status, body, _) = f.call(
+        "POST",
+        "/v1/threads/fresh/entries",
+        Some("w"),
+        Some(json!({"agent": "Codex", "title": "hello", "body": "b"})),
+    );
+    assert_eq!(status, 202, "{body}");
+    f.git.clear_faults();
+    let (status, j, _) = f.call("GET", "/v1/threads/fresh?format=json", Some("r"), None);
+    assert_eq!(status, 200, "{j}");
+    assert_eq!(j["sha"], Value::Null);
+    assert_eq!(j["entries"][0]["title"], "hello");
+    assert_eq!(j["entries"][0]["pending"], true);
 }

@@ -1,12 +1,14 @@
 //! The Worker: thin glue from Cloudflare's runtime to the pure core. It reads
-//! bindings and secrets, adapts `fetch`, R2 and timers to the core's traits, and
-//! converts requests and responses. No logic lives here.
+//! bindings and secrets, adapts `fetch`, R2, timers and the Durable Object to the
+//! core's traits, and converts requests and responses. No logic lives here.
 
+mod branch_writer;
 mod effects;
 
 use crate::api::{self, ApiRequest, ApiResponse, App};
-use crate::config::{Config, SETTINGS};
+use crate::config::{Config, ConfigError, SETTINGS};
 use crate::store::{RetryPolicy, Store, StoreConfig};
+use branch_writer::DoQueue;
 use effects::{FetchHttp, R2Cache, WorkerClock};
 use worker::{event, Context, Env, Headers, Request, Response, Result};
 
@@ -17,37 +19,39 @@ fn setting(env: &Env, name: &str) -> Option<String> {
         .or_else(|| env.secret(name).map(|v| v.to_string()).ok())
 }
 
-#[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let api_req = to_api_request(req).await?;
-    let resp = match Config::from_lookup(|name| SETTINGS.contains(&name).then(|| setting(&env, name)).flatten()) {
-        Err(e) => api::config_error_response(&api_req, &e),
-        Ok(config) => match env.bucket("THREADS_CACHE") {
-            Err(_) => api::config_error_response(
-                &api_req,
-                &crate::config::ConfigError {
-                    setting: "THREADS_CACHE",
-                    message: "the R2 bucket binding is missing; add [[r2_buckets]] binding = \"THREADS_CACHE\" to wrangler.toml".into(),
-                },
-            ),
-            Ok(bucket) => serve(&config, bucket, &api_req).await,
-        },
-    };
-    to_worker_response(resp)
+/// The configuration and bindings every request needs.
+struct Parts {
+    config: Config,
+    bucket: worker::Bucket,
 }
 
-async fn serve(config: &Config, bucket: worker::Bucket, req: &ApiRequest) -> ApiResponse {
-    let clock = WorkerClock;
-    let cache = R2Cache::new(bucket);
-    let git = crate::github::GitHubClient::new(
+fn parts(env: &Env) -> std::result::Result<Parts, ConfigError> {
+    let config = Config::from_lookup(|name| {
+        SETTINGS
+            .contains(&name)
+            .then(|| setting(env, name))
+            .flatten()
+    })?;
+    let bucket = env.bucket("THREADS_CACHE").map_err(|_| ConfigError {
+        setting: "THREADS_CACHE",
+        message: "the R2 bucket binding is missing; add [[r2_buckets]] binding = \"THREADS_CACHE\" to wrangler.toml".into(),
+    })?;
+    Ok(Parts { config, bucket })
+}
+
+fn github(config: &Config) -> crate::github::GitHubClient<FetchHttp> {
+    crate::github::GitHubClient::new(
         FetchHttp,
         &config.api_base,
         config.repo.clone(),
         &config.github_token,
         concat!("watercooler-worker/", env!("CARGO_PKG_VERSION")),
         || worker::Date::now().as_millis() / 1000,
-    );
-    let store_config = StoreConfig {
+    )
+}
+
+fn store_config(config: &Config) -> StoreConfig {
+    StoreConfig {
         threads_dir: config.threads_dir.clone(),
         cache_ttl_ms: config.cache_ttl_seconds * 1000,
         cache_namespace: format!(
@@ -55,15 +59,36 @@ async fn serve(config: &Config, bucket: worker::Bucket, req: &ApiRequest) -> Api
             config.repo.owner, config.repo.name, config.repo.branch
         ),
         retry: RetryPolicy::default(),
+    }
+}
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let api_req = to_api_request(req).await?;
+    let resp = match parts(&env) {
+        Err(e) => api::config_error_response(&api_req, &e),
+        Ok(p) => match DoQueue::for_branch(&env, &p.config.repo) {
+            Err(e) => api::config_error_response(&api_req, &e),
+            Ok(queue) => serve(&p, &queue, &api_req).await,
+        },
     };
+    to_worker_response(resp)
+}
+
+async fn serve(p: &Parts, queue: &DoQueue, req: &ApiRequest) -> ApiResponse {
+    let clock = WorkerClock;
+    let cache = R2Cache::new(p.bucket.clone());
+    let git = github(&p.config);
+    let store_config = store_config(&p.config);
     let app = App {
-        config,
+        config: &p.config,
         store: Store {
             git: &git,
             cache: &cache,
             clock: &clock,
             config: &store_config,
         },
+        queue,
         clock: &clock,
     };
     api::handle(&app, req).await

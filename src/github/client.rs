@@ -582,9 +582,13 @@ mod tests {
             content: "A",
             base_sha: Some("blobA"),
         }];
-        let commit =
-            futures::executor::block_on(crate::github::commit_files(&client(&c), &files, "msg"))
-                .unwrap();
+        let commit = futures::executor::block_on(crate::github::commit_files(
+            &client(&c),
+            &files,
+            "msg",
+            async || {},
+        ))
+        .unwrap();
         assert_eq!(commit, "commit2");
         let seen = c.seen.borrow();
         let calls: Vec<(&str, &str)> = seen.iter().map(|r| (r.method, r.url.as_str())).collect();

@@ -118,6 +118,11 @@ impl MemoryGitHost {
         });
     }
 
+    /// Forgets every scripted failure not used yet.
+    pub fn clear_faults(&self) {
+        self.state.borrow_mut().faults.clear();
+    }
+
     /// Runs `f` on the files before every PUT is applied.
     pub fn before_put(&self, f: impl FnMut(&mut BTreeMap<String, String>) + 'static) {
         self.state.borrow_mut().before_put = Some(Box::new(f));
@@ -378,7 +383,7 @@ mod tests {
                 base_sha: None,
             },
         ];
-        let commit = block_on(commit_files(&g, &files, "two files")).unwrap();
+        let commit = block_on(commit_files(&g, &files, "two files", async || {})).unwrap();
         assert_eq!(g.head(), commit);
         assert_eq!(g.file("a.md").as_deref(), Some("A"));
         assert_eq!(g.file("d/b.md").as_deref(), Some("B"));
@@ -418,7 +423,7 @@ mod tests {
             base_sha: Some(&stale),
         }];
         assert!(matches!(
-            block_on(commit_files(&g, &files, "m")),
+            block_on(commit_files(&g, &files, "m", async || {})),
             Err(GitHubError::FileChanged { .. })
         ));
         let files = [TreeFile {
@@ -427,7 +432,7 @@ mod tests {
             base_sha: None,
         }];
         assert!(matches!(
-            block_on(commit_files(&g, &files, "m")),
+            block_on(commit_files(&g, &files, "m", async || {})),
             Err(GitHubError::FileChanged { .. })
         ));
         assert_eq!(g.counters().commits, 0);

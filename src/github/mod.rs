@@ -139,10 +139,12 @@ pub trait GitHost {
 /// commit, fast-forward the branch. Five requests whatever the number of files.
 /// `FileChanged` if a file moved on since it was read (re-read and re-apply);
 /// `BranchMoved` if the branch moved before the fast-forward (start again).
+/// `before_write` runs before each of the three writes (for pacing).
 pub async fn commit_files<G: GitHost>(
     git: &G,
     files: &[TreeFile<'_>],
     message: &str,
+    before_write: impl AsyncFn(),
 ) -> Result<String, GitHubError> {
     let head = git.branch_head().await?;
     let tree = git.tree_at(&head).await?;
@@ -158,8 +160,11 @@ pub async fn commit_files<G: GitHost>(
             ),
         });
     }
+    before_write().await;
     let new_tree = git.create_tree(&tree.sha, files).await?;
+    before_write().await;
     let commit = git.create_commit(message, &new_tree, &head).await?;
+    before_write().await;
     git.update_branch(&commit).await?;
     Ok(commit)
 }

@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
+use crate::writer::WriteQueue;
 use jsonrpc::Message;
 use serde_json::{json, Value};
 
@@ -37,8 +38,8 @@ fn http_error(status: u16, code: i64, message: &str) -> ApiResponse {
 }
 
 /// Serves one HTTP request to `/mcp`.
-pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     req: &ApiRequest,
 ) -> ApiResponse {
     if req.method != "POST" {
@@ -128,8 +129,8 @@ pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy>(
     }
 }
 
-async fn dispatch<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn dispatch<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     who: &Principal,
     method: &str,
     params: &Value,

@@ -4,6 +4,7 @@
 use super::jsonrpc;
 use crate::api::commit::{author_for, commit, handoff_target, require_write};
 use crate::api::input::JsonFields;
+use crate::api::reads::{thread_view, View};
 use crate::api::{ApiError, App, VERSION};
 use crate::auth::Principal;
 use crate::cache::Cache;
@@ -12,6 +13,7 @@ use crate::github::GitHost;
 use crate::store::ThreadSummary;
 use crate::thread::{self, ops, topic, Author, Entry, Operation};
 use crate::validate;
+use crate::writer::WriteQueue;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
@@ -84,10 +86,10 @@ fn write_result_schema() -> Value {
     object(
         json!({
             "topic": {"type": "string"}, "entry_id": {"type": "string"}, "commit_sha": nullable_string(),
-            "blob_sha": {"type": "string"}, "attempts": {"type": "integer"}, "unchanged": {"type": "boolean"},
+            "blob_sha": nullable_string(), "unchanged": {"type": "boolean"}, "queued": {"type": "boolean"}, "message": {"type": "string"},
             "ball": nullable_string(), "status": nullable_string(),
         }),
-        &["topic", "commit_sha", "blob_sha", "ball", "status"],
+        &["topic", "commit_sha", "ball", "status"],
     )
 }
 
@@ -195,6 +197,18 @@ pub fn definitions() -> Vec<Value> {
             annotations(false, true),
         ),
         tool(
+            "watercooler_sync", "Sync status",
+            "Show whether every accepted write has reached git (status), flush queued writes at once (now), or put failed writes back in the queue (retry).",
+            input(json!({"action": {"type": "string", "enum": ["status", "now", "retry"], "description": "status (default), now or retry"}}), &[]),
+            Some(object(json!({
+                "state": {"type": "string", "enum": ["synced", "pending", "stale", "failing"]},
+                "pending": {"type": "integer"}, "failed": {"type": "integer"},
+                "oldest_pending_age_ms": {"type": ["integer", "null"]}, "last_commit_at_ms": {"type": ["integer", "null"]},
+                "last_error": nullable_string(), "retried": {"type": "integer"},
+            }), &["state", "pending", "failed"])),
+            annotations(false, false),
+        ),
+        tool(
             "watercooler_reindex", "Thread index",
             "Summarise all threads grouped as open, in review and closed.",
             input(json!({}), &[]),
@@ -226,8 +240,8 @@ fn error_result(message: &str) -> Value {
 
 /// Runs a tool. Unknown tools are a JSON-RPC error; everything else is a result,
 /// with `isError` for bad arguments and failures.
-pub async fn call<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+pub async fn call<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     who: &Principal,
     name: &str,
     args: Value,
@@ -318,7 +332,7 @@ fn page_limit(f: &JsonFields, name: &str) -> Result<usize, ApiError> {
     }
 }
 
-fn entry_json(e: &Entry, full: bool) -> Value {
+fn entry_json(e: &Entry, full: bool, view: &View) -> Value {
     let mut v = json!({
         "index": e.index, "author": e.author, "timestamp": e.timestamp, "role": e.role,
         "type": e.entry_type, "title": e.title, "entry_id": e.entry_id,
@@ -326,11 +340,30 @@ fn entry_json(e: &Entry, full: bool) -> Value {
     if full {
         v["body"] = json!(e.body);
     }
+    v["pending"] = json!(e
+        .entry_id
+        .as_ref()
+        .is_some_and(|id| view.pending_ids.contains(id)));
     v
 }
 
-async fn run<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+/// Adds a note for the model when some of what it sees is not committed yet.
+fn pending_note(mut result: Value, view: &View) -> Value {
+    if view.pending > 0 {
+        let note = format!(
+            "Note: {} accepted change(s) on this thread are not committed to git yet (entries {}); they are shown as they will land.",
+            view.pending,
+            view.pending_ids.join(", ")
+        );
+        if let Some(c) = result["content"].as_array_mut() {
+            c.push(json!({"type": "text", "text": note}));
+        }
+    }
+    result
+}
+
+async fn run<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     who: &Principal,
     name: &str,
     f: &JsonFields,
@@ -360,18 +393,20 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy>(
         }
         "watercooler_list_threads" => list_threads(app, who, f).await,
         "watercooler_reindex" => reindex(app).await,
+        "watercooler_sync" => sync(app, who, f).await,
         "watercooler_read_thread" => read_thread(app, f).await,
         "watercooler_list_thread_entries" => {
             let topic = topic_arg(f)?;
             let offset = f.opt_u64("offset")?.unwrap_or(0) as usize;
             let limit = page_limit(f, "limit")?;
-            let t = thread::parse(&app.store.read_thread(&topic).await?.content);
+            let view = thread_view(app, &topic).await?;
+            let t = thread::parse(&view.content);
             let entries: Vec<Value> = t
                 .entries
                 .iter()
                 .skip(offset)
                 .take(limit)
-                .map(|e| entry_json(e, false))
+                .map(|e| entry_json(e, false, &view))
                 .collect();
             let text = entries_text(
                 &topic,
@@ -389,7 +424,8 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy>(
         }
         "watercooler_get_thread_entry" => {
             let topic = topic_arg(f)?;
-            let t = thread::parse(&app.store.read_thread(&topic).await?.content);
+            let view = thread_view(app, &topic).await?;
+            let t = thread::parse(&view.content);
             let entry = match (f.opt_u64("index")?, f.opt_str("entry_id")?) {
                 (Some(i), None) => t.entries.get(i as usize).ok_or_else(|| {
                     ApiError::new(
@@ -425,7 +461,7 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy>(
             };
             Ok(structured(
                 None,
-                json!({"topic": topic, "entry": entry_json(entry, true)}),
+                json!({"topic": topic, "entry": entry_json(entry, true, &view)}),
             ))
         }
         "watercooler_get_thread_entry_range" => {
@@ -452,7 +488,8 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy>(
                     format!("at most {MAX_PAGE} entries at once"),
                 ));
             }
-            let t = thread::parse(&app.store.read_thread(&topic).await?.content);
+            let view = thread_view(app, &topic).await?;
+            let t = thread::parse(&view.content);
             if start >= t.entries.len() {
                 return Err(ApiError::new(
                     404,
@@ -465,7 +502,7 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy>(
             }
             let entries: Vec<Value> = t.entries[start..=end.min(t.entries.len() - 1)]
                 .iter()
-                .map(|e| entry_json(e, true))
+                .map(|e| entry_json(e, true, &view))
                 .collect();
             Ok(structured(
                 None,
@@ -482,6 +519,52 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy>(
             format!("{name} is not implemented"),
         )),
     }
+}
+
+async fn sync<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
+    who: &Principal,
+    f: &JsonFields,
+) -> Result<Value, ApiError> {
+    let unreachable = |e: String| {
+        ApiError::new(
+            503,
+            "writer_unavailable",
+            format!("the write queue could not be reached ({e}); try again in a few seconds"),
+        )
+    };
+    let data = match f.opt_str("action")?.unwrap_or("status") {
+        "status" => json!(app.queue.status().await.map_err(unreachable)?),
+        "now" => {
+            require_write(who)?;
+            json!(app.queue.flush_now().await.map_err(unreachable)?)
+        }
+        "retry" => {
+            require_write(who)?;
+            let (n, status) = app.queue.retry().await.map_err(unreachable)?;
+            let mut v = json!(status);
+            v["retried"] = json!(n);
+            v
+        }
+        other => {
+            return Err(ApiError::new(
+                400,
+                "invalid_field",
+                format!("action: must be status, now or retry, got {other:?}"),
+            ))
+        }
+    };
+    let text = format!(
+        "Sync: {} ({} pending, {} failed){}",
+        data["state"].as_str().unwrap_or("?"),
+        data["pending"],
+        data["failed"],
+        data["last_error"]
+            .as_str()
+            .map(|e| format!("; last error: {e}"))
+            .unwrap_or_default()
+    );
+    Ok(structured(Some(text), data))
 }
 
 fn entries_text(topic: &str, entries: &[&Entry], total: usize) -> String {
@@ -504,8 +587,8 @@ fn entries_text(topic: &str, entries: &[&Entry], total: usize) -> String {
     t
 }
 
-async fn read_thread<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn read_thread<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     f: &JsonFields,
 ) -> Result<Value, ApiError> {
     let topic = topic_arg(f)?;
@@ -522,8 +605,8 @@ async fn read_thread<G: GitHost, C: Cache, K: Clock + Entropy>(
     };
     let from = f.opt_u64("from_entry")?.unwrap_or(0) as usize;
     let limit = f.opt_u64("limit")?.map(|n| n as usize);
-    let file = app.store.read_thread(&topic).await?;
-    let t = thread::parse(&file.content);
+    let view = thread_view(app, &topic).await?;
+    let t = thread::parse(&view.content);
     let end = limit.map_or(t.entries.len(), |l| {
         from.saturating_add(l).min(t.entries.len())
     });
@@ -533,20 +616,20 @@ async fn read_thread<G: GitHost, C: Cache, K: Clock + Entropy>(
         .unwrap_or(&[]);
     if as_json {
         let data = json!({
-            "topic": topic, "sha": file.sha, "title": t.header.title, "status": t.header.status(), "ball": t.header.ball(),
+            "topic": topic, "sha": view.sha, "pending": view.pending, "title": t.header.title, "status": t.header.status(), "ball": t.header.ball(),
             "total_entries": t.entries.len(), "from_entry": from,
-            "entries": chosen.iter().map(|e| entry_json(e, true)).collect::<Vec<_>>(),
+            "entries": chosen.iter().map(|e| entry_json(e, true, &view)).collect::<Vec<_>>(),
         });
         return Ok(
             json!({"content": [{"type": "text", "text": serde_json::to_string_pretty(&data).unwrap_or_default()}], "structuredContent": data}),
         );
     }
     if from == 0 && limit.is_none() {
-        return Ok(text_result(file.content));
+        return Ok(pending_note(text_result(view.content.clone()), &view));
     }
     // The header, a note of what was left out, then the chosen entries as written.
-    let header_end = t.entries.first().map_or(file.content.len(), |e| e.span.0);
-    let mut md = file.content[..header_end].to_string();
+    let header_end = t.entries.first().map_or(view.content.len(), |e| e.span.0);
+    let mut md = view.content[..header_end].to_string();
     md.push_str(&format!(
         "<!-- showing entries {}..{} of {} -->\n\n",
         from,
@@ -554,9 +637,9 @@ async fn read_thread<G: GitHost, C: Cache, K: Clock + Entropy>(
         t.entries.len()
     ));
     for e in chosen {
-        md.push_str(&file.content[e.span.0..e.span.1]);
+        md.push_str(&view.content[e.span.0..e.span.1]);
     }
-    Ok(text_result(md))
+    Ok(pending_note(text_result(md), &view))
 }
 
 fn section(s: &ThreadSummary, me: Option<&str>) -> &'static str {
@@ -568,8 +651,8 @@ fn section(s: &ThreadSummary, me: Option<&str>) -> &'static str {
     }
 }
 
-async fn list_threads<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn list_threads<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     who: &Principal,
     f: &JsonFields,
 ) -> Result<Value, ApiError> {
@@ -679,8 +762,8 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
         .ok()
 }
 
-async fn reindex<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn reindex<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
 ) -> Result<Value, ApiError> {
     let threads = app.store.list_threads().await?;
     let mut groups: Map<String, Value> = Map::new();
@@ -711,8 +794,8 @@ async fn reindex<G: GitHost, C: Cache, K: Clock + Entropy>(
     Ok(structured(Some(text), Value::Object(groups)))
 }
 
-async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
-    app: &App<'_, G, C, K>,
+async fn write<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
     who: &Principal,
     name: &str,
     f: &JsonFields,
@@ -754,22 +837,24 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy>(
         .map(|id| validate::entry_id("entry_id", id))
         .transpose()?;
     let done = commit(app, &topic, &author, &op, entry_id).await?;
-    let t = thread::parse(&done.content);
+    let header = done.content.as_deref().map(|c| thread::parse(c).header);
     let mut data = done.answer;
     data["topic"] = json!(topic);
-    data["ball"] = json!(t.header.ball());
-    data["status"] = json!(t.header.status());
-    let verb = if done.status == 201 {
-        "Committed"
-    } else {
-        "Already there, nothing written"
+    data["ball"] = json!(header.as_ref().and_then(|h| h.ball()));
+    data["status"] = json!(header.as_ref().and_then(|h| h.status()));
+    let text = match (done.status, &header) {
+        (202, _) | (_, None) => format!(
+            "Accepted and queued: {} on {topic} is stored and will be committed exactly once when GitHub allows (watercooler_sync shows progress). This is not an error.",
+            op.kind()
+        ),
+        (status, Some(h)) => format!(
+            "{}: {} on {topic}. Ball: {}. Status: {}.",
+            if status == 201 { "Committed" } else { "Already there, nothing written" },
+            op.kind(),
+            h.ball().unwrap_or("-"),
+            h.status().unwrap_or("-")
+        ),
     };
-    let text = format!(
-        "{verb}: {} on {topic}. Ball: {}. Status: {}.",
-        op.kind(),
-        t.header.ball().unwrap_or("-"),
-        t.header.status().unwrap_or("-")
-    );
     Ok(structured(Some(text), data))
 }
 
@@ -780,7 +865,7 @@ mod tests {
     #[test]
     fn every_tool_has_a_valid_looking_schema() {
         let defs = definitions();
-        assert_eq!(defs.len(), 12);
+        assert_eq!(defs.len(), 13);
         for d in &defs {
             let name = d["name"].as_str().unwrap();
             assert!(

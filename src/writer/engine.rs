@@ -61,7 +61,7 @@ impl Default for WriterConfig {
 }
 
 /// One submitted operation (validated by the API layer).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Submit {
     pub topic: String,
     pub author: Author,
@@ -71,12 +71,16 @@ pub struct Submit {
 }
 
 /// How a submission ended, for the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Submitted {
-    /// Landed in `commit_sha`, or (`None`) was already in the thread.
+    /// Landed in `commit_sha`, or (`None`) was already in the thread. `replayed`:
+    /// this Entry-ID had been submitted before, and this is that operation's result.
     Committed {
         seq: u64,
         commit_sha: Option<String>,
+        #[serde(default)]
+        replayed: bool,
     },
     /// Journaled; it will land when GitHub allows. Never dropped.
     Queued { seq: u64 },
@@ -89,7 +93,7 @@ pub enum Submitted {
 }
 
 /// What a flush did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Flushed {
     pub committed: usize,
     pub commit_sha: Option<String>,
@@ -170,8 +174,22 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
     /// Journals an operation and waits for it up to the deadline, flushing when it is
     /// this caller's turn.
     pub async fn submit(&self, s: Submit) -> Submitted {
+        let known = s
+            .entry_id
+            .as_deref()
+            .and_then(|id| self.journal.by_entry_id(id))
+            .is_some();
         let q = self.accept(s);
-        self.wait_for(q.seq).await
+        match self.wait_for(q.seq).await {
+            Submitted::Committed {
+                seq, commit_sha, ..
+            } if known => Submitted::Committed {
+                seq,
+                commit_sha,
+                replayed: true,
+            },
+            other => other,
+        }
     }
 
     /// Waits for an operation to land, fail, or outlast the deadline.
@@ -191,6 +209,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                     return Submitted::Committed {
                         seq,
                         commit_sha: commit_sha.clone(),
+                        replayed: false,
                     }
                 }
                 OpState::Failed { code, reason } => {
@@ -303,9 +322,9 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             .iter()
             .map(|f| self.store.path_of(&f.topic))
             .collect();
-        pacer.record_mutation(clock.now_ms());
-        self.save_pacer(&pacer);
         let result = if let [f] = planned.files.as_slice() {
+            pacer.record_mutation(clock.now_ms());
+            self.save_pacer(&pacer);
             self.store
                 .git
                 .put_file(PutFile {
@@ -327,8 +346,20 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                     base_sha: f.base_sha.as_deref(),
                 })
                 .collect();
-            commit_files(self.store.git, &files, &planned.message).await
+            // Each of the Git Data API's three writes keeps the pacing gap.
+            let pace = async || {
+                let mut p = self.pacer();
+                let wait = p.next_allowed_at().saturating_sub(clock.now_ms());
+                if wait > 0 {
+                    clock.sleep(wait).await;
+                }
+                p.record_mutation(clock.now_ms());
+                self.save_pacer(&p);
+            };
+            commit_files(self.store.git, &files, &planned.message, pace).await
         };
+        // The pacer as the writes left it.
+        let mut pacer = self.pacer();
 
         let batch: Vec<Queued> = pending
             .iter()
@@ -421,8 +452,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         let message = e.to_string();
         let counts = conflict || !e.is_transient();
         if conflict {
-            // Re-read and re-apply after the pacing gap; no backoff.
-            self.journal.set_meta(META_FRESH, "1");
+            // After the pacing gap: a changed file is re-read and re-applied; a moved
+            // branch alone needs no re-read, only another try.
+            if !matches!(e, GitHubError::BranchMoved { .. }) {
+                self.journal.set_meta(META_FRESH, "1");
+            }
         } else {
             pacer.on_failure(clock.now_ms(), &e, clock.random_u64());
             self.save_pacer(pacer);

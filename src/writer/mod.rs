@@ -6,11 +6,13 @@ pub mod engine;
 pub mod journal;
 pub mod pacing;
 pub mod plan;
+pub mod queue;
 
 pub use engine::{JournalStore, MemoryJournal, Submit, Submitted, Writer, WriterConfig};
 pub use journal::{OpState, Queued, SyncState, SyncStatus};
 pub use pacing::Pacer;
 pub use plan::{plan, Plan, PlannedFile};
+pub use queue::WriteQueue;
 
 #[cfg(test)]
 mod tests;

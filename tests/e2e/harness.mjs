@@ -49,6 +49,8 @@ export async function setup({ vars = {} } = {}) {
         GITHUB_TOKEN: 'e2e-github-token',
         AUTH_TOKENS: JSON.stringify(tokens),
         CACHE_TTL_SECONDS: '3600',
+        // Callers wait 5 s for their commit before "accepted, queued" (default 10).
+        WRITE_WAIT_SECONDS: '5',
         ...vars,
       },
     });

@@ -36,6 +36,7 @@ const TOOLS = [
   'watercooler_handoff',
   'watercooler_set_status',
   'watercooler_reindex',
+  'watercooler_sync',
 ];
 
 const text = (r) => r.content.map((c) => c.text).join('\n');
@@ -195,12 +196,31 @@ test('error paths: unknown tool is a protocol error, everything else an isError 
 
     await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't', body: 'b' } });
     await h.fault({ method: 'PUT', route: 'contents', status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '90' }, times: 1 });
+    // GitHub trouble while reading is an isError result that says when to retry.
+    await h.fault({ method: 'GET', route: 'contents', status: 503, message: 'Service Unavailable', times: 3 });
+    const down = await client.callTool({ name: 'watercooler_read_thread', arguments: { topic: 'never-cached' } });
+    assert.equal(down.isError, true);
+    assert.match(text(down), /GitHub failed with 503/);
+    assert.match(text(down), /retry after \d+ s/);
+    await h.clearFaults();
+    await h.fault({ method: 'PUT', route: 'contents', status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '90' }, times: 1 });
+    // A rate-limited write is not an error: it is accepted, queued, and lands later.
     const r = await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't2', body: 'b' } });
-    assert.equal(r.isError, true);
-    assert.match(text(r), /rate limit/);
-    assert.match(text(r), /retry after 90 s/);
-    assert.match(text(r), /entry_id "[0-9A-Z]{26}"/);
+    assert.ok(!r.isError, text(r));
+    assert.equal(r.structuredContent.queued, true);
+    assert.match(text(r), /queued/);
     assert.doesNotMatch(text(r), new RegExp(WRITER));
+    const status = await client.callTool({ name: 'watercooler_sync', arguments: { action: 'status' } });
+    assert.equal(status.structuredContent.state, 'failing');
+    assert.match(status.structuredContent.last_error, /rate limit/);
+    const seen = await client.callTool({ name: 'watercooler_read_thread', arguments: { topic: 'mcp-rate', format: 'json' } });
+    assert.equal(seen.structuredContent.entries.at(-1).pending, true);
+    const denied = await reader.callTool({ name: 'watercooler_sync', arguments: { action: 'now' } });
+    assert.equal(denied.isError, true);
+    await h.clearFaults();
+    const now = await client.callTool({ name: 'watercooler_sync', arguments: { action: 'now' } });
+    assert.equal(now.structuredContent.state, 'synced', text(now));
+    assert.equal(entryIds(h.file('mcp-rate')).at(-1), r.structuredContent.entry_id);
   } finally {
     await client.close();
     await reader.close();

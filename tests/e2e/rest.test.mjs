@@ -159,16 +159,26 @@ for (const status of [403, 429]) {
   });
 }
 
-test('a long rate limit is returned as 503 with Retry-After and nothing written', async () => {
+test('a long rate limit pauses the pipeline: the write is queued (202), readable, and lands later', async () => {
   await say('ratelong');
   const before = h.commitCount();
   await h.fault({ method: 'PUT', route: 'contents', status: 429, message: 'API rate limit exceeded', headers: { 'retry-after': '120' }, times: 1 });
   const r = await say('ratelong', { title: 'second' });
-  assert.equal(r.status, 503);
-  assert.equal(r.headers.get('retry-after'), '120');
-  assert.equal(r.json.error.code, 'github_rate_limited');
-  assert.match(r.json.error.entry_id, /^[0-9A-Z]{26}$/);
+  assert.equal(r.status, 202, r.text);
+  assert.equal(r.json.queued, true);
+  assert.match(r.json.entry_id, /^[0-9A-Z]{26}$/);
   assert.equal(h.commitCount(), before);
+  const sync = (await h.api('GET', '/v1/sync')).json;
+  assert.equal(sync.state, 'failing');
+  assert.equal(sync.pending, 1);
+  assert.match(sync.last_error, /rate limit/);
+  const j = await h.api('GET', '/v1/threads/ratelong?format=json');
+  assert.equal(j.headers.get('x-watercooler-pending'), '1');
+  assert.deepEqual(j.json.entries.map((e) => e.pending), [false, true]);
+  await h.clearFaults();
+  const now = await h.api('POST', '/v1/sync/now');
+  assert.equal(now.json.state, 'synced', now.text);
+  assert.deepEqual(entryIds(h.file('ratelong')).slice(1), [r.json.entry_id]);
 });
 
 test('5xx before the write: retried; 5xx after a landed write: not duplicated', async () => {

@@ -1,5 +1,5 @@
 //! The GitHub REST subset: request classification, the per-request pipeline
-//! (latency, access checks, faults, rate-limit headers, stats) and dispatch.
+//! (access checks, pacing, latency, faults, rate-limit headers, stats) and dispatch.
 
 pub mod contents;
 pub mod gitdata;
@@ -8,7 +8,7 @@ pub mod render;
 pub mod repos;
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
@@ -20,6 +20,7 @@ use crate::encoding::decode_percent;
 use crate::errors::{ApiError, ApiResult};
 use crate::faults::FaultMode;
 use crate::git::Repo;
+use crate::pacing;
 use crate::ratelimit::{LIMIT_ANONYMOUS, LIMIT_AUTHENTICATED};
 use crate::state::{lock, SharedState};
 
@@ -211,20 +212,33 @@ fn now_secs() -> u64 {
 }
 
 /// Entry point for every non-admin request.
+///
+/// Order: access checks and the pacing rule are decided on arrival (so the
+/// pacing clock sees real arrival times), then the injected latency is slept,
+/// then a refusal or access error is answered, or faults are matched and the
+/// endpoint runs. A request refused by pacing consumes no fault.
 pub async fn handle(State(state): State<SharedState>, request: Request) -> Response {
+    let arrival = Instant::now();
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
     let path = parts.uri.path().to_string();
     let route = classify(&method, &path);
+
+    let access = auth::check(&parts.headers, &state.tokens);
+    let paced = match &access {
+        Ok(_) if pacing::applies_to(&method, &path) => lock(&state.pacing).admit(arrival).err(),
+        _ => None,
+    };
 
     let delay = lock(&state.latency).sample();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
 
-    let (mut response, token) = match auth::check(&parts.headers, &state.tokens) {
-        Err(err) => (err.into_response(), None),
-        Ok(token) => {
+    let (mut response, token) = match (access, paced) {
+        (Err(err), _) => (err.into_response(), None),
+        (Ok(token), Some(remaining)) => (pacing::refusal(remaining), Some(token)),
+        (Ok(token), None) => {
             let fault = lock(&state.faults).take(method.as_str(), &route.name, &path);
             let response = match fault {
                 Some(f) if f.mode == FaultMode::Before => f.response(),
@@ -252,7 +266,12 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
     };
     let info = lock(&state.rate).record(&bucket, limit, status != 304, now_secs());
     info.apply(response.headers_mut());
-    lock(&state.stats).record(method.as_str(), &route.key(&method), status);
+    let mut stats = lock(&state.stats);
+    stats.record(method.as_str(), &route.key(&method), status);
+    if paced.is_some() {
+        stats.pacing_refused += 1;
+    }
+    drop(stats);
     response
 }
 

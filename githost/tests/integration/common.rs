@@ -149,9 +149,14 @@ impl Host {
     }
 
     pub async fn start_with_tokens(tokens: Vec<String>) -> Host {
+        Self::start_with(|config| config.tokens = tokens).await
+    }
+
+    /// Start with a configuration adjusted by `adjust`.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Host {
         let tmp = tempfile::tempdir().expect("tempdir");
         let mut config = Config::new(tmp.path().join("data"));
-        config.tokens = tokens;
+        adjust(&mut config);
         let bound = githost::bind(&config).await.expect("bind");
         bound.state.set_request_logging(false);
         let app = githost::app::router(bound.state.clone());

@@ -7,3 +7,4 @@ mod binary;
 mod common;
 mod contents;
 mod gitdata;
+mod pacing;

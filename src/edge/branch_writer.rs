@@ -1,0 +1,389 @@
+//! The `BranchWriter` Durable Object (one per repository and branch) and the Worker's
+//! client for it. The object keeps the journal in its SQLite storage and runs the
+//! pure writer; alarms drive flushes when no caller is waiting, so queued writes
+//! survive restarts and evictions.
+
+use super::effects::{R2Cache, WorkerClock};
+use super::{github, parts, store_config};
+use crate::config::ConfigError;
+use crate::github::Repo;
+use crate::store::Store;
+use crate::writer::{
+    JournalStore, OpState, Queued, Submit, Submitted, SyncStatus, WriteQueue, Writer,
+};
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use worker::{
+    console_error, durable_object, DurableObject, Env, Method, Request, RequestInit, Response,
+    Result, SqlStorage, SqlStorageValue, State, Stub,
+};
+
+const BINDING: &str = "BRANCH_WRITER";
+
+#[durable_object]
+pub struct BranchWriter {
+    state: State,
+    env: Env,
+    in_flight: Cell<bool>,
+}
+
+/// The journal in the object's SQLite storage. Rows keep the operation as JSON; the
+/// columns beside it are for lookups.
+struct SqlJournal {
+    sql: SqlStorage,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    seq: i64,
+    row: String,
+}
+
+#[derive(Deserialize)]
+struct MetaRow {
+    value: String,
+}
+
+fn state_name(s: &OpState) -> &'static str {
+    match s {
+        OpState::Pending => "pending",
+        OpState::Committed { .. } => "committed",
+        OpState::Failed { .. } => "failed",
+    }
+}
+
+impl SqlJournal {
+    fn new(sql: SqlStorage) -> Self {
+        for ddl in [
+            "CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT UNIQUE, state TEXT NOT NULL, topic TEXT NOT NULL, accepted_at_ms INTEGER NOT NULL, row TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS journal_state ON journal (state, seq)",
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ] {
+            if let Err(e) = sql.exec(ddl, None) {
+                console_error!("journal schema: {e}");
+            }
+        }
+        SqlJournal { sql }
+    }
+
+    fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Vec<Queued> {
+        let rows: Vec<Row> = match self.sql.exec(query, bindings).and_then(|c| c.to_array()) {
+            Ok(r) => r,
+            Err(e) => {
+                console_error!("journal read: {e}");
+                return vec![];
+            }
+        };
+        rows.into_iter()
+            .filter_map(|r| {
+                let mut q: Queued = serde_json::from_str(&r.row).ok()?;
+                q.seq = r.seq as u64;
+                Some(q)
+            })
+            .collect()
+    }
+
+    fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) {
+        if let Err(e) = self.sql.exec(query, bindings) {
+            console_error!("journal write: {e}");
+        }
+    }
+}
+
+fn json_of(q: &Queued) -> String {
+    serde_json::to_string(q).unwrap_or_default()
+}
+
+fn opt_text(s: Option<&str>) -> SqlStorageValue {
+    s.map_or(SqlStorageValue::Null, |v| {
+        SqlStorageValue::String(v.to_string())
+    })
+}
+
+impl JournalStore for SqlJournal {
+    fn insert(&self, q: &Queued) -> u64 {
+        #[derive(Deserialize)]
+        struct Seq {
+            seq: i64,
+        }
+        let cursor = self.sql.exec(
+            "INSERT INTO journal (entry_id, state, topic, accepted_at_ms, row) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+            vec![
+                opt_text(q.entry_id.as_deref()),
+                state_name(&q.state).into(),
+                q.topic.clone().into(),
+                (q.accepted_at_ms as i64).into(),
+                json_of(q).into(),
+            ],
+        );
+        match cursor.and_then(|c| c.one::<Seq>()) {
+            Ok(s) => s.seq as u64,
+            Err(e) => {
+                console_error!("journal insert: {e}");
+                0
+            }
+        }
+    }
+    fn update(&self, q: &Queued) {
+        self.exec(
+            "UPDATE journal SET state = ?, row = ? WHERE seq = ?",
+            vec![
+                state_name(&q.state).into(),
+                json_of(q).into(),
+                (q.seq as i64).into(),
+            ],
+        );
+    }
+    fn remove(&self, seq: u64) {
+        self.exec(
+            "DELETE FROM journal WHERE seq = ?",
+            vec![(seq as i64).into()],
+        );
+    }
+    fn get(&self, seq: u64) -> Option<Queued> {
+        self.rows(
+            "SELECT seq, row FROM journal WHERE seq = ?",
+            vec![(seq as i64).into()],
+        )
+        .pop()
+    }
+    fn by_entry_id(&self, entry_id: &str) -> Option<Queued> {
+        self.rows(
+            "SELECT seq, row FROM journal WHERE entry_id = ?",
+            vec![entry_id.into()],
+        )
+        .pop()
+    }
+    fn pending(&self) -> Vec<Queued> {
+        self.rows(
+            "SELECT seq, row FROM journal WHERE state = 'pending' ORDER BY seq",
+            vec![],
+        )
+    }
+    fn failed(&self) -> Vec<Queued> {
+        self.rows(
+            "SELECT seq, row FROM journal WHERE state = 'failed' ORDER BY seq",
+            vec![],
+        )
+    }
+    fn meta(&self, key: &str) -> Option<String> {
+        let rows: Vec<MetaRow> = self
+            .sql
+            .exec("SELECT value FROM meta WHERE key = ?", vec![key.into()])
+            .and_then(|c| c.to_array())
+            .ok()?;
+        rows.into_iter().next().map(|r| r.value)
+    }
+    fn set_meta(&self, key: &str, value: &str) {
+        self.exec(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![key.into(), value.into()],
+        );
+    }
+    fn prune_committed(&self, before_ms: u64) {
+        self.exec(
+            "DELETE FROM journal WHERE state = 'committed' AND accepted_at_ms < ?",
+            vec![(before_ms as i64).into()],
+        );
+    }
+}
+
+/// What the object answers `/retry` with.
+#[derive(Serialize, Deserialize)]
+struct Retried {
+    retried: usize,
+    status: SyncStatus,
+}
+
+fn json_response<T: Serialize>(v: &T) -> Result<Response> {
+    Response::from_json(v)
+}
+
+impl BranchWriter {
+    /// Runs `f` with a writer over this object's storage and the Worker's effects.
+    async fn with_writer<T>(
+        &self,
+        f: impl AsyncFnOnce(
+            &Writer<
+                '_,
+                crate::github::GitHubClient<super::effects::FetchHttp>,
+                R2Cache,
+                WorkerClock,
+                SqlJournal,
+            >,
+        ) -> T,
+    ) -> std::result::Result<T, ConfigError> {
+        let p = parts(&self.env)?;
+        let git = github(&p.config);
+        let cache = R2Cache::new(p.bucket.clone());
+        let clock = WorkerClock;
+        let store_config = store_config(&p.config);
+        let journal = SqlJournal::new(self.state.storage().sql());
+        let writer = Writer {
+            store: Store {
+                git: &git,
+                cache: &cache,
+                clock: &clock,
+                config: &store_config,
+            },
+            journal: &journal,
+            config: p.config.writer,
+            in_flight: &self.in_flight,
+        };
+        let out = f(&writer).await;
+        // Whatever is still pending gets an alarm, so it lands without a caller.
+        if let Some(at) = writer.next_flush_at() {
+            let offset_ms = at.saturating_sub(worker::Date::now().as_millis()).max(10) as i64;
+            if let Err(e) = self.state.storage().set_alarm(offset_ms).await {
+                console_error!("set_alarm: {e}");
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl DurableObject for BranchWriter {
+    fn new(state: State, env: Env) -> Self {
+        BranchWriter {
+            state,
+            env,
+            in_flight: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let path = url.path().to_string();
+        let body = if req.method() == Method::Post {
+            req.text().await?
+        } else {
+            String::new()
+        };
+        let topic = url
+            .query_pairs()
+            .find(|(k, _)| k == "topic")
+            .map(|(_, v)| v.into_owned());
+        let out = self
+            .with_writer(async |w| -> std::result::Result<String, String> {
+                let json = match path.as_str() {
+                    "/submit" => {
+                        let s: Submit =
+                            serde_json::from_str(&body).map_err(|e| format!("bad submit: {e}"))?;
+                        serde_json::to_string(&w.submit(s).await)
+                    }
+                    "/status" => serde_json::to_string(&w.status()),
+                    "/now" => {
+                        w.flush_now().await;
+                        serde_json::to_string(&w.status())
+                    }
+                    "/retry" => {
+                        let retried = w.retry_failed();
+                        w.flush_now().await;
+                        serde_json::to_string(&Retried {
+                            retried,
+                            status: w.status(),
+                        })
+                    }
+                    "/pending" => {
+                        serde_json::to_string(&w.pending_for(topic.as_deref().unwrap_or("")))
+                    }
+                    other => return Err(format!("no route {other}")),
+                };
+                json.map_err(|e| e.to_string())
+            })
+            .await;
+        match out {
+            Ok(Ok(json)) => Ok(Response::ok(json)?.with_headers({
+                let h = worker::Headers::new();
+                h.set("content-type", "application/json")?;
+                h
+            })),
+            Ok(Err(e)) => Response::error(e, 400),
+            Err(e) => Response::error(e.to_string(), 500),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let flushed = self.with_writer(async |w| w.flush().await).await;
+        match flushed {
+            Ok(f) => json_response(&f),
+            Err(e) => Response::error(e.to_string(), 500),
+        }
+    }
+}
+
+/// The Worker's handle on its branch's writer.
+pub struct DoQueue {
+    stub: Stub,
+}
+
+impl DoQueue {
+    pub fn for_branch(env: &Env, repo: &Repo) -> std::result::Result<DoQueue, ConfigError> {
+        let missing = |what: &str| {
+            ConfigError {
+            setting: "BRANCH_WRITER",
+            message: format!("{what}; add [[durable_objects.bindings]] name = \"BRANCH_WRITER\" class_name = \"BranchWriter\" to wrangler.toml"),
+        }
+        };
+        let ns = env
+            .durable_object(BINDING)
+            .map_err(|_| missing("the Durable Object binding is missing"))?;
+        let name = format!("{}/{}/{}", repo.owner, repo.name, repo.branch);
+        let stub = ns
+            .id_from_name(&name)
+            .and_then(|id| id.get_stub())
+            .map_err(|e| missing(&format!("the writer could not be addressed ({e})")))?;
+        Ok(DoQueue { stub })
+    }
+
+    async fn call<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> std::result::Result<T, String> {
+        let mut init = RequestInit::new();
+        init.with_method(method);
+        if let Some(b) = body {
+            init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&b)));
+        }
+        let req = Request::new_with_init(&format!("https://writer{path}"), &init)
+            .map_err(|e| e.to_string())?;
+        let mut resp = self
+            .stub
+            .fetch_with_request(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let text = resp.text().await.map_err(|e| e.to_string())?;
+        if resp.status_code() != 200 {
+            return Err(format!("writer answered {}: {text}", resp.status_code()));
+        }
+        serde_json::from_str(&text).map_err(|e| format!("unreadable writer answer: {e}"))
+    }
+}
+
+impl WriteQueue for DoQueue {
+    async fn submit(&self, s: &Submit) -> std::result::Result<Submitted, String> {
+        let body = serde_json::to_string(s).map_err(|e| e.to_string())?;
+        self.call(Method::Post, "/submit", Some(body)).await
+    }
+    async fn status(&self) -> std::result::Result<SyncStatus, String> {
+        self.call(Method::Get, "/status", None).await
+    }
+    async fn flush_now(&self) -> std::result::Result<SyncStatus, String> {
+        self.call(Method::Post, "/now", Some(String::new())).await
+    }
+    async fn retry(&self) -> std::result::Result<(usize, SyncStatus), String> {
+        let r: Retried = self
+            .call(Method::Post, "/retry", Some(String::new()))
+            .await?;
+        Ok((r.retried, r.status))
+    }
+    async fn pending_for(&self, topic: &str) -> std::result::Result<Vec<Queued>, String> {
+        let path = format!(
+            "/pending?topic={}",
+            crate::github::http::encode_component(topic)
+        );
+        self.call(Method::Get, &path, None).await
+    }
+}

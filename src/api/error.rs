@@ -3,7 +3,6 @@
 use super::http::ApiResponse;
 use crate::github::GitHubError;
 use crate::store::StoreError;
-use crate::thread::ApplyError;
 use serde_json::json;
 
 /// An error answer.
@@ -65,18 +64,7 @@ impl From<StoreError> for ApiError {
                 "thread_not_found",
                 format!("thread {topic:?} does not exist; create it with POST /v1/threads/{topic}/entries"),
             ),
-            StoreError::Apply(ApplyError::ThreadMissing) => ApiError::new(404, "thread_not_found", ApplyError::ThreadMissing.to_string()),
-            StoreError::Apply(e @ ApplyError::WouldCorrupt(_)) => ApiError::new(422, "invalid_entry", e.to_string()),
             StoreError::GitHub(g) => from_github(g),
-            StoreError::GaveUp { attempts, last } => {
-                let mut e = ApiError::new(
-                    503,
-                    "write_failed",
-                    format!("the write did not land after {attempts} attempts ({last}); retry with the same entry_id, and it will land exactly once"),
-                );
-                e.retry_after = Some(last.retry_after_secs().unwrap_or(5));
-                e
-            }
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::auth::token_hash;
 use crate::cache::MemoryCache;
 use crate::clock::FakeClock;
 use crate::github::memory::MemoryGitHost;
-use crate::store::{RetryPolicy, StoreConfig};
+use crate::store::StoreConfig;
 use crate::writer::{MemoryJournal, Writer, WriterConfig};
 use futures::executor::block_on;
 use serde_json::{json, Value};
@@ -43,7 +43,6 @@ fn fixture() -> Fixture {
             threads_dir: String::new(),
             cache_ttl_ms: 30_000,
             cache_namespace: "t".into(),
-            retry: RetryPolicy::default(),
         },
         journal: MemoryJournal::default(),
         in_flight: Cell::new(false),

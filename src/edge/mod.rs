@@ -7,7 +7,7 @@ mod effects;
 
 use crate::api::{self, ApiRequest, ApiResponse, App};
 use crate::config::{Config, ConfigError, SETTINGS};
-use crate::store::{RetryPolicy, Store, StoreConfig};
+use crate::store::{Store, StoreConfig};
 use branch_writer::DoQueue;
 use effects::{FetchHttp, R2Cache, WorkerClock};
 use worker::{event, Context, Env, Headers, Request, Response, Result};
@@ -58,7 +58,6 @@ fn store_config(config: &Config) -> StoreConfig {
             "v1/{}/{}/{}",
             config.repo.owner, config.repo.name, config.repo.branch
         ),
-        retry: RetryPolicy::default(),
     }
 }
 

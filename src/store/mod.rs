@@ -1,25 +1,21 @@
-//! The thread store: reads through the cache, sha-checked writes to the git host.
+//! The thread store: reads through the cache.
 //!
 //! Costs, in git-host requests: a fresh cache hit 0; a miss 1 GET; a stale entry 1
 //! conditional GET (a 304 is free on GitHub's side); a listing at most 1 conditional
-//! GET plus 1 GET per changed thread; a warm append 1 PUT.
+//! GET plus 1 GET per changed thread. Writes go through the branch writer
+//! (`crate::writer`), which keeps this cache current from what it commits.
 
 mod cached;
 pub mod list;
 pub mod read;
-pub mod retry;
-pub mod write;
 
 pub(crate) use cached::{file_key as cached_file_key, get_file as cached_file};
 pub use list::ThreadSummary;
 pub use read::{ReadSource, ThreadFile};
-pub use retry::RetryPolicy;
-pub use write::{WriteOutcome, WriteRequest};
 
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{GitHost, GitHubError};
-use crate::thread::ApplyError;
 
 /// Store settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +26,6 @@ pub struct StoreConfig {
     pub cache_ttl_ms: u64,
     /// Prefix for cache keys, naming the repository and branch.
     pub cache_namespace: String,
-    pub retry: RetryPolicy,
 }
 
 /// The store over its effects.
@@ -46,23 +41,15 @@ pub struct Store<'a, G, C, K> {
 pub enum StoreError {
     /// The thread does not exist.
     ThreadNotFound { topic: String },
-    /// The operation cannot apply to this thread.
-    Apply(ApplyError),
-    /// The git host failed in a way retrying here will not fix.
+    /// The git host failed.
     GitHub(GitHubError),
-    /// Every attempt failed; the last failure is kept.
-    GaveUp { attempts: u32, last: GitHubError },
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::ThreadNotFound { topic } => write!(f, "thread {topic:?} does not exist"),
-            StoreError::Apply(e) => write!(f, "{e}"),
             StoreError::GitHub(e) => write!(f, "{e}"),
-            StoreError::GaveUp { attempts, last } => {
-                write!(f, "gave up after {attempts} attempts; last error: {last}")
-            }
         }
     }
 }

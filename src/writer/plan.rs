@@ -3,9 +3,18 @@
 //! another's.
 
 use super::journal::Queued;
-use crate::store::write::commit_message;
 use crate::thread::{apply, Applied, ApplyError, Change};
 use std::collections::BTreeMap;
+
+/// `<Agent (user)>: <title> (<topic>)`, a blank line, then the trailers.
+pub fn commit_message(author: &str, title: &str, topic: &str, entry_id: Option<&str>) -> String {
+    let mut m = format!("{author}: {title} ({topic})\n\n");
+    if let Some(id) = entry_id {
+        m.push_str(&format!("Watercooler-Entry-ID: {id}\n"));
+    }
+    m.push_str(&format!("Watercooler-Topic: {topic}\n"));
+    m
+}
 
 /// A thread file the commit will write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,6 +189,14 @@ mod tests {
         assert!(p
             .message
             .ends_with("Watercooler-Topic: a\nWatercooler-Topic: b\n"));
+    }
+
+    #[test]
+    fn commit_messages_carry_the_trailers() {
+        assert_eq!(
+            commit_message("Claude (mira)", "Plan", "release-plan", Some("01ARZ3NDEKTSV4RRFFQ69G5FAV")),
+            "Claude (mira): Plan (release-plan)\n\nWatercooler-Entry-ID: 01ARZ3NDEKTSV4RRFFQ69G5FAV\nWatercooler-Topic: release-plan\n"
+        );
     }
 
     #[test]

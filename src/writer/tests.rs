@@ -6,7 +6,7 @@ use crate::cache::MemoryCache;
 use crate::clock::{Clock, FakeClock};
 use crate::github::memory::{MemoryGitHost, Strike};
 use crate::github::GitHubError;
-use crate::store::{RetryPolicy, Store, StoreConfig};
+use crate::store::{Store, StoreConfig};
 use crate::thread::{parse, Author, Operation};
 use futures::executor::block_on;
 use std::cell::Cell;
@@ -29,7 +29,6 @@ fn fixture() -> Fixture {
             threads_dir: "threads".into(),
             cache_ttl_ms: 30_000,
             cache_namespace: "t".into(),
-            retry: RetryPolicy::default(),
         },
         journal: MemoryJournal::default(),
         in_flight: Cell::new(false),
@@ -322,4 +321,61 @@ fn an_operation_that_cannot_apply_fails_at_once_and_leaves_no_trace() {
     );
     assert_eq!(w.status().state, SyncState::Synced);
     assert_eq!(f.git.counters().put, 0);
+}
+
+#[test]
+fn our_writes_show_in_listings_at_once() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    block_on(w.store.list_threads()).unwrap();
+    f.clock.advance(1_000);
+    block_on(w.submit(say("b", 2)));
+    f.git.reset_counters();
+    let list = block_on(w.store.list_threads()).unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1].last_title.as_deref(), Some("t2"));
+    assert_eq!(f.git.counters().get, 0);
+}
+
+#[test]
+fn a_file_created_by_someone_else_first_is_read_then_updated() {
+    let f = fixture();
+    let w = f.writer();
+    // Someone creates the file between our 404 and our PUT.
+    let mut once = true;
+    f.git.before_put(move |files| {
+        if std::mem::take(&mut once) {
+            files.insert(
+                "threads/a.md".into(),
+                "# a — Thread\nStatus: OPEN\nBall: Codex (bob)\n".into(),
+            );
+        }
+    });
+    let out = block_on(w.submit(say("a", 2)));
+    assert!(matches!(out, Submitted::Committed { .. }), "{out:?}");
+    let content = f.git.file("threads/a.md").unwrap();
+    assert!(
+        content.starts_with("# a — Thread\nStatus: OPEN\nBall: Codex (mira)\n"),
+        "{content}"
+    );
+    assert_eq!(f.ids("a").len(), 1);
+}
+
+#[test]
+fn a_moved_branch_is_retried_without_a_re_read() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    f.clock.advance(1_000);
+    let moved = GitHubError::BranchMoved {
+        message: "is at a but expected b".into(),
+    };
+    f.git.fail_next("PUT", moved.clone(), Strike::Before);
+    f.git.fail_next("PUT", moved, Strike::Before);
+    f.git.reset_counters();
+    let out = block_on(w.submit(say("a", 2)));
+    assert!(matches!(out, Submitted::Committed { .. }), "{out:?}");
+    assert_eq!((f.git.counters().put, f.git.counters().get), (3, 0));
+    assert_eq!(f.ids("a").len(), 2);
 }

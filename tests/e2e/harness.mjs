@@ -37,9 +37,7 @@ export async function setup({ vars = {} } = {}) {
     [sha256(WRITER)]: { user: 'mira', scopes: ['read', 'write'], agent: 'Claude' },
     [sha256(READER)]: { user: 'rob', scopes: ['read'] },
   };
-  let worker;
-  try {
-    worker = await startWorker({
+  const workerOptions = {
       persistTo: path.join(tmp, 'wrangler'),
       vars: {
         GITHUB_REPO: `${OWNER}/${REPO}`,
@@ -53,7 +51,10 @@ export async function setup({ vars = {} } = {}) {
         WRITE_WAIT_SECONDS: '5',
         ...vars,
       },
-    });
+  };
+  let worker;
+  try {
+    worker = await startWorker(workerOptions);
   } catch (e) {
     await stop(githost.child);
     throw e;
@@ -61,7 +62,7 @@ export async function setup({ vars = {} } = {}) {
   const bare = repo.path;
   const git = (...args) => execFileSync('git', ['--git-dir', bare, ...args], { encoding: 'utf8' });
 
-  return {
+  const h = {
     worker,
     githost,
     bare,
@@ -69,15 +70,15 @@ export async function setup({ vars = {} } = {}) {
     git,
     /** Calls the Worker. */
     async api(method, p, { token = WRITER, body, headers = {}, raw } = {}) {
-      const h = { ...headers };
-      if (token) h.authorization = `Bearer ${token}`;
+      const hd = { ...headers };
+      if (token) hd.authorization = `Bearer ${token}`;
       let payload;
       if (raw !== undefined) payload = raw;
       else if (body !== undefined) {
         payload = JSON.stringify(body);
-        h['content-type'] ??= 'application/json';
+        hd['content-type'] ??= 'application/json';
       }
-      const r = await fetch(`${worker.url}${p}`, { method, headers: h, body: payload });
+      const r = await fetch(`${h.worker.url}${p}`, { method, headers: hd, body: payload });
       const text = await r.text();
       let json;
       try {
@@ -129,11 +130,26 @@ export async function setup({ vars = {} } = {}) {
       run('-c', 'user.name=Outside', '-c', 'user.email=outside@example.com', 'commit', '-qm', 'outside add');
       run('push', '-q', 'origin', 'HEAD:main');
     },
+    /** Stops the Worker (as Ctrl-C would) and starts it again on the same local state. */
+    async restartWorker() {
+      await stop(h.worker.child);
+      h.worker = await startWorker({ ...workerOptions, port: h.worker.port });
+    },
+    /** Makes the git host refuse mutating requests closer together than `ms`. */
+    async pacing(ms) {
+      const r = await fetch(`${githost.url}/_githost/pacing`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ min_gap_ms: ms }),
+      });
+      if (!r.ok) throw new Error(`githost pacing: ${r.status}`);
+    },
     async close() {
-      await Promise.all([stop(worker.child), stop(githost.child)]);
+      await Promise.all([stop(h.worker.child), stop(githost.child)]);
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+  return h;
 }
 
 /** Entry-IDs in a thread file, in order. */

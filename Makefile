@@ -6,14 +6,14 @@ export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 WORKER_BUILD := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/worker-build
 
-.PHONY: dev test build toolchain unit e2e fmt lint clean
+.PHONY: dev test build toolchain unit e2e bench bench-smoke fmt lint clean
 
 ## dev: build, start the local git host and serve the Worker on http://127.0.0.1:$(PORT|8787)
 dev: build
 	node scripts/dev.mjs
 
-## test: unit tests, then end-to-end tests against the built Worker
-test: build unit e2e
+## test: unit tests, end-to-end tests against the built Worker, and a tiny benchmark run
+test: build unit e2e bench-smoke
 
 ## build: the Worker (build/index.js + build/index_bg.wasm) and the local git host
 build: toolchain
@@ -28,6 +28,13 @@ unit:
 
 e2e:
 	node --test --test-concurrency=1 tests/e2e/
+
+## bench: latency, GitHub requests and throughput beside the naive approach; writes bench/results/latest.json
+bench: build
+	node bench/run.mjs
+
+bench-smoke:
+	node bench/run.mjs --smoke
 
 fmt:
 	cargo fmt --all

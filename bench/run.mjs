@@ -1,0 +1,440 @@
+// `make bench`: what users feel and what GitHub charges, beside the naive approach.
+//
+// Runs the built Worker under workerd (wrangler dev) against the local git host with
+// an injected latency on every GitHub request (default 120 ms), and measures reads,
+// single-agent appends, a concurrency sweep, and the same sweep done the naive way
+// (GET, then PUT with the sha, retrying a 409 up to 3 times; no cache, no
+// coordination). Prints a table and writes bench/results/latest.json.
+//
+//   node bench/run.mjs [--latency-ms 120] [--agents 1,10,50,100] [--entries 3]
+//                      [--threads 5] [--reads 30] [--smoke] [--no-native]
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { ROOT, startGithost, startWorker, stop } from '../scripts/lib/services.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const smoke = flag('smoke');
+const cfg = {
+  latencyMs: Number(opt('latency-ms', smoke ? 5 : 120)),
+  agents: opt('agents', smoke ? '1,3' : '1,10,50,100').split(',').map(Number),
+  entries: Number(opt('entries', smoke ? 1 : 3)),
+  threads: Number(opt('threads', smoke ? 2 : 5)),
+  reads: Number(opt('reads', smoke ? 3 : 30)),
+  appends: Number(opt('appends', smoke ? 2 : 10)),
+  native: !flag('no-native') && !smoke,
+};
+
+const TOKEN = `bench-${randomBytes(8).toString('hex')}`;
+const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+
+function pct(values, p) {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+const round = (v, d = 1) => (v == null ? null : Math.round(v * 10 ** d) / 10 ** d);
+
+// ---------------------------------------------------------------- the git host
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-bench-'));
+const children = [];
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function admin(host, method, p, body) {
+  const r = await fetch(`${host.url}/_githost/${p}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`githost ${p}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+const stats = (host) => admin(host, 'GET', 'stats');
+const resetStats = (host) => admin(host, 'POST', 'stats/reset', {});
+
+// ---------------------------------------------------------------- the Worker
+async function worker(host, repo, extra = {}) {
+  const t0 = now();
+  const w = await startWorker({
+    persistTo: path.join(tmp, `wrangler-${repo}`),
+    vars: {
+      GITHUB_REPO: `bench/${repo}`,
+      GITHUB_BRANCH: 'main',
+      THREADS_DIR: 'threads',
+      GITHUB_API_BASE: host.url,
+      GITHUB_TOKEN: 'bench-github-token',
+      AUTH_TOKENS: JSON.stringify({ [sha256(TOKEN)]: { user: 'bench', scopes: ['read', 'write'], agent: 'Claude' } }),
+      CACHE_TTL_SECONDS: '3600',
+      ...extra,
+    },
+  });
+  children.push(w.child);
+  w.startupMs = now() - t0;
+  return w;
+}
+
+async function call(w, method, p, body) {
+  const t0 = now();
+  const r = await fetch(`${w.url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: r.status, ms: now() - t0, json, text, headers: r.headers };
+}
+
+async function synced(w, ms = 300000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const s = (await call(w, 'GET', '/v1/sync')).json;
+    if (s?.state === 'synced') return;
+    if (s?.state === 'failing' && s.failed > 0) throw new Error(`writes failed: ${JSON.stringify(s)}`);
+    await sleep(200);
+  }
+  throw new Error('the writer did not catch up');
+}
+
+function entryIds(host, repo, topic) {
+  try {
+    const text = execFileSync('git', ['--git-dir', path.join(host.dir, 'bench', `${repo}.git`), 'show', `main:threads/${topic}.md`], { encoding: 'utf8' });
+    return [...text.matchAll(/^<!-- Entry-ID: (\S+) -->$/gm)].map((m) => m[1]);
+  } catch {
+    return [];
+  }
+}
+
+function commitCount(host, repo) {
+  return Number(execFileSync('git', ['--git-dir', path.join(host.dir, 'bench', `${repo}.git`), 'rev-list', '--count', 'main'], { encoding: 'utf8' }).trim());
+}
+
+const seedThread = (topic) => `# ${topic} — Thread\nStatus: OPEN\nBall: Codex (bench)\nTopic: ${topic}\nCreated: 2026-01-01T00:00:00Z\n`;
+
+// ---------------------------------------------------------------- measurements
+async function measureReads(host, w, wTtl0) {
+  const repo = 'reads';
+  const files = {};
+  for (let i = 0; i < cfg.reads; i++) files[`threads/miss-${i}.md`] = seedThread(`miss-${i}`);
+  files['threads/hot.md'] = seedThread('hot');
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files });
+  const out = {};
+  // Misses: each thread read once.
+  await resetStats(host);
+  const miss = [];
+  for (let i = 0; i < cfg.reads; i++) miss.push((await call(w, 'GET', `/v1/threads/miss-${i}`)).ms);
+  let s = await stats(host);
+  out.miss = { p50_ms: round(pct(miss, 50)), p95_ms: round(pct(miss, 95)), github_requests_per_read: round(s.total / cfg.reads, 2) };
+  progress(`reads: miss p50 ${out.miss.p50_ms} ms`);
+  // Hits: one thread, read again and again.
+  await call(w, 'GET', '/v1/threads/hot');
+  await resetStats(host);
+  const hit = [];
+  for (let i = 0; i < cfg.reads; i++) hit.push((await call(w, 'GET', '/v1/threads/hot')).ms);
+  s = await stats(host);
+  out.hit = { p50_ms: round(pct(hit, 50)), p95_ms: round(pct(hit, 95)), github_requests_per_read: round(s.total / cfg.reads, 2) };
+  progress(`reads: hit p50 ${out.hit.p50_ms} ms`);
+  // Revalidations: a Worker with CACHE_TTL_SECONDS=0 asks with If-None-Match each time.
+  await call(wTtl0, 'GET', '/v1/threads/hot');
+  await resetStats(host);
+  const reval = [];
+  for (let i = 0; i < cfg.reads; i++) reval.push((await call(wTtl0, 'GET', '/v1/threads/hot')).ms);
+  s = await stats(host);
+  out.revalidate = {
+    p50_ms: round(pct(reval, 50)),
+    p95_ms: round(pct(reval, 95)),
+    github_requests_per_read: round(s.total / cfg.reads, 2),
+    not_modified_share: round(s.not_modified / Math.max(1, s.total), 2),
+  };
+  progress(`reads: revalidate p50 ${out.revalidate.p50_ms} ms`);
+  return out;
+}
+
+async function measureAppends(host, w) {
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: 'reads', files: { 'threads/solo.md': seedThread('solo') } });
+  await call(w, 'GET', '/v1/threads/solo');
+  await synced(w);
+  await resetStats(host);
+  const lat = [];
+  for (let i = 0; i < cfg.appends; i++) {
+    const r = await call(w, 'POST', '/v1/threads/solo/entries', { title: `solo ${i}`, body: 'one agent, one entry at a time' });
+    if (![201, 202].includes(r.status)) throw new Error(`append: ${r.status} ${r.text}`);
+    lat.push(r.ms);
+  }
+  await synced(w);
+  const s = await stats(host);
+  const out = { p50_ms: round(pct(lat, 50)), p95_ms: round(pct(lat, 95)), github_requests_per_append: round(s.total / cfg.appends, 2), mutating_per_append: round(s.mutating / cfg.appends, 2) };
+  progress(`appends: p50 ${out.p50_ms} ms, ${out.github_requests_per_append} requests each`);
+  return out;
+}
+
+/** One sweep step through the Worker: `agents` agents, each appending `entries` entries. */
+async function sweepOurs(host, agents) {
+  const repo = `ours-${agents}`;
+  const files = {};
+  for (let t = 0; t < cfg.threads; t++) files[`threads/t${t}.md`] = seedThread(`t${t}`);
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files });
+  const w = await worker(host, repo);
+  for (let t = 0; t < cfg.threads; t++) await call(w, 'GET', `/v1/threads/t${t}`);
+  const commitsBefore = commitCount(host, repo);
+  await resetStats(host);
+  const acks = [];
+  const accepted = [];
+  let failures = 0;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: agents }, async (_, a) => {
+      for (let k = 0; k < cfg.entries; k++) {
+        const topic = `t${(a + k) % cfg.threads}`;
+        const r = await call(w, 'POST', `/v1/threads/${topic}/entries`, { title: `a${a} e${k}`, body: 'sweep', agent: a % 2 ? 'Codex' : 'Claude' });
+        if ([201, 202].includes(r.status)) {
+          acks.push(r.ms);
+          accepted.push({ topic, id: r.json.entry_id });
+        } else failures++;
+      }
+    }),
+  );
+  await synced(w);
+  const seconds = (now() - t0) / 1000;
+  const s = await stats(host);
+  const result = tally(host, repo, accepted, agents, failures);
+  await stop(w.child);
+  return {
+    agents,
+    ...result,
+    entries_per_s: round(result.committed / seconds, 2),
+    ack_p50_ms: round(pct(acks, 50)),
+    ack_p95_ms: round(pct(acks, 95)),
+    ack_p99_ms: round(pct(acks, 99)),
+    github_requests: s.total,
+    mutating_requests: s.mutating,
+    commits: commitCount(host, repo) - commitsBefore,
+    conflicts: (s.by_status?.['409'] ?? 0) + (s.by_status?.['422'] ?? 0),
+  };
+}
+
+/** Counts what landed: every accepted entry exactly once. */
+function tally(host, repo, accepted, agents, failures) {
+  const seen = new Map();
+  for (let t = 0; t < cfg.threads; t++) for (const id of entryIds(host, repo, `t${t}`)) seen.set(id, (seen.get(id) ?? 0) + 1);
+  const lost = accepted.filter((a) => !seen.has(a.id)).length;
+  const duplicated = [...seen.values()].filter((n) => n > 1).length;
+  const attempted = agents * cfg.entries;
+  return { attempted, committed: accepted.length - lost, lost, duplicated, success_rate: round((accepted.length - lost) / attempted, 3), failures };
+}
+
+// The naive client: GET, append, PUT with the sha; on 409 re-GET and retry, 3 times.
+function entryBlock(agent, title, id) {
+  const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return `---\nEntry: ${agent} (bench) ${ts}\nRole: implementer\nType: Note\nTitle: ${title}\n\nsweep\n<!-- Entry-ID: ${id} -->\n`;
+}
+async function gh(host, method, p, body) {
+  const r = await fetch(`${host.url}${p}`, {
+    method,
+    headers: { authorization: 'Bearer naive', 'user-agent': 'naive-bench', accept: 'application/vnd.github+json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, json: await r.json().catch(() => null) };
+}
+async function naiveAppend(host, repo, topic, agent, title, id) {
+  const p = `/repos/bench/${repo}/contents/threads/${topic}.md`;
+  for (let attempt = 0; attempt <= 3; attempt++) {
+    const got = await gh(host, 'GET', `${p}?ref=main`);
+    if (got.status !== 200) return false;
+    const old = Buffer.from(got.json.content.replace(/\n/g, ''), 'base64').toString('utf8');
+    const content = `${old.trimEnd()}\n\n${entryBlock(agent, title, id)}`;
+    const put = await gh(host, 'PUT', p, { message: `${agent}: ${title}`, content: Buffer.from(content).toString('base64'), sha: got.json.sha, branch: 'main' });
+    if (put.status === 200 || put.status === 201) return true;
+    if (put.status !== 409) return false;
+  }
+  return false;
+}
+async function sweepNaive(host, agents) {
+  const repo = `naive-${agents}`;
+  const files = {};
+  for (let t = 0; t < cfg.threads; t++) files[`threads/t${t}.md`] = seedThread(`t${t}`);
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files });
+  const commitsBefore = commitCount(host, repo);
+  await resetStats(host);
+  const acks = [];
+  const accepted = [];
+  let failures = 0;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: agents }, async (_, a) => {
+      for (let k = 0; k < cfg.entries; k++) {
+        const topic = `t${(a + k) % cfg.threads}`;
+        const id = `01NAIVE${String(a).padStart(9, '0')}${String(k).padStart(10, '0')}`.slice(0, 26);
+        const s0 = now();
+        const ok = await naiveAppend(host, repo, topic, a % 2 ? 'Codex' : 'Claude', `a${a} e${k}`, id);
+        if (ok) {
+          acks.push(now() - s0);
+          accepted.push({ topic, id });
+        } else failures++;
+      }
+    }),
+  );
+  const seconds = (now() - t0) / 1000;
+  const s = await stats(host);
+  const result = tally(host, repo, accepted, agents, failures);
+  return {
+    agents,
+    ...result,
+    entries_per_s: round(result.committed / seconds, 2),
+    ack_p50_ms: round(pct(acks, 50)),
+    ack_p95_ms: round(pct(acks, 95)),
+    ack_p99_ms: round(pct(acks, 99)),
+    github_requests: s.total,
+    mutating_requests: s.mutating,
+    commits: commitCount(host, repo) - commitsBefore,
+    conflicts: (s.by_status?.['409'] ?? 0) + (s.by_status?.['422'] ?? 0),
+  };
+}
+
+function wasmSize() {
+  const wasm = fs.readFileSync(path.join(ROOT, 'build', 'index_bg.wasm'));
+  return { raw_bytes: wasm.length, gzip_bytes: zlib.gzipSync(wasm, { level: 9 }).length };
+}
+
+function nativeCore() {
+  progress('native: cargo bench --bench core (a minute or two)');
+  execFileSync('cargo', ['bench', '--bench', 'core', '--', '--noplot'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'] });
+  const out = {};
+  for (const op of ['parse', 'append', 'render']) {
+    out[op] = {};
+    for (const size of ['10KB', '100KB', '1MB', '5MB']) {
+      const f = path.join(ROOT, 'target', 'criterion', op, size, 'new', 'estimates.json');
+      const est = JSON.parse(fs.readFileSync(f, 'utf8'));
+      out[op][size] = round(est.median.point_estimate / 1e3, 1); // µs
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- main
+function table(title, rows, cols) {
+  const widths = cols.map(([h, k]) => Math.max(h.length, ...rows.map((r) => String(r[k] ?? '-').length)));
+  const line = (cells) => cells.map((c, i) => String(c ?? '-').padStart(widths[i])).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(cols.map(([h]) => h)));
+  for (const r of rows) console.log(line(cols.map(([, k]) => r[k])));
+}
+
+let exitCode = 0;
+try {
+  progress(`starting the git host (latency ${cfg.latencyMs} ms per GitHub request)`);
+  const host = await startGithost({ dir: path.join(tmp, 'githost') });
+  children.push(host.child);
+  await admin(host, 'PUT', 'latency', { ms: cfg.latencyMs });
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: 'reads', files: { 'threads/seed.md': seedThread('seed') } });
+
+  progress('starting the Worker (wrangler dev)');
+  const w = await worker(host, 'reads');
+  const wTtl0 = await worker(host, 'reads', { CACHE_TTL_SECONDS: '0' });
+  const results = {
+    when: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version },
+    config: cfg,
+    worker: { startup_ms: round(w.startupMs, 0), ...wasmSize() },
+  };
+  results.reads = await measureReads(host, w, wTtl0);
+  results.appends = await measureAppends(host, w);
+  await stop(w.child);
+  await stop(wTtl0.child);
+
+  results.sweep = [];
+  for (const agents of cfg.agents) {
+    progress(`sweep: ${agents} agent(s) x ${cfg.entries} entries over ${cfg.threads} threads, ours`);
+    const ours = await sweepOurs(host, agents);
+    progress(`sweep: ${agents} agent(s), naive`);
+    const naive = await sweepNaive(host, agents);
+    results.sweep.push({
+      agents,
+      ours,
+      naive,
+      ratios: {
+        ack_p50: naive.ack_p50_ms ? round(ours.ack_p50_ms / naive.ack_p50_ms, 2) : null,
+        github_requests_per_entry: round(ours.github_requests / Math.max(1, ours.committed) / (naive.github_requests / Math.max(1, naive.committed)), 3),
+        success_rate: naive.success_rate ? round(ours.success_rate / naive.success_rate, 2) : null,
+      },
+    });
+    if (ours.lost || ours.duplicated) {
+      exitCode = 1;
+      progress(`FAILED: ${agents} agents lost ${ours.lost} and duplicated ${ours.duplicated} entries`);
+    }
+  }
+  if (cfg.native) results.native_core_us = nativeCore();
+
+  // ------------------------------------------------------------ report
+  table('Reads (GitHub latency ' + cfg.latencyMs + ' ms)', Object.entries(results.reads).map(([k, v]) => ({ kind: k, ...v })), [
+    ['read', 'kind'],
+    ['p50 ms', 'p50_ms'],
+    ['p95 ms', 'p95_ms'],
+    ['GitHub req/read', 'github_requests_per_read'],
+  ]);
+  table('Appends, one agent', [results.appends], [
+    ['p50 ms', 'p50_ms'],
+    ['p95 ms', 'p95_ms'],
+    ['GitHub req/append', 'github_requests_per_append'],
+    ['mutating/append', 'mutating_per_append'],
+  ]);
+  const sweepRows = results.sweep.flatMap((s) => [
+    { who: `ours x${s.agents}`, ...s.ours },
+    { who: `naive x${s.agents}`, ...s.naive },
+  ]);
+  table(`Concurrency sweep (${cfg.entries} entries per agent over ${cfg.threads} threads)`, sweepRows, [
+    ['', 'who'],
+    ['committed', 'committed'],
+    ['of', 'attempted'],
+    ['entries/s', 'entries_per_s'],
+    ['ack p50', 'ack_p50_ms'],
+    ['ack p95', 'ack_p95_ms'],
+    ['ack p99', 'ack_p99_ms'],
+    ['GH req', 'github_requests'],
+    ['mutating', 'mutating_requests'],
+    ['commits', 'commits'],
+    ['conflicts', 'conflicts'],
+    ['lost', 'lost'],
+    ['dup', 'duplicated'],
+  ]);
+  table('Ours / naive', results.sweep.map((s) => ({ agents: s.agents, ...s.ratios })), [
+    ['agents', 'agents'],
+    ['ack p50', 'ack_p50'],
+    ['GH req per entry', 'github_requests_per_entry'],
+    ['success rate', 'success_rate'],
+  ]);
+  console.log(`\nWorker: startup ${results.worker.startup_ms} ms (wrangler dev until /health), wasm ${results.worker.raw_bytes} bytes, ${results.worker.gzip_bytes} gzipped`);
+  if (results.native_core_us) {
+    table('Native core CPU, median µs', ['parse', 'append', 'render'].map((op) => ({ op, ...results.native_core_us[op] })), [
+      ['op', 'op'],
+      ['10KB', '10KB'],
+      ['100KB', '100KB'],
+      ['1MB', '1MB'],
+      ['5MB', '5MB'],
+    ]);
+  }
+  const out = path.join(ROOT, 'bench', 'results', smoke ? 'smoke.json' : 'latest.json');
+  fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nWrote ${path.relative(ROOT, out)}`);
+} catch (e) {
+  exitCode = 1;
+  process.stderr.write(`[bench] ${e.stack}\n`);
+} finally {
+  await Promise.all(children.map(stop));
+}
+if (exitCode) process.stderr.write('[bench] FAILED\n');
+process.exit(exitCode);

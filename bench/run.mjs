@@ -182,14 +182,13 @@ async function measureAppends(host, w) {
   return out;
 }
 
-/** One sweep step through the Worker: `agents` agents, each appending `entries` entries. */
-async function sweepOurs(host, agents) {
-  const repo = `ours-${agents}`;
-  const files = {};
-  for (let t = 0; t < cfg.threads; t++) files[`threads/t${t}.md`] = seedThread(`t${t}`);
-  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files });
-  const w = await worker(host, repo);
-  for (let t = 0; t < cfg.threads; t++) await call(w, 'GET', `/v1/threads/t${t}`);
+/**
+ * Runs the sweep workload: `agents` agents, each appending `cfg.entries` entries in
+ * turn across the threads with `append(agent, k, topic)`, which resolves to the
+ * accepted entry id or null. Returns the figures, after `settle()` (waiting until
+ * everything accepted has landed).
+ */
+async function workload(host, repo, agents, append, settle = async () => {}) {
   const commitsBefore = commitCount(host, repo);
   await resetStats(host);
   const acks = [];
@@ -200,19 +199,19 @@ async function sweepOurs(host, agents) {
     Array.from({ length: agents }, async (_, a) => {
       for (let k = 0; k < cfg.entries; k++) {
         const topic = `t${(a + k) % cfg.threads}`;
-        const r = await call(w, 'POST', `/v1/threads/${topic}/entries`, { title: `a${a} e${k}`, body: 'sweep', agent: a % 2 ? 'Codex' : 'Claude' });
-        if ([201, 202].includes(r.status)) {
-          acks.push(r.ms);
-          accepted.push({ topic, id: r.json.entry_id });
+        const s0 = now();
+        const id = await append(a, k, topic);
+        if (id) {
+          acks.push(now() - s0);
+          accepted.push({ topic, id });
         } else failures++;
       }
     }),
   );
-  await synced(w);
+  await settle();
   const seconds = (now() - t0) / 1000;
   const s = await stats(host);
   const result = tally(host, repo, accepted, agents, failures);
-  await stop(w.child);
   return {
     agents,
     ...result,
@@ -225,6 +224,29 @@ async function sweepOurs(host, agents) {
     commits: commitCount(host, repo) - commitsBefore,
     conflicts: (s.by_status?.['409'] ?? 0) + (s.by_status?.['422'] ?? 0),
   };
+}
+
+async function seedSweepRepo(host, repo) {
+  const files = {};
+  for (let t = 0; t < cfg.threads; t++) files[`threads/t${t}.md`] = seedThread(`t${t}`);
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files });
+}
+
+/** One sweep step through the Worker. */
+async function sweepOurs(host, agents) {
+  const repo = `ours-${agents}`;
+  await seedSweepRepo(host, repo);
+  const w = await worker(host, repo);
+  for (let t = 0; t < cfg.threads; t++) await call(w, 'GET', `/v1/threads/t${t}`);
+  const append = async (a, k, topic) => {
+    const r = await call(w, 'POST', `/v1/threads/${topic}/entries`, { title: `a${a} e${k}`, body: 'sweep', agent: a % 2 ? 'Codex' : 'Claude' });
+    return [201, 202].includes(r.status) ? r.json.entry_id : null;
+  };
+  try {
+    return await workload(host, repo, agents, append, () => synced(w));
+  } finally {
+    await stop(w.child);
+  }
 }
 
 /** Counts what landed: every accepted entry exactly once. */
@@ -263,46 +285,15 @@ async function naiveAppend(host, repo, topic, agent, title, id) {
   }
   return false;
 }
+/** The same step done the naive way, straight against the git host. */
 async function sweepNaive(host, agents) {
   const repo = `naive-${agents}`;
-  const files = {};
-  for (let t = 0; t < cfg.threads; t++) files[`threads/t${t}.md`] = seedThread(`t${t}`);
-  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files });
-  const commitsBefore = commitCount(host, repo);
-  await resetStats(host);
-  const acks = [];
-  const accepted = [];
-  let failures = 0;
-  const t0 = now();
-  await Promise.all(
-    Array.from({ length: agents }, async (_, a) => {
-      for (let k = 0; k < cfg.entries; k++) {
-        const topic = `t${(a + k) % cfg.threads}`;
-        const id = `01NAIVE${String(a).padStart(9, '0')}${String(k).padStart(10, '0')}`.slice(0, 26);
-        const s0 = now();
-        const ok = await naiveAppend(host, repo, topic, a % 2 ? 'Codex' : 'Claude', `a${a} e${k}`, id);
-        if (ok) {
-          acks.push(now() - s0);
-          accepted.push({ topic, id });
-        } else failures++;
-      }
-    }),
-  );
-  const seconds = (now() - t0) / 1000;
-  const s = await stats(host);
-  const result = tally(host, repo, accepted, agents, failures);
-  return {
-    agents,
-    ...result,
-    entries_per_s: round(result.committed / seconds, 2),
-    ack_p50_ms: round(pct(acks, 50)),
-    ack_p95_ms: round(pct(acks, 95)),
-    ack_p99_ms: round(pct(acks, 99)),
-    github_requests: s.total,
-    mutating_requests: s.mutating,
-    commits: commitCount(host, repo) - commitsBefore,
-    conflicts: (s.by_status?.['409'] ?? 0) + (s.by_status?.['422'] ?? 0),
+  await seedSweepRepo(host, repo);
+  const append = async (a, k, topic) => {
+    const id = `01NAIVE${String(a).padStart(9, '0')}${String(k).padStart(10, '0')}`.slice(0, 26);
+    return (await naiveAppend(host, repo, topic, a % 2 ? 'Codex' : 'Claude', `a${a} e${k}`, id)) ? id : null;
   };
+  return workload(host, repo, agents, append);
 }
 
 function wasmSize() {

@@ -28,7 +28,12 @@ fn thread_of(bytes: usize) -> String {
     s
 }
 
-const SIZES: [(&str, usize); 4] = [("10KB", 10_000), ("100KB", 100_000), ("1MB", 1_000_000), ("5MB", 5_000_000)];
+const SIZES: [(&str, usize); 4] = [
+    ("10KB", 10_000),
+    ("100KB", 100_000),
+    ("1MB", 1_000_000),
+    ("5MB", 5_000_000),
+];
 
 fn bench(c: &mut Criterion) {
     let author = Author {
@@ -47,31 +52,35 @@ fn bench(c: &mut Criterion) {
         for (name, size) in SIZES {
             let content = thread_of(size);
             g.throughput(Throughput::Bytes(content.len() as u64));
-            g.bench_with_input(BenchmarkId::from_parameter(name), &content, |b, content| match f {
-                0 => b.iter(|| black_box(parse(black_box(content)))),
-                1 => b.iter(|| {
-                    let change = Change {
-                        topic: "bench",
-                        author: &author,
-                        op: &op,
-                        entry_id: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
-                        timestamp: "2026-01-02T00:00:00Z",
-                    };
-                    black_box(apply(&change, Some(black_box(content))).is_ok())
-                }),
-                _ => b.iter(|| {
-                    let block = render::entry_block(&render::EntryDraft {
-                        author: "Claude (mira)",
-                        timestamp: "2026-01-02T00:00:00Z",
-                        role: "planner",
-                        entry_type: "Plan",
-                        title: "Next step",
-                        body: "Ship it.",
-                        entry_id: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
-                    });
-                    black_box(render::append(black_box(content), &block).len())
-                }),
-            });
+            g.bench_with_input(
+                BenchmarkId::from_parameter(name),
+                &content,
+                |b, content| match f {
+                    0 => b.iter(|| black_box(parse(black_box(content)))),
+                    1 => b.iter(|| {
+                        let change = Change {
+                            topic: "bench",
+                            author: &author,
+                            op: &op,
+                            entry_id: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+                            timestamp: "2026-01-02T00:00:00Z",
+                        };
+                        black_box(apply(&change, Some(black_box(content))).is_ok())
+                    }),
+                    _ => b.iter(|| {
+                        let block = render::entry_block(&render::EntryDraft {
+                            author: "Claude (mira)",
+                            timestamp: "2026-01-02T00:00:00Z",
+                            role: "planner",
+                            entry_type: "Plan",
+                            title: "Next step",
+                            body: "Ship it.",
+                            entry_id: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+                        });
+                        black_box(render::append(black_box(content), &block).len())
+                    }),
+                },
+            );
         }
         g.finish();
     }

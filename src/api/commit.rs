@@ -157,3 +157,38 @@ pub async fn commit<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
 
 /// What a caller hears when its write is journaled but not yet committed.
 pub const QUEUED_MESSAGE: &str = "accepted and queued: GitHub is slow or refusing writes right now; the entry is stored and will be committed in order, exactly once (GET /v1/sync shows progress)";
+
+/// The sync actions shared by `GET /v1/sync`, `POST /v1/sync/{now,retry}` and the MCP
+/// tool: `status` (read scope), `now` and `retry` (write scope).
+pub async fn sync_action<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
+    app: &App<'_, G, C, K, Q>,
+    who: &Principal,
+    action: &str,
+) -> Result<Value, ApiError> {
+    let unreachable = |e: String| {
+        ApiError::new(
+            503,
+            "writer_unavailable",
+            format!("the write queue could not be reached ({e}); try again in a few seconds"),
+        )
+    };
+    match action {
+        "status" => Ok(json!(app.queue.status().await.map_err(unreachable)?)),
+        "now" => {
+            require_write(who)?;
+            Ok(json!(app.queue.flush_now().await.map_err(unreachable)?))
+        }
+        "retry" => {
+            require_write(who)?;
+            let (retried, status) = app.queue.retry().await.map_err(unreachable)?;
+            let mut v = json!(status);
+            v["retried"] = json!(retried);
+            Ok(v)
+        }
+        other => Err(ApiError::new(
+            400,
+            "invalid_field",
+            format!("action: must be status, now or retry, got {other:?}"),
+        )),
+    }
+}

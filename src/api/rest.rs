@@ -1,6 +1,6 @@
 //! Routes and handlers of the REST API v1.
 
-use super::commit::{author_for, commit, handoff_target, require_write, Committed};
+use super::commit::{author_for, commit, handoff_target, require_write, sync_action, Committed};
 use super::error::ApiError;
 use super::http::{percent_decode, ApiRequest, ApiResponse};
 use super::input::JsonFields;
@@ -44,11 +44,17 @@ async fn route<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                 }
                 ["sync"] => {
                     only(method, &["GET"])?;
-                    sync(app, who, "status").await
+                    Ok(ApiResponse::json(
+                        200,
+                        &sync_action(app, who, "status").await?,
+                    ))
                 }
                 ["sync", action @ ("now" | "retry")] => {
                     only(method, &["POST"])?;
-                    sync(app, who, action).await
+                    Ok(ApiResponse::json(
+                        200,
+                        &sync_action(app, who, action).await?,
+                    ))
                 }
                 ["threads", t] => match method {
                     "GET" => read(app, req, &topic_of(t)?).await,
@@ -214,35 +220,6 @@ async fn read<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
         .with_header("cache-control", "private, no-cache")
         .with_header("x-watercooler-cache", source)
         .with_header("x-watercooler-pending", view.pending.to_string()))
-}
-
-async fn sync<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
-    app: &App<'_, G, C, K, Q>,
-    who: &Principal,
-    action: &str,
-) -> Result<ApiResponse, ApiError> {
-    let unreachable = |e: String| {
-        ApiError::new(
-            503,
-            "writer_unavailable",
-            format!("the write queue could not be reached ({e}); try again"),
-        )
-    };
-    let body = match action {
-        "status" => json!(app.queue.status().await.map_err(unreachable)?),
-        "now" => {
-            require_write(who)?;
-            json!(app.queue.flush_now().await.map_err(unreachable)?)
-        }
-        _ => {
-            require_write(who)?;
-            let (retried, status) = app.queue.retry().await.map_err(unreachable)?;
-            let mut v = json!(status);
-            v["retried"] = json!(retried);
-            v
-        }
-    };
-    Ok(ApiResponse::json(200, &body))
 }
 
 /// The REST shape of every write: check the scope, read the JSON fields, build the

@@ -2,7 +2,7 @@
 //! watercooler MCP server, with precise JSON schemas.
 
 use super::jsonrpc;
-use crate::api::commit::{author_for, commit, handoff_target, require_write};
+use crate::api::commit::{author_for, commit, handoff_target, require_write, sync_action};
 use crate::api::input::JsonFields;
 use crate::api::reads::{thread_view, View};
 use crate::api::{ApiError, App, VERSION};
@@ -526,34 +526,8 @@ async fn sync<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     who: &Principal,
     f: &JsonFields,
 ) -> Result<Value, ApiError> {
-    let unreachable = |e: String| {
-        ApiError::new(
-            503,
-            "writer_unavailable",
-            format!("the write queue could not be reached ({e}); try again in a few seconds"),
-        )
-    };
-    let data = match f.opt_str("action")?.unwrap_or("status") {
-        "status" => json!(app.queue.status().await.map_err(unreachable)?),
-        "now" => {
-            require_write(who)?;
-            json!(app.queue.flush_now().await.map_err(unreachable)?)
-        }
-        "retry" => {
-            require_write(who)?;
-            let (n, status) = app.queue.retry().await.map_err(unreachable)?;
-            let mut v = json!(status);
-            v["retried"] = json!(n);
-            v
-        }
-        other => {
-            return Err(ApiError::new(
-                400,
-                "invalid_field",
-                format!("action: must be status, now or retry, got {other:?}"),
-            ))
-        }
-    };
+    let action = f.opt_str("action")?.unwrap_or("status");
+    let data = sync_action(app, who, action).await?;
     let text = format!(
         "Sync: {} ({} pending, {} failed){}",
         data["state"].as_str().unwrap_or("?"),

@@ -14,7 +14,7 @@ fn thread_of(bytes: usize) -> String {
     let mut i = 0u64;
     while s.len() < bytes {
         let block = render::entry_block(&render::EntryDraft {
-            author: if i % 2 == 0 { "Claude (mira)" } else { "Codex (mira)" },
+            author: if i.is_multiple_of(2) { "Claude (mira)" } else { "Codex (mira)" },
             timestamp: "2026-01-01T00:00:00Z",
             role: "implementer",
             entry_type: "Note",

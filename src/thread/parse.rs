@@ -268,11 +268,14 @@ fn parse_entry(s: &str, index: usize, span_start: usize, line_start: usize, end:
                 continue;
             }
             if let Some((k, v)) = line.split_once(':').filter(|(k, _)| is_field_key(k)) {
-                let slot = match k.to_ascii_lowercase().as_str() {
-                    "role" => &mut entry.role,
-                    "type" => &mut entry.entry_type,
-                    "title" => &mut entry.title,
-                    _ => continue,
+                let slot = if k.eq_ignore_ascii_case("role") {
+                    &mut entry.role
+                } else if k.eq_ignore_ascii_case("type") {
+                    &mut entry.entry_type
+                } else if k.eq_ignore_ascii_case("title") {
+                    &mut entry.title
+                } else {
+                    continue;
                 };
                 slot.get_or_insert_with(|| v.trim().to_string());
                 continue;

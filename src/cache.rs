@@ -33,12 +33,6 @@ impl MemoryCache {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn keys(&self) -> Vec<String> {
-        self.objects.borrow().keys().cloned().collect()
-    }
-    pub fn clear(&self) {
-        self.objects.borrow_mut().clear();
-    }
 }
 
 impl Cache for MemoryCache {

@@ -58,12 +58,10 @@ pub fn author_for(
     who: &Principal,
     op: &Operation,
 ) -> Result<Author, ApiError> {
-    let agent = match (agent, &who.agent) {
-        (Some(a), _) => agent::validate(a, &who.user)
-            .map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}")))?,
-        (None, Some(default)) => default.clone(),
-        (None, None) if !op.appends_entry() => "Team".to_string(),
-        (None, None) => return Err(ApiError::new(
+    let agent = match agent_for(agent, who)? {
+        Some(a) => a,
+        None if !op.appends_entry() => "Team".to_string(),
+        None => return Err(ApiError::new(
             400,
             "missing_field",
             "agent: is required (this token has no default agent): send e.g. \"agent\": \"Claude\"",
@@ -73,6 +71,17 @@ pub fn author_for(
         agent,
         user: who.user.clone(),
     })
+}
+
+/// The agent a request acts as: the given name (validated; its user tag, if any,
+/// must be the token's), else the token's default agent, else none.
+pub fn agent_for(agent: Option<&str>, who: &Principal) -> Result<Option<String>, ApiError> {
+    match agent {
+        Some(a) => agent::validate(a, &who.user)
+            .map(Some)
+            .map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}"))),
+        None => Ok(who.agent.clone()),
+    }
 }
 
 /// Hands `op` to the branch's writer and reports how it ended. Entry-appending

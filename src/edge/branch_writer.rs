@@ -25,6 +25,8 @@ pub struct BranchWriter {
     state: State,
     env: Env,
     in_flight: Cell<bool>,
+    /// Opened (and its tables created) once, when the object starts.
+    journal: SqlJournal,
 }
 
 /// The journal in the object's SQLite storage. Rows keep the operation as JSON; the
@@ -218,7 +220,6 @@ impl BranchWriter {
         let cache = R2Cache::new(p.bucket.clone());
         let clock = WorkerClock;
         let store_config = store_config(&p.config);
-        let journal = SqlJournal::new(self.state.storage().sql());
         let writer = Writer {
             store: Store {
                 git: &git,
@@ -226,7 +227,7 @@ impl BranchWriter {
                 clock: &clock,
                 config: &store_config,
             },
-            journal: &journal,
+            journal: &self.journal,
             config: p.config.writer,
             in_flight: &self.in_flight,
         };
@@ -244,10 +245,12 @@ impl BranchWriter {
 
 impl DurableObject for BranchWriter {
     fn new(state: State, env: Env) -> Self {
+        let journal = SqlJournal::new(state.storage().sql());
         BranchWriter {
             state,
             env,
             in_flight: Cell::new(false),
+            journal,
         }
     }
 

@@ -2,7 +2,9 @@
 //! watercooler MCP server, with precise JSON schemas.
 
 use super::jsonrpc;
-use crate::api::commit::{author_for, commit, handoff_target, require_write, sync_action};
+use crate::api::commit::{
+    agent_for, author_for, commit, handoff_target, require_write, sync_action,
+};
 use crate::api::input::JsonFields;
 use crate::api::reads::{thread_view, View};
 use crate::api::{ApiError, App, VERSION};
@@ -378,13 +380,7 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
         }
         "watercooler_whoami" => {
             let c = caller(f)?;
-            let agent = c
-                .agent
-                .as_deref()
-                .map(|a| thread::agent::validate(a, &who.user))
-                .transpose()
-                .map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}")))?
-                .or_else(|| who.agent.clone());
+            let agent = agent_for(c.agent.as_deref(), who)?;
             let author = agent.as_ref().map(|a| thread::agent::author(a, &who.user));
             Ok(structured(
                 None,
@@ -631,16 +627,11 @@ async fn list_threads<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     f: &JsonFields,
 ) -> Result<Value, ApiError> {
     let c = caller(f)?;
-    let me = author_for(
-        c.agent.as_deref(),
-        who,
-        &Operation::SetStatus {
-            status: String::new(),
-        },
-    )
-    .ok()
-    .filter(|_| c.agent.is_some() || who.agent.is_some())
-    .map(|a| a.display());
+    // Who "your turn" means; an agent name that does not validate shows no sections.
+    let me = agent_for(c.agent.as_deref(), who)
+        .ok()
+        .flatten()
+        .map(|a| thread::agent::author(&a, &who.user));
     let open_only = f.opt_bool("open_only")?.unwrap_or(true);
     let limit = page_limit(f, "limit")?;
     let offset = match f.opt_str("cursor")? {

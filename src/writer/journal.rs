@@ -50,14 +50,6 @@ impl Queued {
     }
 }
 
-/// An operation with this entry id already in the journal, if any: the same id sent
-/// twice is one operation.
-pub fn find_by_entry_id<'a>(journal: &'a [Queued], entry_id: &str) -> Option<&'a Queued> {
-    journal
-        .iter()
-        .find(|q| q.entry_id.as_deref() == Some(entry_id))
-}
-
 /// Pending for longer than this counts as stale.
 pub const STALE_AFTER_MS: u64 = 60_000;
 
@@ -195,11 +187,17 @@ mod tests {
         let q = queued(7, "t", 1, OpState::Pending);
         let json = serde_json::to_string(&q).unwrap();
         assert_eq!(serde_json::from_str::<Queued>(&json).unwrap(), q);
-        let journal = [q.clone(), queued(8, "u", 2, OpState::Pending)];
+        // The engine finds an Entry-ID through its journal store.
+        use crate::writer::engine::{JournalStore, MemoryJournal};
+        let journal = MemoryJournal::default();
+        let seq = journal.insert(&q);
+        journal.insert(&queued(8, "u", 2, OpState::Pending));
         assert_eq!(
-            find_by_entry_id(&journal, q.entry_id.as_deref().unwrap()).map(|q| q.seq),
-            Some(7)
+            journal
+                .by_entry_id(q.entry_id.as_deref().unwrap())
+                .map(|q| q.seq),
+            Some(seq)
         );
-        assert!(find_by_entry_id(&journal, "nope").is_none());
+        assert!(journal.by_entry_id("nope").is_none());
     }
 }

@@ -93,9 +93,7 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>) -> Plan {
         [] => String::new(),
         [(author, title, q)] => commit_message(author, title, &q.topic, q.entry_id.as_deref()),
         many => {
-            let mut topics: Vec<&str> = many.iter().map(|(_, _, q)| q.topic.as_str()).collect();
-            topics.dedup();
-            let mut unique = topics.clone();
+            let mut unique: Vec<&str> = many.iter().map(|(_, _, q)| q.topic.as_str()).collect();
             unique.sort_unstable();
             unique.dedup();
             let mut m = format!(

@@ -80,7 +80,7 @@ fn bench(c: &mut Criterion) {
                             body: "Ship it.",
                             entry_id: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
                         });
-                        black_box(render::append(black_box(content), &block).len())
+                        black_box(render::append(black_box(content), &[], &block).len())
                     }),
                 },
             );

@@ -72,17 +72,8 @@ impl AuthTokens {
             }
             let grant: Grant = serde_json::from_value(value)
                 .map_err(|e| format!("entry {short}…: {e}; expected {{\"user\": \"name\", \"scopes\": [\"read\", \"write\"], \"agent\"?: \"Claude\"}}"))?;
-            let user_ok = !grant.user.is_empty()
-                && grant.user.len() <= 64
-                && grant
-                    .user
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-            if !user_ok {
-                return Err(format!(
-                    "entry {short}…: user must be 1-64 letters, digits, '.', '_' or '-'"
-                ));
-            }
+            crate::thread::agent::validate_user(&grant.user)
+                .map_err(|why| format!("entry {short}…: user {why}"))?;
             if grant.scopes.is_empty() || grant.scopes.iter().any(|s| s != "read" && s != "write") {
                 return Err(format!(
                     "entry {short}…: scopes must be [\"read\"] or [\"read\", \"write\"]"

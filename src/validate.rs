@@ -1,6 +1,9 @@
 //! Input rules shared by the REST API and the MCP tools, with messages that say what
 //! to send instead.
 
+use crate::thread::lint;
+use crate::thread::text::{normalize_newlines, py_rstrip};
+
 /// Limits, documented in the README.
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -26,15 +29,18 @@ pub fn field_error(field: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
-/// A one-line title of 1 to 200 characters.
+/// The rule every single-line field passes first (see `thread::lint::single_line`).
+pub fn single_line(field: &str, s: &str) -> Result<(), FieldError> {
+    lint::single_line(s).map_err(|m| field_error(field, m))
+}
+
+/// A one-line title of 1 to 200 characters, without an Entry-ID comment.
 pub fn title(field: &str, s: &str) -> Result<String, FieldError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(field_error(field, "must not be empty"));
     }
-    if t.contains(['\n', '\r']) {
-        return Err(field_error(field, "must be a single line"));
-    }
+    lint::title(t).map_err(|m| field_error(field, m))?;
     if t.chars().count() > MAX_TITLE_CHARS {
         return Err(field_error(
             field,
@@ -44,7 +50,10 @@ pub fn title(field: &str, s: &str) -> Result<String, FieldError> {
     Ok(t.to_string())
 }
 
-/// Markdown text up to 64 KiB, with balanced code fences.
+/// Markdown text up to 64 KiB that reads as the text of one entry to CommonMark and
+/// to the watercooler tools alike (see `thread::lint::body`). Line breaks come back
+/// as `\n` (a `\r\n` or lone `\r` is one); the file's own convention is applied when
+/// it is written.
 pub fn body(field: &str, s: &str, allow_empty: bool) -> Result<String, FieldError> {
     if s.len() > MAX_BODY_BYTES {
         return Err(field_error(
@@ -55,17 +64,15 @@ pub fn body(field: &str, s: &str, allow_empty: bool) -> Result<String, FieldErro
     if !allow_empty && s.trim().is_empty() {
         return Err(field_error(field, "must not be empty"));
     }
-    if crate::thread::parse::has_unclosed_fence(s) {
-        return Err(field_error(
-            field,
-            "has a code fence (``` or ~~~) that is never closed: close it",
-        ));
-    }
-    Ok(s.to_string())
+    let s = normalize_newlines(s);
+    // Checked as it will be written: without trailing whitespace (Python's rstrip).
+    lint::body(py_rstrip(&s)).map_err(|m| field_error(field, m))?;
+    Ok(s.into_owned())
 }
 
 /// A role or entry type: 1 to 32 letters, digits, '_' or '-'.
 pub fn label(field: &str, s: &str) -> Result<String, FieldError> {
+    single_line(field, s)?;
     let t = s.trim();
     if t.is_empty()
         || t.chars().count() > MAX_LABEL_CHARS
@@ -83,6 +90,7 @@ pub fn label(field: &str, s: &str) -> Result<String, FieldError> {
 
 /// A status: 1 to 32 letters, digits, spaces, '_' or '-'; stored uppercased.
 pub fn status(field: &str, s: &str) -> Result<String, FieldError> {
+    single_line(field, s)?;
     let t = s.trim();
     if t.is_empty()
         || t.chars().count() > MAX_LABEL_CHARS
@@ -100,6 +108,7 @@ pub fn status(field: &str, s: &str) -> Result<String, FieldError> {
 
 /// An Entry-ID: a 26-character ULID, returned uppercased.
 pub fn entry_id(field: &str, s: &str) -> Result<String, FieldError> {
+    single_line(field, s)?;
     let t = s.trim().to_ascii_uppercase();
     match ulid::Ulid::from_string(&t) {
         Ok(_) if t.len() == 26 => Ok(t),
@@ -125,6 +134,20 @@ mod tests {
         assert!(title("title", " ok ").is_ok());
         assert!(title("title", "").is_err());
         assert!(title("title", "a\nb").is_err());
+        assert!(title("title", "a\u{2028}b")
+            .unwrap_err()
+            .message
+            .contains("U+2028"));
+        assert!(title("title", "x <!-- Entry-ID: 01ARZ3NDEKTSV4RRFFQ69G5FAV -->").is_err());
+        assert_eq!(body("body", "a\r\nb\rc", false).unwrap(), "a\nb\nc");
+        assert!(label("role", "plan\u{85}ner")
+            .unwrap_err()
+            .message
+            .contains("U+0085"));
+        assert!(status("status", "OPEN\u{0b}")
+            .unwrap_err()
+            .message
+            .contains("U+000B"));
         assert!(title("title", &"x".repeat(201)).is_err());
         assert!(body("body", &"x".repeat(MAX_BODY_BYTES + 1), false)
             .unwrap_err()

@@ -43,11 +43,10 @@ pub fn handoff_target(
     who: &Principal,
 ) -> Result<Option<String>, ApiError> {
     let Some(t) = raw else { return Ok(None) };
-    let (base, tag) = agent::split_tag(t);
-    let tag = tag.unwrap_or(&who.user);
-    let base = agent::validate(base, tag)
-        .map_err(|e| ApiError::new(400, "invalid_field", format!("{field}: {e}")))?;
-    Ok(Some(format!("{base} ({tag})")))
+    crate::validate::single_line(field, t)?;
+    agent::validate_author(t, &who.user)
+        .map(Some)
+        .map_err(|e| ApiError::new(400, "invalid_field", format!("{field}: {e}")))
 }
 
 /// The author of a write: the given agent (or the token's default), and the token's
@@ -76,12 +75,13 @@ pub fn author_for(
 /// The agent a request acts as: the given name (validated; its user tag, if any,
 /// must be the token's), else the token's default agent, else none.
 pub fn agent_for(agent: Option<&str>, who: &Principal) -> Result<Option<String>, ApiError> {
-    match agent {
-        Some(a) => agent::validate(a, &who.user)
-            .map(Some)
-            .map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}"))),
-        None => Ok(who.agent.clone()),
-    }
+    let Some(a) = agent else {
+        return Ok(who.agent.clone());
+    };
+    crate::validate::single_line("agent", a)?;
+    agent::validate(a, &who.user)
+        .map(Some)
+        .map_err(|e| ApiError::new(400, "invalid_field", format!("agent: {e}")))
 }
 
 /// Hands `op` to the branch's writer and reports how it ended. Entry-appending
@@ -125,6 +125,12 @@ pub async fn commit<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             let file = app.store.read_thread(topic).await.ok();
             answer["commit_sha"] = json!(commit_sha);
             answer["blob_sha"] = json!(file.as_ref().map(|f| f.sha.clone()));
+            if let Some(f) = &file {
+                let warnings = crate::thread::read(&f.content).warnings;
+                if !warnings.is_empty() {
+                    answer["warnings"] = json!(warnings);
+                }
+            }
             let status = if commit_sha.is_some() && !replayed {
                 201
             } else {
@@ -153,6 +159,8 @@ pub async fn commit<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                     topic: topic.to_string(),
                 }),
                 "invalid_entry" => ApiError::new(422, "invalid_entry", reason),
+                "entry_id_conflict" => ApiError::new(409, "entry_id_conflict", reason),
+                "not_a_thread" => ApiError::new(409, "not_a_thread", reason),
                 _ => ApiError::new(
                     502,
                     "write_failed",

@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
 use crate::store::{ReadSource, StoreError};
+use crate::thread::{self, Reading};
 use crate::writer::{plan, Queued, WriteQueue};
 use std::collections::BTreeMap;
 
@@ -23,6 +24,8 @@ pub struct View {
     pub pending_ids: Vec<String>,
     /// How many accepted operations are not committed (status changes included).
     pub pending: usize,
+    /// The thread as served (see `thread::reading`), with its warnings.
+    pub reading: Reading,
 }
 
 impl View {
@@ -47,6 +50,12 @@ pub async fn thread_view<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
         Err(StoreError::ThreadNotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
+    if committed
+        .as_ref()
+        .is_some_and(|f| !thread::parse(&f.content).header.is_thread())
+    {
+        return Err(not_a_thread(topic));
+    }
     let pending: Vec<Queued> = app.queue.pending_for(topic).await.unwrap_or_default();
     let base = committed
         .as_ref()
@@ -57,6 +66,7 @@ pub async fn thread_view<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
         source: committed.as_ref().map(|f| f.source),
         pending_ids: vec![],
         pending: 0,
+        reading: Reading::default(),
     };
     if !pending.is_empty() {
         let refs: Vec<&Queued> = pending.iter().collect();
@@ -78,5 +88,15 @@ pub async fn thread_view<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
         }
         .into());
     }
+    view.reading = thread::read(&view.content);
     Ok(view)
+}
+
+/// A file that exists under a topic's name but is not a thread.
+pub fn not_a_thread(topic: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "not_a_thread",
+        format!("the file for topic {topic:?} is not a thread (it has no thread header: a `# <topic> — Thread` line, or Status: and Ball: lines); GET /v1/threads lists the threads"),
+    )
 }

@@ -10,7 +10,7 @@ use crate::auth::{AuthError, Principal};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
-use crate::thread::{self, ops, parse, topic, Operation};
+use crate::thread::{self, ops, topic, Operation};
 use crate::validate;
 use crate::writer::WriteQueue;
 use serde_json::json;
@@ -183,7 +183,7 @@ async fn read<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             ..Default::default()
         }
     } else if as_json {
-        let t = parse(&view.content);
+        let t = &view.reading.thread;
         let entries: Vec<serde_json::Value> = t
             .entries
             .iter()
@@ -209,17 +209,37 @@ async fn read<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                 "pending": view.pending,
                 "header": t.header.fields.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
                 "entries": entries,
+                "warnings": view.reading.warnings,
             }),
         )
     } else {
         ApiResponse::text(200, "text/markdown; charset=utf-8", view.content)
     };
     let source = view.source.map_or("pending", |s| s.as_str());
-    Ok(resp
-        .with_header("etag", etag)
-        .with_header("cache-control", "private, no-cache")
-        .with_header("x-watercooler-cache", source)
-        .with_header("x-watercooler-pending", view.pending.to_string()))
+    Ok(with_warnings(
+        resp.with_header("etag", etag)
+            .with_header("cache-control", "private, no-cache")
+            .with_header("x-watercooler-cache", source)
+            .with_header("x-watercooler-pending", view.pending.to_string()),
+        view.reading.warnings.len(),
+    ))
+}
+
+/// Marks an answer about a thread that the watercooler tools and this service read
+/// differently: `X-Watercooler-Warnings` counts the differences; JSON answers list them
+/// in `warnings`.
+fn with_warnings(resp: ApiResponse, count: usize) -> ApiResponse {
+    if count == 0 {
+        resp
+    } else {
+        resp.with_header("x-watercooler-warnings", count.to_string())
+    }
+}
+
+/// A write's answer, with the warnings header when the thread reads differently.
+fn write_answer(status: u16, answer: &serde_json::Value) -> ApiResponse {
+    let count = answer["warnings"].as_array().map_or(0, Vec::len);
+    with_warnings(ApiResponse::json(status, answer), count)
 }
 
 /// The REST shape of every write: check the scope, read the JSON fields, build the
@@ -265,7 +285,7 @@ async fn say<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
         })
     })
     .await?;
-    Ok(ApiResponse::json(status, &answer))
+    Ok(write_answer(status, &answer))
 }
 
 async fn ack<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
@@ -282,7 +302,7 @@ async fn ack<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
         })
     })
     .await?;
-    Ok(ApiResponse::json(status, &answer))
+    Ok(write_answer(status, &answer))
 }
 
 async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
@@ -305,7 +325,7 @@ async fn handoff<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     })
     .await?;
     answer["ball"] = json!(header_value(content.as_deref(), "ball"));
-    Ok(ApiResponse::json(status, &answer))
+    Ok(write_answer(status, &answer))
 }
 
 async fn set_status<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
@@ -328,10 +348,7 @@ async fn set_status<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     .await?;
     answer["status"] = json!(header_value(content.as_deref(), "status").unwrap_or(requested));
     // A status change adds no entry: 200 when done, 202 when queued.
-    Ok(ApiResponse::json(
-        if status == 202 { 202 } else { 200 },
-        &answer,
-    ))
+    Ok(write_answer(if status == 202 { 202 } else { 200 }, &answer))
 }
 
 /// A header field of the file as committed (`None` while queued).

@@ -9,7 +9,7 @@ use crate::config::ConfigError;
 use crate::github::Repo;
 use crate::store::Store;
 use crate::writer::{
-    JournalStore, OpState, Queued, Submit, Submitted, SyncStatus, WriteQueue, Writer,
+    EntryRecord, JournalStore, OpState, Queued, Submit, Submitted, SyncStatus, WriteQueue, Writer,
 };
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
@@ -60,6 +60,7 @@ impl SqlJournal {
             "CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT UNIQUE, state TEXT NOT NULL, topic TEXT NOT NULL, accepted_at_ms INTEGER NOT NULL, row TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS journal_state ON journal (state, seq)",
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS entry_ids (entry_id TEXT PRIMARY KEY, record TEXT NOT NULL)",
         ] {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("journal schema: {e}");
@@ -187,6 +188,30 @@ impl JournalStore for SqlJournal {
             "DELETE FROM journal WHERE state = 'committed' AND accepted_at_ms < ?",
             vec![(before_ms as i64).into()],
         );
+    }
+    fn record_entry(&self, r: &EntryRecord) {
+        self.exec(
+            "INSERT INTO entry_ids (entry_id, record) VALUES (?, ?) ON CONFLICT (entry_id) DO UPDATE SET record = excluded.record",
+            vec![
+                r.entry_id.clone().into(),
+                serde_json::to_string(r).unwrap_or_default().into(),
+            ],
+        );
+    }
+    fn entry_record(&self, entry_id: &str) -> Option<EntryRecord> {
+        #[derive(Deserialize)]
+        struct RecordRow {
+            record: String,
+        }
+        let rows: Vec<RecordRow> = self
+            .sql
+            .exec(
+                "SELECT record FROM entry_ids WHERE entry_id = ?",
+                vec![entry_id.into()],
+            )
+            .and_then(|c| c.to_array())
+            .ok()?;
+        serde_json::from_str(&rows.into_iter().next()?.record).ok()
     }
 }
 

@@ -90,9 +90,14 @@ fn write_result_schema() -> Value {
             "topic": {"type": "string"}, "entry_id": {"type": "string"}, "commit_sha": nullable_string(),
             "blob_sha": nullable_string(), "unchanged": {"type": "boolean"}, "queued": {"type": "boolean"}, "message": {"type": "string"},
             "ball": nullable_string(), "status": nullable_string(),
+            "warnings": warnings_schema(),
         }),
         &["topic", "commit_sha", "ball", "status"],
     )
+}
+
+fn warnings_schema() -> Value {
+    json!({"type": "array", "items": {"type": "string"}, "description": "How the watercooler tools and CommonMark read this thread differently (files written elsewhere); entries are served as the tools read them"})
 }
 
 fn annotations(read_only: bool, idempotent: bool) -> Value {
@@ -153,21 +158,21 @@ pub fn definitions() -> Vec<Value> {
             "watercooler_list_thread_entries", "List thread entries",
             "List entry headers (index, author, time, role, type, title, id) without bodies.",
             input(json!({"topic": topic_p, "offset": int("First entry index (default 0)"), "limit": int("Entries to return, 1-200 (default 50)")}), &["topic"]),
-            Some(object(json!({"topic": {"type": "string"}, "total": {"type": "integer"}, "offset": {"type": "integer"}, "entries": {"type": "array", "items": entry_schema(false)}}), &["topic", "total", "offset", "entries"])),
+            Some(object(json!({"topic": {"type": "string"}, "total": {"type": "integer"}, "offset": {"type": "integer"}, "entries": {"type": "array", "items": entry_schema(false)}, "warnings": warnings_schema()}), &["topic", "total", "offset", "entries"])),
             annotations(true, true),
         ),
         tool(
             "watercooler_get_thread_entry", "Get one entry",
             "Get one entry with its body, by index or by entry_id (give exactly one).",
             input(json!({"topic": topic_p, "index": int("Entry index (0-based)"), "entry_id": s("The entry's Entry-ID")}), &["topic"]),
-            Some(object(json!({"topic": {"type": "string"}, "entry": entry_schema(true)}), &["topic", "entry"])),
+            Some(object(json!({"topic": {"type": "string"}, "entry": entry_schema(true), "warnings": warnings_schema()}), &["topic", "entry"])),
             annotations(true, true),
         ),
         tool(
             "watercooler_get_thread_entry_range", "Get a range of entries",
             "Get entries start_index..=end_index (inclusive) with their bodies.",
             input(json!({"topic": topic_p, "start_index": int("First index"), "end_index": int("Last index, inclusive")}), &["topic", "start_index", "end_index"]),
-            Some(object(json!({"topic": {"type": "string"}, "total": {"type": "integer"}, "entries": {"type": "array", "items": entry_schema(true)}}), &["topic", "total", "entries"])),
+            Some(object(json!({"topic": {"type": "string"}, "total": {"type": "integer"}, "entries": {"type": "array", "items": entry_schema(true)}, "warnings": warnings_schema()}), &["topic", "total", "entries"])),
             annotations(true, true),
         ),
         tool(
@@ -349,8 +354,21 @@ fn entry_json(e: &Entry, full: bool, view: &View) -> Value {
     v
 }
 
-/// Adds a note for the model when some of what it sees is not committed yet.
+/// Adds notes for the model when some of what it sees is not committed yet, or when
+/// the thread reads differently to the watercooler tools and to this service.
 fn pending_note(mut result: Value, view: &View) -> Value {
+    if !view.reading.warnings.is_empty() {
+        let note = format!(
+            "Note: this thread was written by other tools in a way that CommonMark and the watercooler tools read differently; the entries are shown as the watercooler tools read them. Differences: {}",
+            view.reading.warnings.join("; ")
+        );
+        if let Some(c) = result["content"].as_array_mut() {
+            c.push(json!({"type": "text", "text": note}));
+        }
+        if result.get("structuredContent").is_some() {
+            result["structuredContent"]["warnings"] = json!(view.reading.warnings);
+        }
+    }
     if view.pending > 0 {
         let note = format!(
             "Note: {} accepted change(s) on this thread are not committed to git yet (entries {}); they are shown as they will land.",
@@ -396,7 +414,7 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             let offset = f.opt_u64("offset")?.unwrap_or(0) as usize;
             let limit = page_limit(f, "limit")?;
             let view = thread_view(app, &topic).await?;
-            let t = thread::parse(&view.content);
+            let t = &view.reading.thread;
             let entries: Vec<Value> = t
                 .entries
                 .iter()
@@ -413,15 +431,18 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                     .collect::<Vec<_>>(),
                 t.entries.len(),
             );
-            Ok(structured(
-                Some(text),
-                json!({"topic": topic, "total": t.entries.len(), "offset": offset, "entries": entries}),
+            Ok(pending_note(
+                structured(
+                    Some(text),
+                    json!({"topic": topic, "total": t.entries.len(), "offset": offset, "entries": entries}),
+                ),
+                &view,
             ))
         }
         "watercooler_get_thread_entry" => {
             let topic = topic_arg(f)?;
             let view = thread_view(app, &topic).await?;
-            let t = thread::parse(&view.content);
+            let t = &view.reading.thread;
             let entry = match (f.opt_u64("index")?, f.opt_str("entry_id")?) {
                 (Some(i), None) => t.entries.get(i as usize).ok_or_else(|| {
                     ApiError::new(
@@ -455,9 +476,12 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                     ))
                 }
             };
-            Ok(structured(
-                None,
-                json!({"topic": topic, "entry": entry_json(entry, true, &view)}),
+            Ok(pending_note(
+                structured(
+                    None,
+                    json!({"topic": topic, "entry": entry_json(entry, true, &view)}),
+                ),
+                &view,
             ))
         }
         "watercooler_get_thread_entry_range" => {
@@ -485,7 +509,7 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                 ));
             }
             let view = thread_view(app, &topic).await?;
-            let t = thread::parse(&view.content);
+            let t = &view.reading.thread;
             if start >= t.entries.len() {
                 return Err(ApiError::new(
                     404,
@@ -500,9 +524,12 @@ async fn run<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                 .iter()
                 .map(|e| entry_json(e, true, &view))
                 .collect();
-            Ok(structured(
-                None,
-                json!({"topic": topic, "total": t.entries.len(), "entries": entries}),
+            Ok(pending_note(
+                structured(
+                    None,
+                    json!({"topic": topic, "total": t.entries.len(), "entries": entries}),
+                ),
+                &view,
             ))
         }
         "watercooler_say"
@@ -576,7 +603,7 @@ async fn read_thread<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     let from = f.opt_u64("from_entry")?.unwrap_or(0) as usize;
     let limit = f.opt_u64("limit")?.map(|n| n as usize);
     let view = thread_view(app, &topic).await?;
-    let t = thread::parse(&view.content);
+    let t = &view.reading.thread;
     let end = limit.map_or(t.entries.len(), |l| {
         from.saturating_add(l).min(t.entries.len())
     });
@@ -590,9 +617,10 @@ async fn read_thread<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             "total_entries": t.entries.len(), "from_entry": from,
             "entries": chosen.iter().map(|e| entry_json(e, true, &view)).collect::<Vec<_>>(),
         });
-        return Ok(
+        return Ok(pending_note(
             json!({"content": [{"type": "text", "text": serde_json::to_string_pretty(&data).unwrap_or_default()}], "structuredContent": data}),
-        );
+            &view,
+        ));
     }
     if from == 0 && limit.is_none() {
         return Ok(pending_note(text_result(view.content.clone()), &view));
@@ -803,6 +831,12 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
         .transpose()?;
     let done = commit(app, &topic, &author, &op, entry_id).await?;
     let header = done.content.as_deref().map(|c| thread::parse(c).header);
+    let warnings = done.answer["warnings"].as_array().map(|w| {
+        w.iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
     let mut data = done.answer;
     data["topic"] = json!(topic);
     data["ball"] = json!(header.as_ref().and_then(|h| h.ball()));
@@ -819,6 +853,10 @@ async fn write<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             h.ball().unwrap_or("-"),
             h.status().unwrap_or("-")
         ),
+    };
+    let text = match warnings {
+        Some(w) => format!("{text} Note: the watercooler tools and CommonMark read this thread differently; entries are served as the tools read them. Differences: {w}"),
+        None => text,
     };
     Ok(structured(Some(text), data))
 }

@@ -22,6 +22,18 @@ pub struct ListedFile {
     pub entry: DirEntry,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<ThreadSummary>,
+    /// The blob sha at which the file was found not to be a thread (listings skip it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_a_thread: Option<String>,
+}
+
+impl ListedFile {
+    /// Whether the file at its listed sha has been read: summarised, or known not to
+    /// be a thread.
+    pub fn is_known(&self) -> bool {
+        let sha = Some(&self.entry.sha);
+        self.summary.as_ref().map(|s| &s.sha) == sha || self.not_a_thread.as_ref() == sha
+    }
 }
 
 /// A cached directory listing.

@@ -6,7 +6,7 @@ use super::{join_path, Store, StoreError};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{DirEntry, Fetched, GitHost, GitHubError};
-use crate::thread::{parse, topic};
+use crate::thread::{self, topic};
 use serde::{Deserialize, Serialize};
 
 /// What a listing shows of one thread.
@@ -24,13 +24,22 @@ pub struct ThreadSummary {
     pub new_for_ball: bool,
     /// Blob sha the summary was made from.
     pub sha: String,
+    /// How many differences there are between the watercooler tools' reading of the
+    /// file and CommonMark's (0 for every file this service wrote).
+    #[serde(default)]
+    pub warnings: usize,
 }
 
 impl ThreadSummary {
-    pub fn of(topic: &str, sha: &str, content: &str) -> ThreadSummary {
-        let t = parse::parse(content);
+    /// The summary of a thread file; `None` when the file is not a thread.
+    pub fn of(topic: &str, sha: &str, content: &str) -> Option<ThreadSummary> {
+        let reading = thread::read(content);
+        let t = &reading.thread;
+        if !t.header.is_thread() {
+            return None;
+        }
         let last = t.entries.last();
-        ThreadSummary {
+        Some(ThreadSummary {
             topic: topic.to_string(),
             status: t.header.status().unwrap_or("").to_string(),
             ball: t.header.ball().unwrap_or("").to_string(),
@@ -41,7 +50,8 @@ impl ThreadSummary {
             last_title: last.and_then(|e| e.title.clone()),
             new_for_ball: t.has_news_for_ball(),
             sha: sha.to_string(),
-        }
+            warnings: reading.warnings.len(),
+        })
     }
 }
 
@@ -71,13 +81,17 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                             .entries
                             .into_iter()
                             .filter(is_thread_file)
-                            .map(|entry| ListedFile {
-                                summary: old
-                                    .iter()
-                                    .find(|o| o.entry.path == entry.path)
-                                    .and_then(|o| o.summary.clone())
-                                    .filter(|s| s.sha == entry.sha),
-                                entry,
+                            .map(|entry| {
+                                let known = old.iter().find(|o| o.entry.path == entry.path);
+                                ListedFile {
+                                    summary: known
+                                        .and_then(|o| o.summary.clone())
+                                        .filter(|s| s.sha == entry.sha),
+                                    not_a_thread: known
+                                        .and_then(|o| o.not_a_thread.clone())
+                                        .filter(|sha| *sha == entry.sha),
+                                    entry,
+                                }
                             })
                             .collect();
                         CachedListing {
@@ -114,10 +128,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         key: &str,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
         let missing: Vec<usize> = (0..listing.files.len())
-            .filter(|&i| {
-                listing.files[i].summary.as_ref().map(|s| &s.sha)
-                    != Some(&listing.files[i].entry.sha)
-            })
+            .filter(|&i| !listing.files[i].is_known())
             .collect();
         let reads = missing.iter().map(|&i| {
             let e = &listing.files[i].entry;
@@ -128,7 +139,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             async move { (i, self.summary_of(&path, &topic, &sha).await) }
         });
         for (i, summary) in futures::future::join_all(reads).await {
-            listing.files[i].summary = Some(summary?);
+            let file = &mut listing.files[i];
+            match summary? {
+                Some(s) => file.summary = Some(s),
+                None => file.not_a_thread = Some(file.entry.sha.clone()),
+            }
         }
         if revalidated || !missing.is_empty() {
             cached::put_listing(self.cache, key, &listing).await;
@@ -143,14 +158,15 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         Ok(out)
     }
 
-    /// The summary of the file at `sha`: from the cached file when it holds that sha,
-    /// whatever its age (the listing just vouched for it), else read through.
+    /// The summary of the file at `sha` (`None`: not a thread): from the cached file
+    /// when it holds that sha, whatever its age (the listing just vouched for it), else
+    /// read through.
     async fn summary_of(
         &self,
         path: &str,
         topic: &str,
         sha: &str,
-    ) -> Result<ThreadSummary, StoreError> {
+    ) -> Result<Option<ThreadSummary>, StoreError> {
         let key = cached::file_key(&self.config.cache_namespace, path);
         if let Some(c) = cached::get_file(self.cache, &key)
             .await
@@ -170,6 +186,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             return;
         };
         let summary = ThreadSummary::of(topic, sha, content);
+        let not_a_thread = summary.is_none().then(|| sha.to_string());
         let entry = DirEntry {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
             path: join_path(&dir, &topic::file_name(topic).unwrap_or_default()),
@@ -180,11 +197,13 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         match listing.files.iter_mut().find(|f| f.entry.path == path) {
             Some(f) => {
                 f.entry = entry;
-                f.summary = Some(summary);
+                f.summary = summary;
+                f.not_a_thread = not_a_thread;
             }
             None => listing.files.push(ListedFile {
                 entry,
-                summary: Some(summary),
+                summary,
+                not_a_thread,
             }),
         }
         cached::put_listing(self.cache, &key, &listing).await;

@@ -9,6 +9,9 @@ const COUNTERPARTS: [(&str, &str); 2] = [("Codex", "Claude"), ("Claude", "Codex"
 /// The longest agent name accepted, in characters.
 pub const MAX_AGENT_LEN: usize = 64;
 
+/// The longest user tag accepted, in bytes.
+pub const MAX_USER_LEN: usize = 64;
+
 /// Splits `"Name (tag)"` into `("Name", Some("tag"))`; anything else is `(s, None)`.
 pub fn split_tag(s: &str) -> (&str, Option<&str>) {
     let s = s.trim();
@@ -65,8 +68,9 @@ pub fn resolve_target(target: &str, default_user: &str) -> String {
 pub enum AgentError {
     Empty,
     TooLong,
-    BadCharacters,
+    BadCharacter(char),
     ForeignUser { given: String },
+    BadUser(String),
 }
 
 impl std::fmt::Display for AgentError {
@@ -74,16 +78,64 @@ impl std::fmt::Display for AgentError {
         match self {
             AgentError::Empty => write!(f, "agent must not be empty"),
             AgentError::TooLong => write!(f, "agent is longer than {MAX_AGENT_LEN} characters"),
-            AgentError::BadCharacters => write!(
+            AgentError::BadCharacter(c) => write!(
                 f,
-                "agent may contain only letters, digits, spaces, '.', '_' and '-' (for example \"Claude\" or \"Claude Code\")"
+                "agent contains {}: it may contain only letters, digits, spaces, '.', '_' and '-' (for example \"Claude\" or \"Claude Code\")",
+                shown_char(*c)
             ),
+            AgentError::BadUser(why) => write!(f, "user tag {why}"),
             AgentError::ForeignUser { given } => write!(
                 f,
                 "agent names user {given:?}, but your token belongs to another user; send the agent name alone, the user comes from your token"
             ),
         }
     }
+}
+
+/// A character for an error message: its code point and name, and the character
+/// itself when it is visible.
+fn shown_char(c: char) -> String {
+    let d = super::text::describe_char(c);
+    if c.is_control() || c.is_whitespace() || c.len_utf8() > 1 && !c.is_alphanumeric() {
+        d
+    } else {
+        format!("{c:?} ({d})")
+    }
+}
+
+/// The rule for user tags, shared with AUTH_TOKENS: 1 to 64 ASCII letters, digits,
+/// '.', '_' or '-'.
+pub fn validate_user(user: &str) -> Result<(), String> {
+    let bad = user
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')));
+    match bad {
+        _ if user.is_empty() || user.len() > MAX_USER_LEN => Err(format!(
+            "must be 1-{MAX_USER_LEN} letters, digits, '.', '_' or '-'"
+        )),
+        Some(c) => Err(format!(
+            "contains {}: it must be 1-{MAX_USER_LEN} letters, digits, '.', '_' or '-'",
+            shown_char(c)
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks an agent's base name and returns its canonical spelling.
+fn validate_base(base: &str) -> Result<String, AgentError> {
+    if base.is_empty() {
+        return Err(AgentError::Empty);
+    }
+    if base.chars().count() > MAX_AGENT_LEN {
+        return Err(AgentError::TooLong);
+    }
+    if let Some(c) = base
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-')))
+    {
+        return Err(AgentError::BadCharacter(c));
+    }
+    Ok(canonical(base))
 }
 
 /// Validates an agent name sent by a client and returns its base name. A trailing
@@ -97,19 +149,19 @@ pub fn validate(agent: &str, token_user: &str) -> Result<String, AgentError> {
             });
         }
     }
-    if base.is_empty() {
-        return Err(AgentError::Empty);
-    }
-    if base.chars().count() > MAX_AGENT_LEN {
-        return Err(AgentError::TooLong);
-    }
-    if !base
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'))
-    {
-        return Err(AgentError::BadCharacters);
-    }
-    Ok(canonical(base))
+    validate_base(base)
+}
+
+/// Validates `Agent` or `Agent (user)`, where the user may be anyone (a handoff
+/// target, a Ball value). Returns the canonical `Agent (user)`, with `default_user`
+/// when no tag is given.
+pub fn validate_author(s: &str, default_user: &str) -> Result<String, AgentError> {
+    let (base, tag) = split_tag(s);
+    // A tag that split_tag did not see (an unclosed or nested one) fails the base rule.
+    let base = validate_base(base)?;
+    let user = tag.unwrap_or(default_user);
+    validate_user(user).map_err(AgentError::BadUser)?;
+    Ok(author(&base, user))
 }
 
 #[cfg(test)]
@@ -153,10 +205,28 @@ mod tests {
         ));
         assert_eq!(
             validate("Claude (bob", "mira"),
-            Err(AgentError::BadCharacters)
+            Err(AgentError::BadCharacter('('))
         );
         assert_eq!(validate("  ", "mira"), Err(AgentError::Empty));
         assert_eq!(validate(&"a".repeat(65), "mira"), Err(AgentError::TooLong));
+    }
+
+    #[test]
+    fn authors_with_any_user_are_checked_whole() {
+        assert_eq!(validate_author("codex", "mira"), Ok("Codex (mira)".into()));
+        assert_eq!(
+            validate_author("Codex (bob)", "mira"),
+            Ok("Codex (bob)".into())
+        );
+        let forged = validate_author("Codex (x\n``````````)", "mira").unwrap_err();
+        assert!(forged.to_string().contains("U+000A"), "{forged}");
+        assert!(validate_author("Codex (a b)", "mira").is_err());
+        assert!(validate_author("Codex (x) (y)", "mira").is_err());
+        assert!(validate_author("Co\u{2028}dex", "mira")
+            .unwrap_err()
+            .to_string()
+            .contains("U+2028"));
+        assert!(validate_user(&"u".repeat(65)).is_err());
     }
 
     #[test]

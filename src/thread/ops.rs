@@ -5,6 +5,9 @@
 //! write path re-runs on fresh content after a conflict, so it must be deterministic
 //! for a given input, timestamp and entry id.
 
+use super::reading::{self, EntryKey, Readings};
+use super::text::{py_rstrip, LineEnding};
+use super::tools_reader::{self, ToolsReading};
 use super::{agent, parse, render};
 
 /// Defaults shared with the local watercooler tools.
@@ -92,9 +95,22 @@ pub struct Change<'a> {
 pub enum Applied {
     /// The new file content, and a one-line title for the commit message.
     Content { content: String, title: String },
-    /// Nothing to write: the entry id is already in the thread, or the status already
-    /// has the requested value.
+    /// Nothing to write: the status already has the requested value.
     Unchanged,
+    /// Nothing to write: the thread already has an entry with this Entry-ID.
+    AlreadyThere(Presence),
+}
+
+/// What the entry already in the thread under the change's Entry-ID is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// This very change (same author, time and content): an earlier attempt landed
+    /// although its answer was lost.
+    Landed,
+    /// The same entry, sent earlier: this is a replay.
+    SameEntry,
+    /// Another entry holds the id.
+    Conflict(String),
 }
 
 /// Why a change cannot be applied.
@@ -102,7 +118,9 @@ pub enum Applied {
 pub enum ApplyError {
     /// Only `say` creates threads.
     ThreadMissing,
-    /// The result would not read back as the thread plus exactly this entry.
+    /// The file exists but has no thread header.
+    NotAThread,
+    /// The result would not read back as the thread plus exactly this change.
     WouldCorrupt(String),
 }
 
@@ -113,8 +131,91 @@ impl std::fmt::Display for ApplyError {
                 f,
                 "thread does not exist; create it by posting an entry (say)"
             ),
+            ApplyError::NotAThread => write!(
+                f,
+                "the file for this topic is not a thread (it has no thread header: a `# <topic> — Thread` line, or Status: and Ball: lines); choose another topic"
+            ),
             ApplyError::WouldCorrupt(why) => write!(f, "{why}"),
         }
+    }
+}
+
+/// The parts of the entry a change appends, and the header line it sets.
+struct Draft {
+    role: String,
+    entry_type: String,
+    title: String,
+    body: String,
+    /// `Ball` or `Status`, and the value.
+    header: Option<(&'static str, String)>,
+}
+
+/// The entry fields a change fixes whatever the thread holds (a handoff without a
+/// target takes its title from the current Ball): used to recognise a replay.
+fn fixed_fields(op: &Operation, user: &str) -> (String, String, Option<String>, Option<String>) {
+    match op {
+        Operation::Say {
+            title,
+            body,
+            role,
+            entry_type,
+        } => (
+            role.clone(),
+            entry_type.clone(),
+            Some(title.clone()),
+            Some(body.clone()),
+        ),
+        Operation::Ack { title, body } => (
+            DEFAULT_ROLE.into(),
+            DEFAULT_TYPE.into(),
+            Some(title.clone().unwrap_or_else(|| ACK_TITLE.into())),
+            Some(body.clone().unwrap_or_else(|| ACK_BODY.into())),
+        ),
+        Operation::Handoff { target, note } => {
+            let target = target.as_deref().map(|t| agent::resolve_target(t, user));
+            (
+                HANDOFF_ROLE.into(),
+                DEFAULT_TYPE.into(),
+                target.as_ref().map(|t| format!("Handoff to {t}")),
+                note.clone()
+                    .or_else(|| target.map(|t| format!("handoff to {t}"))),
+            )
+        }
+        Operation::SetStatus { .. } => (String::new(), String::new(), None, None),
+    }
+}
+
+/// Classifies the entry that already holds the change's Entry-ID.
+fn presence(change: &Change<'_>, base: &str, readings: Readings, id: &str) -> Presence {
+    let author = change.author.display();
+    let served = readings.served(base);
+    let Some(e) = served
+        .thread
+        .entries
+        .iter()
+        .find(|e| e.entry_id.as_deref() == Some(id))
+    else {
+        return Presence::Conflict(format!(
+            "entry_id {id} is already in this thread, in an entry the watercooler tools drop or read without it: leave entry_id out, or send a new one"
+        ));
+    };
+    let (role, entry_type, title, body) = fixed_fields(change.op, &change.author.user);
+    let same = e.author == author
+        && e.role.as_deref() == Some(role.as_str())
+        && e.entry_type.as_deref() == Some(entry_type.as_str())
+        && title.is_none_or(|t| e.title.as_deref() == Some(t.as_str()))
+        && body.is_none_or(|b| e.body == py_rstrip(&b));
+    if !same {
+        Presence::Conflict(format!(
+            "entry_id {id} is already used on this thread by another entry (line {}, by {} at {}): leave entry_id out, or send a new one",
+            reading::line_number(base, e.line),
+            e.author,
+            e.timestamp
+        ))
+    } else if e.timestamp == change.timestamp {
+        Presence::Landed
+    } else {
+        Presence::SameEntry
     }
 }
 
@@ -122,106 +223,241 @@ impl std::fmt::Display for ApplyError {
 pub fn apply(change: &Change<'_>, current: Option<&str>) -> Result<Applied, ApplyError> {
     let current = current.filter(|c| !c.trim().is_empty());
     let author = change.author.display();
-    let existing = current.map(parse::parse);
+    let base = match current {
+        Some(c) => c.to_string(),
+        None if change.op.creates_thread() => {
+            render::new_thread(change.topic, &agent::counterpart(&author), change.timestamp)
+        }
+        None => return Err(ApplyError::ThreadMissing),
+    };
+    let before = Readings::of(&base);
+    if !before.ours.header.is_thread() {
+        return Err(ApplyError::NotAThread);
+    }
+    if let Some(id) = change.entry_id.filter(|id| before.has_entry_id(id)) {
+        return Ok(Applied::AlreadyThere(presence(change, &base, before, id)));
+    }
 
-    if let (Some(t), Some(id)) = (&existing, change.entry_id) {
-        if t.contains_entry_id(id) {
+    let draft = draft(change, &author, &before)?;
+    if let (Operation::SetStatus { .. }, Some((_, status))) = (change.op, &draft.header) {
+        if before.ours.header.status() == Some(status.as_str()) {
             return Ok(Applied::Unchanged);
         }
     }
-
-    let (base, thread) = match (current, existing) {
-        (Some(c), Some(t)) => (c.to_string(), t),
-        _ if change.op.creates_thread() => {
-            let ball = agent::counterpart(&author);
-            let header = render::new_thread(change.topic, &ball, change.timestamp);
-            let parsed = parse::parse(&header);
-            (header, parsed)
-        }
-        _ => return Err(ApplyError::ThreadMissing),
+    let limit = before.first_entry_start(&base);
+    let edited = match &draft.header {
+        Some((key, value)) => render::set_header_field(&base, key, value, limit),
+        None => base.clone(),
     };
+    let delta = edited.len() as isize - base.len() as isize;
+    if !change.op.appends_entry() {
+        check(&before, &edited, delta, None, draft.header.as_ref())?;
+        return Ok(Applied::Content {
+            content: edited,
+            title: draft.title,
+        });
+    }
 
-    let entry = |role: &str, entry_type: &str, title: &str, body: &str| {
-        render::entry_block(&render::EntryDraft {
-            author: &author,
-            timestamp: change.timestamp,
-            role,
-            entry_type,
-            title,
-            body,
-            entry_id: change.entry_id,
-        })
+    let block = render::entry_block(&render::EntryDraft {
+        author: &author,
+        timestamp: change.timestamp,
+        role: &draft.role,
+        entry_type: &draft.entry_type,
+        title: &draft.title,
+        body: &draft.body,
+        entry_id: change.entry_id,
+    });
+    let closers = fence_closers(
+        parse::open_fence_at_end(&base),
+        before.tools.open_fence.map(|f| (f.marker, f.len)),
+    );
+    let content = render::append(&edited, &closers, &block);
+    let new_line = content.len() - LineEnding::of(&edited).apply(&block).len()
+        + "---".len()
+        + LineEnding::of(&edited).as_str().len();
+    let expected = EntryKey {
+        line: new_line,
+        author: &author,
+        timestamp: change.timestamp,
+        role: Some(&draft.role),
+        entry_type: Some(&draft.entry_type),
+        title: Some(&draft.title),
+        entry_id: change.entry_id,
     };
+    check(
+        &before,
+        &content,
+        delta,
+        Some(expected),
+        draft.header.as_ref(),
+    )?;
+    Ok(Applied::Content {
+        content,
+        title: draft.title,
+    })
+}
 
-    let (content, title) = match change.op {
+/// What the change writes: the entry's parts and the header line it sets.
+fn draft(change: &Change<'_>, author: &str, before: &Readings) -> Result<Draft, ApplyError> {
+    let entry = |role: &str, entry_type: &str, title: String, body: String, header| Draft {
+        role: role.to_string(),
+        entry_type: entry_type.to_string(),
+        title,
+        body,
+        header,
+    };
+    Ok(match change.op {
         Operation::Say {
             title,
             body,
             role,
             entry_type,
-        } => {
-            let ball = agent::counterpart(&author);
-            let with_ball = render::set_header_field(&base, "Ball", &ball);
-            let block = entry(role, entry_type, title, body);
-            (render::append(&with_ball, &block), title.clone())
-        }
-        Operation::Ack { title, body } => {
-            let title = title.as_deref().unwrap_or(ACK_TITLE);
-            let block = entry(
-                DEFAULT_ROLE,
-                DEFAULT_TYPE,
-                title,
-                body.as_deref().unwrap_or(ACK_BODY),
-            );
-            (render::append(&base, &block), title.to_string())
-        }
+        } => entry(
+            role,
+            entry_type,
+            title.clone(),
+            body.clone(),
+            Some(("Ball", agent::counterpart(author))),
+        ),
+        Operation::Ack { title, body } => entry(
+            DEFAULT_ROLE,
+            DEFAULT_TYPE,
+            title.clone().unwrap_or_else(|| ACK_TITLE.into()),
+            body.clone().unwrap_or_else(|| ACK_BODY.into()),
+            None,
+        ),
         Operation::Handoff { target, note } => {
             let target = match target {
                 Some(t) => agent::resolve_target(t, &change.author.user),
-                None => agent::counterpart(thread.header.ball().unwrap_or(&author)),
+                None => {
+                    let ball = before.ours.header.ball().unwrap_or(author);
+                    agent::validate_author(&agent::counterpart(ball), &change.author.user)
+                        .map_err(|e| ApplyError::WouldCorrupt(format!(
+                            "the thread's Ball is {ball:?}, whose counterpart is not a valid handoff target ({e}): name the target explicitly"
+                        )))?
+                }
             };
-            let title = format!("Handoff to {target}");
             let body = note
                 .clone()
                 .unwrap_or_else(|| format!("handoff to {target}"));
-            let with_ball = render::set_header_field(&base, "Ball", &target);
-            let block = entry(HANDOFF_ROLE, DEFAULT_TYPE, &title, &body);
-            (render::append(&with_ball, &block), title)
+            entry(
+                HANDOFF_ROLE,
+                DEFAULT_TYPE,
+                format!("Handoff to {target}"),
+                body,
+                Some(("Ball", target)),
+            )
         }
         Operation::SetStatus { status } => {
             let status = status.to_uppercase();
-            if thread.header.status() == Some(status.as_str()) {
-                return Ok(Applied::Unchanged);
-            }
-            let content = render::set_header_field(&base, "Status", &status);
-            (content, format!("Status {status}"))
+            entry(
+                "",
+                "",
+                format!("Status {status}"),
+                String::new(),
+                Some(("Status", status)),
+            )
         }
-    };
-
-    if change.op.appends_entry() {
-        check_appended(&thread, &content, &author, change.entry_id)?;
-    }
-    Ok(Applied::Content { content, title })
+    })
 }
 
-/// The appended file must read back as the old entries plus exactly the new one.
-fn check_appended(
-    before: &parse::Thread,
-    content: &str,
-    author: &str,
-    id: Option<&str>,
-) -> Result<(), ApplyError> {
-    let after = parse::parse(content);
-    let last = after.entries.last();
-    let ok = after.entries.len() == before.entries.len() + 1
-        && last.is_some_and(|e| e.author == author && e.entry_id.as_deref() == id);
-    if ok {
-        Ok(())
-    } else {
-        Err(ApplyError::WouldCorrupt(
-            "the entry would not read back as exactly one new entry: check the body for an unclosed code fence or a line that starts with 'Entry:' and ends with a timestamp, and check the thread's last entry for an unclosed code fence".into(),
-        ))
+/// Lines that close the code block a file leaves open, so that what is appended reads
+/// as text in both readings. `ours` is CommonMark's open fence (marker byte, run
+/// length), `tools` the watercooler tools' (marker, run length). A line indented by
+/// four spaces closes a fence for the tools (they ignore indentation) but is never a
+/// fence line for CommonMark.
+pub fn fence_closers(ours: Option<(u8, usize)>, tools: Option<(char, usize)>) -> Vec<String> {
+    let run = |m: char, n: usize| String::from(m).repeat(n);
+    match (ours.map(|(m, n)| (m as char, n)), tools) {
+        (None, None) => vec![],
+        (None, Some((m, n))) => vec![format!("    {}", run(m, n))],
+        (Some((m, n)), None) => vec![run(m, n), format!("    {}", run(m, n))],
+        (Some((m, n)), Some((t, k))) if m == t => vec![run(m, n.max(k))],
+        (Some((m, n)), Some((t, k))) => vec![run(m, n), format!("    {}", run(t, k))],
     }
+}
+
+/// The file after the change must read as the file before, entry for entry (shifted
+/// by the header edit), plus exactly the expected new entry: under the tools' reading
+/// always, and under CommonMark too when the two agreed before. The header line set
+/// must read back as set.
+fn check(
+    before: &Readings,
+    after: &str,
+    delta: isize,
+    new: Option<EntryKey<'_>>,
+    header: Option<&(&'static str, String)>,
+) -> Result<(), ApplyError> {
+    let tools = tools_reader::read(after);
+    let mut want: Vec<EntryKey> = before
+        .tools
+        .entries
+        .iter()
+        .map(|e| EntryKey::of_tools(e).shifted(delta))
+        .collect();
+    want.extend(new);
+    let got: Vec<EntryKey> = tools.entries.iter().map(EntryKey::of_tools).collect();
+    compare(after, "the watercooler tools", &want, &got)?;
+    let dropped = |r: &ToolsReading, d: isize| -> Vec<usize> {
+        r.duplicates
+            .iter()
+            .map(|e| e.line.saturating_add_signed(d))
+            .collect()
+    };
+    // An append closes every code block; a header edit leaves them as they were.
+    let fence_ok = match new {
+        Some(_) => tools.open_fence.is_none(),
+        None => {
+            tools.open_fence.map(|f| (f.marker, f.len))
+                == before.tools.open_fence.map(|f| (f.marker, f.len))
+        }
+    };
+    if dropped(&tools, 0) != dropped(&before.tools, delta) || !fence_ok {
+        return Err(corrupt(
+            after,
+            "the watercooler tools",
+            tools.open_fence.map_or(after.len(), |f| f.at),
+        ));
+    }
+    let ours = parse::parse(after);
+    if before.agree() {
+        let mut want: Vec<EntryKey> = before
+            .ours
+            .entries
+            .iter()
+            .map(|e| EntryKey::of_ours(e).shifted(delta))
+            .collect();
+        want.extend(new);
+        let got: Vec<EntryKey> = ours.entries.iter().map(EntryKey::of_ours).collect();
+        compare(after, "this service (CommonMark)", &want, &got)?;
+    }
+    if let Some((key, value)) = header {
+        if ours.header.get(key) != Some(value.as_str()) {
+            return Err(ApplyError::WouldCorrupt(format!(
+                "the thread's header would not read back with {key}: {value}; check the file's header lines"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn compare(s: &str, reader: &str, want: &[EntryKey], got: &[EntryKey]) -> Result<(), ApplyError> {
+    match want.iter().zip(got).position(|(a, b)| a != b) {
+        None if want.len() == got.len() => Ok(()),
+        Some(i) => Err(corrupt(s, reader, want[i].line.min(got[i].line))),
+        None => {
+            let i = want.len().min(got.len());
+            let at = want.get(i).or(got.get(i)).map_or(s.len(), |e| e.line);
+            Err(corrupt(s, reader, at))
+        }
+    }
+}
+
+fn corrupt(s: &str, reader: &str, at: usize) -> ApplyError {
+    ApplyError::WouldCorrupt(format!(
+        "the thread would not read as before plus exactly this entry for {reader} (the difference starts at line {} of the file): check the text for code fences (``` or ~~~) and for lines that start with 'Entry:' and end with a timestamp",
+        reading::line_number(s, at)
+    ))
 }
 
 #[cfg(test)]
@@ -252,7 +488,7 @@ mod tests {
         };
         match apply(&change, current).unwrap() {
             Applied::Content { content, .. } => content,
-            Applied::Unchanged => panic!("unchanged"),
+            other => panic!("{other:?}"),
         }
     }
 
@@ -354,18 +590,43 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_id_already_present_changes_nothing() {
-        let base = include_str!("../../tests/fixtures/release-plan.md");
+    fn an_entry_id_already_present_is_a_landing_a_replay_or_a_conflict() {
         let a = author("Codex");
         let op = say("x", "y", "critic", "Note");
-        let change = Change {
-            topic: "release-plan",
+        let change = |ts| Change {
+            topic: "t",
             author: &a,
             op: &op,
-            entry_id: Some("01JNB7ZQ0C4D6F8H1J3K5M7N9P"),
-            timestamp: "2026-03-03T00:00:00Z",
+            entry_id: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+            timestamp: ts,
         };
-        assert_eq!(apply(&change, Some(base)), Ok(Applied::Unchanged));
+        let Ok(Applied::Content { content, .. }) = apply(&change("2026-03-03T00:00:00Z"), None)
+        else {
+            panic!()
+        };
+        // The same change again: its own earlier attempt landed.
+        assert_eq!(
+            apply(&change("2026-03-03T00:00:00Z"), Some(&content)),
+            Ok(Applied::AlreadyThere(Presence::Landed))
+        );
+        // The same entry sent later: a replay.
+        assert_eq!(
+            apply(&change("2026-03-04T00:00:00Z"), Some(&content)),
+            Ok(Applied::AlreadyThere(Presence::SameEntry))
+        );
+        // The id of another entry: a conflict that names it.
+        let base = include_str!("../../tests/fixtures/release-plan.md");
+        let other = Change {
+            entry_id: Some("01JNB7ZQ0C4D6F8H1J3K5M7N9P"),
+            ..change("2026-03-03T00:00:00Z")
+        };
+        let Ok(Applied::AlreadyThere(Presence::Conflict(m))) = apply(&other, Some(base)) else {
+            panic!()
+        };
+        assert!(
+            m.contains("line 17, by Codex (mira) at 2026-03-02T09:40:12Z"),
+            "{m}"
+        );
     }
 
     #[test]

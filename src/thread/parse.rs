@@ -52,6 +52,9 @@ pub struct Entry {
     /// Byte range of the entry's block in the file, separator included.
     #[serde(skip)]
     pub span: (usize, usize),
+    /// Byte offset of the entry's `Entry:` line.
+    #[serde(skip)]
+    pub line: usize,
 }
 
 impl Header {
@@ -67,6 +70,17 @@ impl Header {
     }
     pub fn ball(&self) -> Option<&str> {
         self.get("ball")
+    }
+
+    /// Whether this is a thread's header: a `# … — Thread` title line (what every
+    /// writer puts first), or, in older files, both a Status and a Ball line. Any
+    /// other markdown file (a README, notes) is not a thread.
+    pub fn is_thread(&self) -> bool {
+        let titled = self.title.as_deref().is_some_and(|t| {
+            let t = t.trim_end();
+            t.ends_with("\u{2014} Thread") || t.ends_with(" - Thread") || t.ends_with(" -- Thread")
+        });
+        titled || (self.status().is_some() && self.ball().is_some())
     }
 }
 
@@ -117,15 +131,17 @@ pub fn entry_id_line(line: &str) -> Option<&str> {
     (!id.is_empty() && !id.contains(char::is_whitespace)).then_some(id)
 }
 
-/// Tracks fenced code blocks (``` or ~~~, up to three spaces of indent).
-#[derive(Default)]
-struct Fence {
-    open: Option<(u8, usize)>,
+/// Tracks fenced code blocks as CommonMark does (``` or ~~~, up to three spaces of
+/// indent; a closer has nothing but spaces after its run).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fence {
+    /// The open fence's marker byte and run length.
+    pub open: Option<(u8, usize)>,
 }
 
 impl Fence {
     /// Feeds one line; returns true when the line is inside (or opens/closes) a fence.
-    fn feed(&mut self, line: &str) -> bool {
+    pub fn feed(&mut self, line: &str) -> bool {
         let indent = line.len() - line.trim_start_matches(' ').len();
         let t = &line[indent..];
         let marker = t.bytes().next().filter(|b| *b == b'`' || *b == b'~');
@@ -151,18 +167,18 @@ impl Fence {
     }
 }
 
-/// Whether `text` leaves a code fence open at its end.
-pub fn has_unclosed_fence(text: &str) -> bool {
+/// The code fence `text` leaves open at its end, if any: its marker byte and run length.
+pub fn open_fence_at_end(text: &str) -> Option<(u8, usize)> {
     let mut fence = Fence::default();
     for (_, line) in lines_from(text, 0) {
         fence.feed(line);
     }
-    fence.open.is_some()
+    fence.open
 }
 
 /// Lines of `s` from byte offset `from`, each with its start offset, without the
 /// line break (and without a trailing `\r`).
-fn lines_from(s: &str, from: usize) -> impl Iterator<Item = (usize, &str)> {
+pub fn lines_from(s: &str, from: usize) -> impl Iterator<Item = (usize, &str)> {
     let mut pos = from;
     std::iter::from_fn(move || {
         if pos >= s.len() {
@@ -250,6 +266,7 @@ fn parse_entry(s: &str, index: usize, span_start: usize, line_start: usize, end:
         body: String::new(),
         entry_id: None,
         span: (span_start, end),
+        line: line_start,
     };
 
     // Header lines until the first blank line or the first line that is not `Key: value`.

@@ -1,7 +1,7 @@
 //! Writing thread files: new headers, entry blocks, appends and header edits, byte for
 //! byte as the reference tools write them.
 
-use super::text::py_rstrip;
+use super::text::{py_rstrip, LineEnding};
 
 /// The header of a new thread, created by a write. Status starts as OPEN.
 pub fn new_thread(topic: &str, ball: &str, created: &str) -> String {
@@ -43,52 +43,75 @@ pub fn entry_block(d: &EntryDraft<'_>) -> String {
     s
 }
 
-/// `old.rstrip() + "\n\n" + block`.
-pub fn append(old: &str, block: &str) -> String {
+/// `old.rstrip() + "\n\n" + block`, as the reference tools append, in the file's own
+/// line endings. `closers` are lines that first close a code block the file leaves
+/// open (see `ops::fence_closers`); the tools never need them for what they write.
+pub fn append(old: &str, closers: &[String], block: &str) -> String {
+    let le = LineEnding::of(old);
     let head = py_rstrip(old);
-    let mut s = String::with_capacity(head.len() + 2 + block.len());
+    let mut s = String::with_capacity(head.len() + 2 * le.as_str().len() + block.len() + 16);
     s.push_str(head);
-    s.push_str("\n\n");
-    s.push_str(block);
+    for c in closers {
+        s.push_str(le.as_str());
+        s.push_str(c);
+    }
+    s.push_str(le.as_str());
+    s.push_str(le.as_str());
+    s.push_str(&le.apply(block));
     s
 }
 
 /// Sets a header field: replaces the first header line whose key matches
-/// case-insensitively, or appends `Key: value` to the header. The header ends at the
-/// first blank line. Nothing else changes.
-pub fn set_header_field(s: &str, key: &str, value: &str) -> String {
-    let header_end = s.find("\n\n").unwrap_or(s.len());
-    let (head, rest) = s.split_at(header_end);
-    // A file that is all header may end in one newline; keep it after the last line.
-    let (head, rest) = match head.strip_suffix('\n') {
-        Some(h) => (h, &s[h.len()..]),
-        None => (head, rest),
-    };
+/// case-insensitively, or adds `Key: value` as the header's last line. The header
+/// ends at the first blank line, and never reaches past `limit` (where the first
+/// entry starts), so no entry is ever touched. Nothing else changes.
+pub fn set_header_field(s: &str, key: &str, value: &str, limit: usize) -> String {
     let new_line = format!("{key}: {value}");
-    let mut out = String::with_capacity(s.len() + new_line.len() + 1);
-    let mut replaced = false;
-    for (i, line) in head.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
+    let mut header_end = 0;
+    let mut target: Option<(usize, usize)> = None;
+    let mut pos = 0;
+    for piece in s.split_inclusive('\n') {
+        let start = pos;
+        pos += piece.len();
+        let line = piece.strip_suffix('\n').unwrap_or(piece);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() || start >= limit {
+            break;
         }
-        let matches = !replaced
-            && line
-                .split_once(':')
-                .is_some_and(|(k, _)| k.eq_ignore_ascii_case(key));
-        if matches {
+        header_end = pos;
+        let matches = line
+            .split_once(':')
+            .is_some_and(|(k, _)| k.eq_ignore_ascii_case(key));
+        if target.is_none() && matches {
+            target = Some((start, start + line.len()));
+        }
+    }
+    let mut out = String::with_capacity(s.len() + new_line.len() + 2);
+    match target {
+        Some((a, b)) => {
+            out.push_str(&s[..a]);
             out.push_str(&new_line);
-            replaced = true;
-        } else {
-            out.push_str(line);
+            out.push_str(&s[b..]);
+        }
+        None => {
+            let (head, rest) = s.split_at(header_end);
+            let le = LineEnding::of(s).as_str();
+            out.push_str(head);
+            if head.is_empty() {
+                out.push_str(&new_line);
+                if !rest.is_empty() && !rest.starts_with(['\n', '\r']) {
+                    out.push_str(le);
+                }
+            } else if head.ends_with('\n') {
+                out.push_str(&new_line);
+                out.push_str(le);
+            } else {
+                out.push_str(le);
+                out.push_str(&new_line);
+            }
+            out.push_str(rest);
         }
     }
-    if !replaced {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&new_line);
-    }
-    out.push_str(rest);
     out
 }
 
@@ -117,25 +140,56 @@ mod tests {
 
     #[test]
     fn append_leaves_exactly_one_blank_line() {
-        assert_eq!(append("a\n\n\n  \n", "---\n"), "a\n\n---\n");
-        assert_eq!(append("a", "---\n"), "a\n\n---\n");
+        assert_eq!(append("a\n\n\n  \n", &[], "---\n"), "a\n\n---\n");
+        assert_eq!(append("a", &[], "---\n"), "a\n\n---\n");
+        assert_eq!(
+            append("a\r\nb\r\n", &[], "---\nx\n"),
+            "a\r\nb\r\n\r\n---\r\nx\r\n"
+        );
+        assert_eq!(
+            append("```\na\n", &["```".into()], "---\n"),
+            "```\na\n```\n\n---\n"
+        );
     }
 
     #[test]
     fn header_edits_touch_only_their_line() {
         let s = "# t — Thread\nstatus: open\nBall: Codex (m)\n\n---\nStatus: body\n";
         assert_eq!(
-            set_header_field(s, "Status", "DONE"),
+            set_header_field(s, "Status", "DONE", s.len()),
             "# t — Thread\nStatus: DONE\nBall: Codex (m)\n\n---\nStatus: body\n"
         );
+        let s = "# t — Thread\nStatus: OPEN\n\nx";
         assert_eq!(
-            set_header_field("# t — Thread\nStatus: OPEN\n\nx", "Ball", "Claude (m)"),
+            set_header_field(s, "Ball", "Claude (m)", s.len()),
             "# t — Thread\nStatus: OPEN\nBall: Claude (m)\n\nx"
         );
-        assert_eq!(set_header_field("", "Ball", "B"), "Ball: B");
+        assert_eq!(set_header_field("", "Ball", "B", 0), "Ball: B");
+        let s = "# t\nStatus: OPEN\n";
         assert_eq!(
-            set_header_field("# t\nStatus: OPEN\n", "Ball", "B"),
+            set_header_field(s, "Ball", "B", s.len()),
             "# t\nStatus: OPEN\nBall: B\n"
+        );
+        let s = "# t\nStatus: OPEN";
+        assert_eq!(
+            set_header_field(s, "Ball", "B", s.len()),
+            "# t\nStatus: OPEN\nBall: B"
+        );
+    }
+
+    #[test]
+    fn header_edits_keep_crlf_and_stop_before_the_first_entry() {
+        let s = "# t — Thread\r\nStatus: OPEN\r\n\r\n---\r\nEntry: A (u) 2026-01-01T00:00:00Z\r\n";
+        assert_eq!(
+            set_header_field(s, "Ball", "B (u)", s.len()),
+            "# t — Thread\r\nStatus: OPEN\r\nBall: B (u)\r\n\r\n---\r\nEntry: A (u) 2026-01-01T00:00:00Z\r\n"
+        );
+        // No blank line before the first entry: the header ends where it starts.
+        let s = "# t — Thread\nStatus: OPEN\n---\nEntry: A (u) 2026-01-01T00:00:00Z\nBall: in the entry\n";
+        let first = s.find("---").unwrap();
+        assert_eq!(
+            set_header_field(s, "Ball", "B (u)", first),
+            "# t — Thread\nStatus: OPEN\nBall: B (u)\n---\nEntry: A (u) 2026-01-01T00:00:00Z\nBall: in the entry\n"
         );
     }
 }

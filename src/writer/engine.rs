@@ -5,14 +5,14 @@
 //! One writer serves one repository and branch (the Durable Object glue makes sure of
 //! that); within it, only one flush runs at a time.
 
-use super::journal::{self, OpState, Queued, SyncStatus};
+use super::journal::{self, content_digest, EntryRecord, OpState, Queued, SyncStatus};
 use super::pacing::Pacer;
 use super::plan::{plan, Current};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{commit_files, git_blob_sha, Fetched, GitHost, GitHubError, PutFile, TreeFile};
 use crate::store::Store;
-use crate::thread::{timestamp, ApplyError, Author, Operation};
+use crate::thread::{timestamp, ApplyError, Author, Operation, Presence};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
@@ -34,6 +34,9 @@ pub trait JournalStore {
     fn set_meta(&self, key: &str, value: &str);
     /// Forgets committed operations accepted before `before_ms`.
     fn prune_committed(&self, before_ms: u64);
+    /// Keeps what is needed to recognise an Entry-ID for good.
+    fn record_entry(&self, r: &EntryRecord);
+    fn entry_record(&self, entry_id: &str) -> Option<EntryRecord>;
 }
 
 /// Writer settings.
@@ -172,24 +175,39 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
     }
 
     /// Journals an operation and waits for it up to the deadline, flushing when it is
-    /// this caller's turn.
+    /// this caller's turn. An Entry-ID seen before is a replay when it comes with the
+    /// same topic and content (the first send's result), and a conflict otherwise.
     pub async fn submit(&self, s: Submit) -> Submitted {
-        let known = s
-            .entry_id
-            .as_deref()
-            .and_then(|id| self.journal.by_entry_id(id))
-            .is_some();
-        let q = self.accept(s);
-        match self.wait_for(q.seq).await {
-            Submitted::Committed {
-                seq, commit_sha, ..
-            } if known => Submitted::Committed {
-                seq,
-                commit_sha,
-                replayed: true,
-            },
-            other => other,
+        if let Some(id) = s.entry_id.clone() {
+            let digest = content_digest(&s.topic, &s.author, &s.op);
+            if let Some(q) = self.journal.by_entry_id(&id) {
+                if q.topic != s.topic || content_digest(&q.topic, &q.author, &q.op) != digest {
+                    return id_conflict(&id, &q.topic);
+                }
+                return match self.wait_for(q.seq).await {
+                    Submitted::Committed {
+                        seq, commit_sha, ..
+                    } => Submitted::Committed {
+                        seq,
+                        commit_sha,
+                        replayed: true,
+                    },
+                    other => other,
+                };
+            }
+            if let Some(r) = self.journal.entry_record(&id) {
+                if r.topic != s.topic || r.digest != digest {
+                    return id_conflict(&id, &r.topic);
+                }
+                return Submitted::Committed {
+                    seq: 0,
+                    commit_sha: r.commit_sha,
+                    replayed: true,
+                };
+            }
         }
+        let q = self.accept(s);
+        self.wait_for(q.seq).await
     }
 
     /// Waits for an operation to land, fail, or outlast the deadline.
@@ -205,11 +223,14 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 };
             };
             match &q.state {
-                OpState::Committed { commit_sha } => {
+                OpState::Committed {
+                    commit_sha,
+                    replayed,
+                } => {
                     return Submitted::Committed {
                         seq,
                         commit_sha: commit_sha.clone(),
-                        replayed: false,
+                        replayed: *replayed,
                     }
                 }
                 OpState::Failed { code, reason } => {
@@ -294,11 +315,19 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         let refs: Vec<&Queued> = pending.iter().collect();
         let planned = plan(&refs, &current);
         for seq in &planned.unchanged {
-            self.finish(*seq, OpState::Committed { commit_sha: None });
+            self.finish(
+                *seq,
+                OpState::Committed {
+                    commit_sha: None,
+                    replayed: false,
+                },
+            );
         }
+        self.finish_present(&planned.present).await;
         for (seq, e) in &planned.rejected {
             let code = match e {
                 ApplyError::ThreadMissing => "thread_not_found",
+                ApplyError::NotAThread => "not_a_thread",
                 ApplyError::WouldCorrupt(_) => "invalid_entry",
             };
             self.finish(
@@ -310,7 +339,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             );
         }
         let mut done = Flushed {
-            committed: planned.unchanged.len(),
+            committed: planned.unchanged.len() + planned.present.len(),
             ..Flushed::default()
         };
         if planned.files.is_empty() {
@@ -380,6 +409,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                         q.seq,
                         OpState::Committed {
                             commit_sha: Some(commit_sha.clone()),
+                            replayed: false,
                         },
                     );
                 }
@@ -430,10 +460,60 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         }
     }
 
+    /// Settles a journaled operation. A committed entry is also recorded for good.
     fn finish(&self, seq: u64, state: OpState) {
-        if let Some(mut q) = self.journal.get(seq) {
-            q.state = state;
-            self.journal.update(&q);
+        let Some(mut q) = self.journal.get(seq) else {
+            return;
+        };
+        if let (Some(id), OpState::Committed { commit_sha, .. }) = (&q.entry_id, &state) {
+            self.journal.record_entry(&EntryRecord {
+                entry_id: id.clone(),
+                topic: q.topic.clone(),
+                digest: content_digest(&q.topic, &q.author, &q.op),
+                commit_sha: commit_sha.clone(),
+            });
+        }
+        q.state = state;
+        self.journal.update(&q);
+    }
+
+    /// Settles operations whose Entry-ID the thread already holds. One whose own
+    /// earlier attempt landed (its answer lost) is committed, as is a replay of the
+    /// same entry; both report the branch head, a commit that holds the entry (a
+    /// replay prefers the commit recorded when it first landed). Anything else that
+    /// holds the id is a conflict.
+    async fn finish_present(&self, present: &[(u64, Presence)]) {
+        let needs_head = present
+            .iter()
+            .any(|(_, p)| !matches!(p, Presence::Conflict(_)));
+        let head = match needs_head {
+            true => self.store.git.branch_head().await.ok(),
+            false => None,
+        };
+        for (seq, p) in present {
+            let state = match p {
+                Presence::Landed => OpState::Committed {
+                    commit_sha: head.clone(),
+                    replayed: false,
+                },
+                Presence::SameEntry => {
+                    let recorded = self
+                        .journal
+                        .get(*seq)
+                        .and_then(|q| q.entry_id)
+                        .and_then(|id| self.journal.entry_record(&id))
+                        .and_then(|r| r.commit_sha);
+                    OpState::Committed {
+                        commit_sha: recorded.or_else(|| head.clone()),
+                        replayed: true,
+                    }
+                }
+                Presence::Conflict(reason) => OpState::Failed {
+                    code: "entry_id_conflict".into(),
+                    reason: reason.clone(),
+                },
+            };
+            self.finish(*seq, state);
         }
     }
 
@@ -554,10 +634,22 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
     }
 }
 
+/// The answer to an Entry-ID sent again for something else.
+fn id_conflict(id: &str, topic: &str) -> Submitted {
+    Submitted::Failed {
+        seq: 0,
+        code: "entry_id_conflict".into(),
+        reason: format!(
+            "entry_id {id} was already used for a different entry on topic {topic:?}: leave entry_id out (one is made for you), or send a new one"
+        ),
+    }
+}
+
 /// An in-memory journal for tests.
 #[derive(Debug, Default)]
 pub struct MemoryJournal {
     rows: std::cell::RefCell<BTreeMap<u64, Queued>>,
+    records: std::cell::RefCell<BTreeMap<String, EntryRecord>>,
     meta: std::cell::RefCell<BTreeMap<String, String>>,
     next: Cell<u64>,
 }
@@ -615,5 +707,13 @@ impl JournalStore for MemoryJournal {
         self.rows.borrow_mut().retain(|_, q| {
             !(matches!(q.state, OpState::Committed { .. }) && q.accepted_at_ms < before_ms)
         });
+    }
+    fn record_entry(&self, r: &EntryRecord) {
+        self.records
+            .borrow_mut()
+            .insert(r.entry_id.clone(), r.clone());
+    }
+    fn entry_record(&self, entry_id: &str) -> Option<EntryRecord> {
+        self.records.borrow().get(entry_id).cloned()
     }
 }

@@ -9,9 +9,12 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum OpState {
     Pending,
-    /// Landed; `commit_sha` is `None` when the entry was found already in the thread.
+    /// Landed in `commit_sha` (`None`: nothing to write, or the commit is unknown).
+    /// `replayed`: the entry was already in the thread from an earlier send.
     Committed {
         commit_sha: Option<String>,
+        #[serde(default)]
+        replayed: bool,
     },
     /// Failed for a reason retrying will not fix, or too often; kept until retried.
     /// `code` is the API error code to report.
@@ -48,6 +51,27 @@ impl Queued {
     pub fn is_pending(&self) -> bool {
         self.state == OpState::Pending
     }
+}
+
+/// What is kept of every committed entry for good, after its journal row is pruned:
+/// enough to answer a replay of its Entry-ID, or refuse the id for anything else.
+/// Persisted (version 1 of the digest: see [`content_digest`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    pub entry_id: String,
+    pub topic: String,
+    pub digest: String,
+    pub commit_sha: Option<String>,
+}
+
+/// A digest of what an operation writes (topic, author and operation), to tell a
+/// replay of an Entry-ID from its reuse for something else.
+pub fn content_digest(topic: &str, author: &Author, op: &Operation) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_string(&(topic, author, op)).unwrap_or_default();
+    let hash = Sha256::digest(json.as_bytes());
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("v1:{hex}")
 }
 
 /// Pending for longer than this counts as stale.
@@ -174,6 +198,7 @@ mod tests {
             0,
             OpState::Committed {
                 commit_sha: Some("c".into()),
+                replayed: false,
             },
         )];
         assert_eq!(

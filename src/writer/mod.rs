@@ -9,7 +9,7 @@ pub mod plan;
 pub mod queue;
 
 pub use engine::{JournalStore, MemoryJournal, Submit, Submitted, Writer, WriterConfig};
-pub use journal::{OpState, Queued, SyncState, SyncStatus};
+pub use journal::{EntryRecord, OpState, Queued, SyncState, SyncStatus};
 pub use pacing::Pacer;
 pub use plan::{plan, Plan, PlannedFile};
 pub use queue::WriteQueue;

@@ -3,7 +3,7 @@
 //! another's.
 
 use super::journal::Queued;
-use crate::thread::{apply, Applied, ApplyError, Change};
+use crate::thread::{apply, Applied, ApplyError, Change, Presence};
 use std::collections::BTreeMap;
 
 /// `<Agent (user)>: <title> (<topic>)`, a blank line, then the trailers.
@@ -31,8 +31,11 @@ pub struct PlannedFile {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
     pub files: Vec<PlannedFile>,
-    /// Already in the thread (an earlier attempt landed): done without a write.
+    /// Status changes to the status the thread already has: done without a write.
     pub unchanged: Vec<u64>,
+    /// Entry-IDs already in the thread: an earlier attempt landed, a replay, or a
+    /// conflict with another entry.
+    pub present: Vec<(u64, Presence)>,
     /// Cannot apply (the thread is missing, or the entry would not read back): these
     /// fail, the rest go on.
     pub rejected: Vec<(u64, ApplyError)>,
@@ -85,6 +88,7 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>) -> Plan {
                 }
             }
             Ok(Applied::Unchanged) => out.unchanged.push(q.seq),
+            Ok(Applied::AlreadyThere(p)) => out.present.push((q.seq, p)),
             Err(e) => out.rejected.push((q.seq, e)),
         }
     }
@@ -226,7 +230,7 @@ mod tests {
         };
         let good = say(3, "a", "Codex", "good");
         let p = plan(&[&landed, &ack_missing, &good], &current);
-        assert_eq!(p.unchanged, vec![1]);
+        assert_eq!(p.present, vec![(1, Presence::Landed)]);
         assert_eq!(p.rejected, vec![(2, ApplyError::ThreadMissing)]);
         assert_eq!(p.files.len(), 1);
         assert_eq!(p.files[0].ops, vec![3]);

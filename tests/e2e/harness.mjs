@@ -157,6 +157,15 @@ export function entryIds(content) {
   return [...(content ?? '').matchAll(/^<!-- Entry-ID: (\S+) -->$/gm)].map((m) => m[1]);
 }
 
+/** How the watercooler tools read a file (tests/oracle/tools_reader.py). */
+export function toolsRead(content) {
+  const out = execFileSync('python3', [path.join(import.meta.dirname, '../oracle/tools_reader.py')], {
+    input: JSON.stringify([content]),
+    encoding: 'utf8',
+  });
+  return JSON.parse(out)[0];
+}
+
 /** Counts of requests by route since the last reset. */
 export function route(stats, name) {
   return stats.by_route?.[name] ?? 0;

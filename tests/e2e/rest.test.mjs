@@ -181,15 +181,19 @@ test('a long rate limit pauses the pipeline: the write is queued (202), readable
   assert.deepEqual(entryIds(h.file('ratelong')).slice(1), [r.json.entry_id]);
 });
 
-test('5xx before the write: retried; 5xx after a landed write: not duplicated', async () => {
+test('5xx before the write: retried; 5xx after a landed write (a lost answer): not duplicated, and 201 with the commit that holds it', async () => {
   await say('c5xx');
   await h.fault({ method: 'PUT', route: 'contents', status: 502, message: 'Bad Gateway', times: 2 });
   let r = await say('c5xx', { title: 'second' });
   assert.equal(r.status, 201, r.text);
   await h.fault({ method: 'PUT', route: 'contents', status: 500, message: 'Server Error', times: 1, mode: 'after' });
   r = await say('c5xx', { title: 'third' });
-  assert.equal(r.status, 200, r.text);
-  assert.equal(r.json.unchanged, true);
+  // The caller's first send: not a replay, though the writer found its entry already there.
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.unchanged, undefined);
+  assert.match(r.json.commit_sha, /^[0-9a-f]{40}$/);
+  assert.equal(r.json.commit_sha, h.git('rev-parse', 'main').trim());
+  assert.ok(h.git('show', `${r.json.commit_sha}:threads/c5xx.md`).includes(`<!-- Entry-ID: ${r.json.entry_id} -->`));
   const ids = entryIds(h.file('c5xx'));
   assert.equal(ids.length, 3);
   assert.equal(new Set(ids).size, 3);

@@ -379,3 +379,106 @@ fn a_moved_branch_is_retried_without_a_re_read() {
     assert_eq!((f.git.counters().put, f.git.counters().get), (3, 0));
     assert_eq!(f.ids("a").len(), 2);
 }
+
+#[test]
+fn a_lost_answer_is_not_a_replay_the_caller_gets_the_commit_that_holds_its_entry() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    f.clock.advance(1_000);
+    f.git.fail_next(
+        "PUT",
+        GitHubError::Server {
+            status: 502,
+            message: "Bad Gateway".into(),
+        },
+        Strike::After,
+    );
+    let out = block_on(w.submit(say("a", 2)));
+    let Submitted::Committed {
+        commit_sha: Some(sha),
+        replayed: false,
+        ..
+    } = out
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(sha, f.git.head());
+    assert_eq!(f.ids("a").len(), 2);
+    assert_eq!(f.git.counters().put, 2, "the entry was not written twice");
+}
+
+#[test]
+fn an_entry_id_reused_on_another_topic_or_for_other_content_is_a_conflict() {
+    let f = fixture();
+    let w = f.writer();
+    block_on(w.submit(say("a", 1)));
+    f.clock.advance(1_000);
+    let conflict = |out: Submitted, names: &str| match out {
+        Submitted::Failed { code, reason, .. } => {
+            assert_eq!(code, "entry_id_conflict");
+            assert!(reason.contains(names), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    };
+    conflict(block_on(w.submit(say("b", 1))), "topic \"a\"");
+    let mut other_title = say("a", 1);
+    other_title.op = Operation::Say {
+        title: "something else".into(),
+        body: "b1".into(),
+        role: "implementer".into(),
+        entry_type: "Note".into(),
+    };
+    conflict(block_on(w.submit(other_title)), "topic \"a\"");
+    assert_eq!(f.git.counters().put, 1);
+    assert_eq!(w.status().state, SyncState::Synced);
+    assert_eq!(f.git.file("threads/b.md"), None);
+}
+
+#[test]
+fn after_the_journal_forgets_an_entry_its_id_still_answers_replays_and_conflicts() {
+    let f = fixture();
+    let w = f.writer();
+    let Submitted::Committed {
+        commit_sha: first, ..
+    } = block_on(w.submit(say("a", 1)))
+    else {
+        panic!()
+    };
+    f.journal.prune_committed(u64::MAX);
+    assert!(f
+        .journal
+        .by_entry_id("01ARZ3NDEKTSV4RRFFQ69G0001")
+        .is_none());
+    f.clock.advance(1_000);
+    f.git.reset_counters();
+    let again = block_on(w.submit(say("a", 1)));
+    assert!(
+        matches!(&again, Submitted::Committed { commit_sha, replayed: true, .. } if *commit_sha == first),
+        "{again:?}"
+    );
+    assert!(matches!(
+        block_on(w.submit(say("b", 1))),
+        Submitted::Failed { ref code, .. } if code == "entry_id_conflict"
+    ));
+    assert_eq!(
+        f.git.counters(),
+        Default::default(),
+        "answered from the record alone"
+    );
+}
+
+#[test]
+fn a_write_to_a_file_that_is_not_a_thread_is_refused() {
+    let f = fixture();
+    f.git.push("threads/notes.md", "# Notes\n\nnot a thread\n");
+    let out = block_on(f.writer().submit(say("notes", 1)));
+    assert!(
+        matches!(out, Submitted::Failed { ref code, .. } if code == "not_a_thread"),
+        "{out:?}"
+    );
+    assert_eq!(
+        f.git.file("threads/notes.md").unwrap(),
+        "# Notes\n\nnot a thread\n"
+    );
+}

@@ -19,7 +19,7 @@
 //! They also sort entries by timestamp for display; this model keeps file order, which
 //! holds the same entries.
 
-use super::text::{is_py_line_break, py_is_decimal, py_is_space, py_strip};
+use super::text::{py_is_decimal, py_is_space, py_strip};
 
 /// One entry as the tools read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,24 +79,31 @@ pub struct Line {
 
 /// The lines of `s` as Python's universal newlines and `str.splitlines()` make them.
 pub fn lines(s: &str) -> Vec<Line> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if is_py_line_break(c) {
-            out.push(Line { start, end: i });
-            let mut next = i + c.len_utf8();
-            if c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n') {
-                chars.next();
-                next += 1;
-            }
-            start = next;
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len() / 32);
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        // The length of a line break at `i`, in bytes (all of them are ASCII controls,
+        // U+0085 = C2 85, U+2028 = E2 80 A8, U+2029 = E2 80 A9).
+        let brk = match b[i] {
+            b'\r' if b.get(i + 1) == Some(&b'\n') => 2,
+            b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1e => 1,
+            0xc2 if b.get(i + 1) == Some(&0x85) => 2,
+            0xe2 if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)) => 3,
+            _ => 0,
+        };
+        if brk == 0 {
+            i += 1;
+            continue;
         }
+        out.push(Line { start, end: i });
+        i += brk;
+        start = i;
     }
-    if start < s.len() {
+    if start < b.len() {
         out.push(Line {
             start,
-            end: s.len(),
+            end: b.len(),
         });
     }
     out
@@ -247,7 +254,7 @@ pub fn read(s: &str) -> ToolsReading {
         open_fence: fence,
         ..ToolsReading::default()
     };
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (n, &first) in starts.iter().enumerate() {
         let last = starts.get(n + 1).copied().unwrap_or(lines.len());
         let span = &lines[first..last];
@@ -289,12 +296,8 @@ pub fn read(s: &str) -> ToolsReading {
             .find_map(|l| find_entry_id(text(l)))
             .map(|(_, id)| id.to_string());
         match &entry.entry_id {
-            Some(id) if seen.contains(id) => reading.duplicates.push(entry),
-            Some(id) => {
-                seen.push(id.clone());
-                reading.entries.push(entry);
-            }
-            None => reading.entries.push(entry),
+            Some(id) if !seen.insert(id.clone()) => reading.duplicates.push(entry),
+            _ => reading.entries.push(entry),
         }
     }
     reading

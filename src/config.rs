@@ -9,8 +9,13 @@ pub const DEFAULT_API_BASE: &str = "https://api.github.com";
 pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 30;
 pub const MAX_CACHE_TTL_SECONDS: u64 = 86_400;
 
+/// How long a GitHub request may take before it counts as failed.
+pub const DEFAULT_GITHUB_TIMEOUT_SECONDS: u64 = 10;
+/// How long "this thread does not exist" is believed without asking GitHub again.
+pub const DEFAULT_NOT_FOUND_CACHE_SECONDS: u64 = 10;
+
 /// Every setting the Worker reads.
-pub const SETTINGS: [&str; 11] = [
+pub const SETTINGS: [&str; 15] = [
     "GITHUB_REPO",
     "GITHUB_BRANCH",
     "THREADS_DIR",
@@ -22,6 +27,10 @@ pub const SETTINGS: [&str; 11] = [
     "WRITE_PACING_MS",
     "WRITE_WAIT_SECONDS",
     "WRITE_MAX_ATTEMPTS",
+    "GITHUB_TIMEOUT_SECONDS",
+    "WRITE_SUBREQUEST_BUDGET",
+    "MAX_THREAD_BYTES",
+    "NOT_FOUND_CACHE_SECONDS",
 ];
 
 /// The Worker's configuration.
@@ -39,6 +48,10 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// How the branch writer paces, waits and gives up.
     pub writer: crate::writer::WriterConfig,
+    /// Every GitHub request gives up after this long.
+    pub github_timeout_ms: u64,
+    /// How long a "not found" is cached.
+    pub not_found_cache_seconds: u64,
 }
 
 impl Config {
@@ -208,7 +221,34 @@ impl Config {
             )?
             .max(1) as u32,
             poll_ms: defaults.poll_ms,
+            budget: number(
+                "WRITE_SUBREQUEST_BUDGET",
+                u64::from(defaults.budget),
+                10_000,
+                "requests",
+            )?
+            .max(u64::from(crate::writer::flush::MIN_FLUSH_COST)) as u32,
+            max_thread_bytes: number(
+                "MAX_THREAD_BYTES",
+                defaults.max_thread_bytes as u64,
+                100 << 20,
+                "bytes",
+            )? as usize,
         };
+        let github_timeout_ms = number(
+            "GITHUB_TIMEOUT_SECONDS",
+            DEFAULT_GITHUB_TIMEOUT_SECONDS,
+            300,
+            "seconds",
+        )?
+        .max(1)
+            * 1000;
+        let not_found_cache_seconds = number(
+            "NOT_FOUND_CACHE_SECONDS",
+            DEFAULT_NOT_FOUND_CACHE_SECONDS,
+            MAX_CACHE_TTL_SECONDS,
+            "seconds",
+        )?;
 
         Ok(Config {
             repo: Repo {
@@ -223,6 +263,8 @@ impl Config {
             tokens,
             allowed_origins,
             writer,
+            github_timeout_ms,
+            not_found_cache_seconds,
         })
     }
 }

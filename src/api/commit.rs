@@ -161,6 +161,7 @@ pub async fn commit<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                 "invalid_entry" => ApiError::new(422, "invalid_entry", reason),
                 "entry_id_conflict" => ApiError::new(409, "entry_id_conflict", reason),
                 "not_a_thread" => ApiError::new(409, "not_a_thread", reason),
+                "thread_too_large" => ApiError::new(413, "thread_too_large", reason),
                 _ => ApiError::new(
                     502,
                     "write_failed",
@@ -193,7 +194,15 @@ pub async fn sync_action<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
         "status" => Ok(json!(app.queue.status().await.map_err(unreachable)?)),
         "now" => {
             require_write(who)?;
-            Ok(json!(app.queue.flush_now().await.map_err(unreachable)?))
+            let status = app.queue.flush_now().await.map_err(unreachable)?;
+            let mut v = json!(status);
+            if let Some(until) = status.github_wait_until_ms {
+                let secs = until.saturating_sub(app.clock.now_ms()).div_ceil(1000);
+                v["message"] = json!(format!(
+                    "GitHub asked for a wait (retry-after): nothing is sent for another {secs} s; the next attempt is then, on its own"
+                ));
+            }
+            Ok(v)
         }
         "retry" => {
             require_write(who)?;

@@ -8,6 +8,15 @@ use serde_json::{Map, Value};
 /// The largest request body accepted, in bytes (a 64 KiB entry body plus JSON framing).
 pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
+/// 413 for a request body over the cap (`bytes`: its size, or as much as was read).
+pub fn too_large(bytes: u64) -> ApiError {
+    ApiError::new(
+        413,
+        "payload_too_large",
+        format!("the request body is {bytes} bytes or more; the limit is {MAX_REQUEST_BYTES} bytes (an entry's body is at most 64 KiB): send less"),
+    )
+}
+
 /// A JSON object body whose fields are taken one by one.
 pub struct JsonFields {
     map: Map<String, Value>,
@@ -27,14 +36,7 @@ impl JsonFields {
         allowed: &[&str],
     ) -> Result<JsonFields, ApiError> {
         if body.len() > MAX_REQUEST_BYTES {
-            return Err(ApiError::new(
-                413,
-                "payload_too_large",
-                format!(
-                    "the request body is {} bytes; the limit is {MAX_REQUEST_BYTES}",
-                    body.len()
-                ),
-            ));
+            return Err(too_large(body.len() as u64));
         }
         if let Some(ct) = content_type {
             if !ct.to_ascii_lowercase().starts_with("application/json") {

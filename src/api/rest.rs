@@ -150,7 +150,7 @@ async fn list<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             )))
         }
     };
-    let mut threads = app.store.list_threads().await?;
+    let mut threads = super::reads::thread_list(app).await?;
     if open_only {
         threads.retain(|t| t.open);
     }

@@ -42,6 +42,7 @@ fn fixture() -> Fixture {
         store_config: StoreConfig {
             threads_dir: String::new(),
             cache_ttl_ms: 30_000,
+            not_found_ttl_ms: 10_000,
             cache_namespace: "t".into(),
         },
         journal: MemoryJournal::default(),
@@ -74,12 +75,12 @@ impl Fixture {
             clock: &self.clock,
             config: &self.store_config,
         };
-        let writer = Writer {
-            store: store(),
-            journal: &self.journal,
-            config: WriterConfig::default(),
-            in_flight: &self.in_flight,
-        };
+        let writer = Writer::new(
+            store(),
+            &self.journal,
+            WriterConfig::default(),
+            &self.in_flight,
+        );
         let app = App {
             config: &self.config,
             store: store(),

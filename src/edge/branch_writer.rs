@@ -230,38 +230,36 @@ impl BranchWriter {
     /// Runs `f` with a writer over this object's storage and the Worker's effects.
     async fn with_writer<T>(
         &self,
-        f: impl AsyncFnOnce(
-            &Writer<
-                '_,
-                crate::github::GitHubClient<super::effects::FetchHttp>,
-                R2Cache,
-                WorkerClock,
-                SqlJournal,
-            >,
-        ) -> T,
+        f: impl AsyncFnOnce(&Writer<'_, super::EdgeGitHub, R2Cache, WorkerClock, SqlJournal>) -> T,
     ) -> std::result::Result<T, ConfigError> {
         let p = parts(&self.env)?;
         let git = github(&p.config);
         let cache = R2Cache::new(p.bucket.clone());
         let clock = WorkerClock;
         let store_config = store_config(&p.config);
-        let writer = Writer {
-            store: Store {
+        let writer = Writer::new(
+            Store {
                 git: &git,
                 cache: &cache,
                 clock: &clock,
                 config: &store_config,
             },
-            journal: &self.journal,
-            config: p.config.writer,
-            in_flight: &self.in_flight,
-        };
+            &self.journal,
+            p.config.writer,
+            &self.in_flight,
+        );
         let out = f(&writer).await;
-        // Whatever is still pending gets an alarm, so it lands without a caller.
+        // Whatever is still pending gets an alarm, so it lands without a caller. A
+        // request never postpones a flush that is due: an earlier alarm stays.
         if let Some(at) = writer.next_flush_at() {
-            let offset_ms = at.saturating_sub(worker::Date::now().as_millis()).max(10) as i64;
-            if let Err(e) = self.state.storage().set_alarm(offset_ms).await {
-                console_error!("set_alarm: {e}");
+            let now = worker::Date::now().as_millis();
+            let at = at.max(now + 10);
+            let storage = self.state.storage();
+            let existing = storage.get_alarm().await.ok().flatten();
+            if existing.is_none_or(|e| u64::try_from(e).unwrap_or(0) > at) {
+                if let Err(e) = storage.set_alarm((at - now) as i64).await {
+                    console_error!("set_alarm: {e}");
+                }
             }
         }
         Ok(out)
@@ -312,9 +310,10 @@ impl DurableObject for BranchWriter {
                             status: w.status(),
                         })
                     }
-                    "/pending" => {
-                        serde_json::to_string(&w.pending_for(topic.as_deref().unwrap_or("")))
-                    }
+                    "/pending" => serde_json::to_string(&match topic.as_deref() {
+                        Some(t) => w.pending_for(t),
+                        None => w.pending_all(),
+                    }),
                     other => return Err(format!("no route {other}")),
                 };
                 json.map_err(|e| e.to_string())
@@ -406,6 +405,9 @@ impl WriteQueue for DoQueue {
             .call(Method::Post, "/retry", Some(String::new()))
             .await?;
         Ok((r.retried, r.status))
+    }
+    async fn pending_all(&self) -> std::result::Result<Vec<Queued>, String> {
+        self.call(Method::Get, "/pending", None).await
     }
     async fn pending_for(&self, topic: &str) -> std::result::Result<Vec<Queued>, String> {
         let path = format!(

@@ -5,7 +5,9 @@ use crate::clock::{Clock, Entropy};
 use crate::github::http::{HttpClient, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::time::Duration;
-use worker::{console_error, Bucket, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    console_error, AbortController, Bucket, Delay, Fetch, Headers, Method, Request, RequestInit,
+};
 
 /// HTTP through the Workers `fetch`.
 pub struct FetchHttp;
@@ -26,10 +28,15 @@ impl HttpClient for FetchHttp {
         }
         let req =
             Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
-        let mut resp = Fetch::Request(req)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        // Abort the request if this future is dropped (a timeout, or a caller's
+        // deadline): GitHub's connection is not left open for nothing.
+        let mut abort = AbortOnDrop(Some(AbortController::default()));
+        let signal = abort.0.as_ref().map(AbortController::signal);
+        let sent = match &signal {
+            Some(s) => Fetch::Request(req).send_with_signal(s).await,
+            None => Fetch::Request(req).send().await,
+        };
+        let mut resp = sent.map_err(|e| e.to_string())?;
         let headers = resp
             .headers()
             .entries()
@@ -40,11 +47,23 @@ impl HttpClient for FetchHttp {
             .bytes()
             .await
             .map_err(|e| format!("reading the answer: {e}"))?;
+        abort.0 = None;
         Ok(HttpResponse {
             status,
             headers,
             body,
         })
+    }
+}
+
+/// Aborts a fetch that is still running when dropped.
+struct AbortOnDrop(Option<AbortController>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            c.abort();
+        }
     }
 }
 

@@ -5,8 +5,10 @@
 mod branch_writer;
 mod effects;
 
-use crate::api::{self, ApiRequest, ApiResponse, App};
+use crate::api::input::MAX_REQUEST_BYTES;
+use crate::api::{self, ApiError, ApiRequest, ApiResponse, App};
 use crate::config::{Config, ConfigError, SETTINGS};
+use crate::github::http::TimedHttp;
 use crate::store::{Store, StoreConfig};
 use branch_writer::DoQueue;
 use effects::{FetchHttp, R2Cache, WorkerClock};
@@ -39,9 +41,19 @@ fn parts(env: &Env) -> std::result::Result<Parts, ConfigError> {
     Ok(Parts { config, bucket })
 }
 
-fn github(config: &Config) -> crate::github::GitHubClient<FetchHttp> {
+/// The clock every effect shares.
+static CLOCK: WorkerClock = WorkerClock;
+
+/// GitHub over `fetch`, every request with the configured timeout.
+type EdgeGitHub = crate::github::GitHubClient<TimedHttp<'static, FetchHttp, WorkerClock>>;
+
+fn github(config: &Config) -> EdgeGitHub {
     crate::github::GitHubClient::new(
-        FetchHttp,
+        TimedHttp {
+            inner: FetchHttp,
+            clock: &CLOCK,
+            timeout_ms: config.github_timeout_ms,
+        },
         &config.api_base,
         config.repo.clone(),
         &config.github_token,
@@ -54,6 +66,7 @@ fn store_config(config: &Config) -> StoreConfig {
     StoreConfig {
         threads_dir: config.threads_dir.clone(),
         cache_ttl_ms: config.cache_ttl_seconds * 1000,
+        not_found_ttl_ms: config.not_found_cache_seconds * 1000,
         cache_namespace: format!(
             "v1/{}/{}/{}",
             config.repo.owner, config.repo.name, config.repo.branch
@@ -61,9 +74,18 @@ fn store_config(config: &Config) -> StoreConfig {
     }
 }
 
+/// Panics log their message (and location) instead of an opaque "unreachable".
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let api_req = to_api_request(req).await?;
+    let api_req = match to_api_request(req).await? {
+        Ok(r) => r,
+        Err(too_large) => return to_worker_response(too_large.into_response()),
+    };
     let resp = match parts(&env) {
         Err(e) => api::config_error_response(&api_req, &e),
         Ok(p) => match DoQueue::for_branch(&env, &p.config.repo) {
@@ -93,24 +115,56 @@ async fn serve(p: &Parts, queue: &DoQueue, req: &ApiRequest) -> ApiResponse {
     api::handle(&app, req).await
 }
 
-async fn to_api_request(mut req: Request) -> Result<ApiRequest> {
+/// The request as the core sees it, or 413 when its body is over the cap. The cap is
+/// checked before anything else (auth included): first the declared
+/// `Content-Length`, then while the body streams in, so an oversized body is never
+/// buffered whole.
+async fn to_api_request(mut req: Request) -> Result<std::result::Result<ApiRequest, ApiError>> {
     let url = req.url()?;
-    let headers = req
+    let headers: Vec<(String, String)> = req
         .headers()
         .entries()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
+    let declared = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok());
+    if let Some(n) = declared.filter(|n| *n > MAX_REQUEST_BYTES as u64) {
+        return Ok(Err(api::input::too_large(n)));
+    }
     let body = match req.method() {
         worker::Method::Get | worker::Method::Head => Vec::new(),
-        _ => req.bytes().await.unwrap_or_default(),
+        _ => match read_capped(&mut req).await {
+            Ok(b) => b,
+            Err(n) => return Ok(Err(api::input::too_large(n as u64))),
+        },
     };
-    Ok(ApiRequest {
+    Ok(Ok(ApiRequest {
         method: req.method().to_string(),
         path: url.path().to_string(),
         query: url.query().unwrap_or("").to_string(),
         headers,
         body,
-    })
+    }))
+}
+
+/// Reads a body of at most `MAX_REQUEST_BYTES`; `Err(bytes read)` as soon as it is
+/// more.
+async fn read_capped(req: &mut Request) -> std::result::Result<Vec<u8>, usize> {
+    use futures::StreamExt;
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { break };
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_REQUEST_BYTES {
+            return Err(body.len());
+        }
+    }
+    Ok(body)
 }
 
 fn to_worker_response(resp: ApiResponse) -> Result<Response> {

@@ -174,10 +174,17 @@ impl<H: HttpClient> GitHubClient<H> {
     }
 
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, GitHubError> {
-        self.http
-            .send(req)
-            .await
-            .map_err(|message| GitHubError::Network { message })
+        self.http.send(req).await.map_err(|message| {
+            // workerd: "Too many subrequests." when an invocation is out of them.
+            if message
+                .to_ascii_lowercase()
+                .contains("too many subrequests")
+            {
+                GitHubError::TooManySubrequests
+            } else {
+                GitHubError::Network { message }
+            }
+        })
     }
 
     fn fail(&self, resp: &HttpResponse) -> GitHubError {

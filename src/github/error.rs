@@ -30,6 +30,9 @@ pub enum GitHubError {
     Network { message: String },
     /// A response we could not understand.
     BadResponse { message: String },
+    /// The platform refused to send the request: this invocation used up its
+    /// subrequests. Nothing was sent; a new invocation may try again at once.
+    TooManySubrequests,
 }
 
 impl GitHubError {
@@ -54,6 +57,7 @@ impl GitHubError {
                 | GitHubError::Server { .. }
                 | GitHubError::Network { .. }
                 | GitHubError::BadResponse { .. }
+                | GitHubError::TooManySubrequests
         )
     }
 
@@ -86,6 +90,7 @@ impl std::fmt::Display for GitHubError {
             GitHubError::Server { status, message } => write!(f, "GitHub failed with {status} ({message})"),
             GitHubError::Network { message } => write!(f, "could not reach GitHub ({message})"),
             GitHubError::BadResponse { message } => write!(f, "GitHub sent a response we could not read ({message})"),
+            GitHubError::TooManySubrequests => write!(f, "this invocation used up its subrequests (the platform's limit); the rest is carried over to the next flush"),
         }
     }
 }

@@ -36,6 +36,35 @@ pub trait HttpClient {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String>;
 }
 
+/// An [`HttpClient`] whose requests give up after `timeout_ms`: a request GitHub holds
+/// longer fails as a network error (so a write's outcome counts as unclear and is
+/// re-read before anything is applied again). Dropping the inner request cancels it.
+pub struct TimedHttp<'a, H, K> {
+    pub inner: H,
+    pub clock: &'a K,
+    pub timeout_ms: u64,
+}
+
+/// What a timed-out request reports.
+pub fn timeout_message(timeout_ms: u64) -> String {
+    format!(
+        "no answer within {} s (GITHUB_TIMEOUT_SECONDS)",
+        timeout_ms.div_ceil(1000)
+    )
+}
+
+impl<H: HttpClient, K: crate::clock::Clock> HttpClient for TimedHttp<'_, H, K> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        use futures::future::{select, Either};
+        let send = std::pin::pin!(self.inner.send(request));
+        let timer = std::pin::pin!(self.clock.sleep(self.timeout_ms));
+        match select(send, timer).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(((), _)) => Err(timeout_message(self.timeout_ms)),
+        }
+    }
+}
+
 /// Percent-encodes a query value or path segment (everything but RFC 3986 unreserved).
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -51,6 +80,55 @@ pub fn encode_component(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use futures::executor::block_on;
+
+    struct Hung;
+    impl HttpClient for Hung {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, String> {
+            std::future::pending().await
+        }
+    }
+
+    struct Quick;
+    impl HttpClient for Quick {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, String> {
+            Ok(HttpResponse {
+                status: 200,
+                ..Default::default()
+            })
+        }
+    }
+
+    fn get() -> HttpRequest {
+        HttpRequest {
+            method: "GET",
+            url: "https://api.github.com/x".into(),
+            headers: vec![],
+            body: None,
+        }
+    }
+
+    #[test]
+    fn a_request_github_holds_gives_up_at_the_timeout() {
+        let clock = FakeClock::at(0);
+        let hung = TimedHttp {
+            inner: Hung,
+            clock: &clock,
+            timeout_ms: 10_000,
+        };
+        let err = block_on(hung.send(get())).unwrap_err();
+        assert!(err.contains("no answer within 10 s"), "{err}");
+        assert_eq!(*clock.slept.borrow(), vec![10_000]);
+        let quick = TimedHttp {
+            inner: Quick,
+            clock: &clock,
+            timeout_ms: 10_000,
+        };
+        assert_eq!(block_on(quick.send(get())).unwrap().status, 200);
+    }
+
     #[test]
     fn encodes_reserved_characters() {
         assert_eq!(super::encode_component("feature/x y"), "feature%2Fx%20y");

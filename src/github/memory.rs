@@ -15,6 +15,8 @@ pub enum Strike {
     Before,
     /// After the operation took effect (the answer is lost).
     After,
+    /// Never: the request hangs without an answer.
+    Hang,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,8 @@ struct State {
     faults: Vec<Fault>,
     /// Runs before each PUT is applied: lets a test slip in an outside write.
     before_put: Option<PutHook>,
+    /// Paths whose writes are refused (a PUT, or a tree holding them), with the error.
+    refused: BTreeMap<String, GitHubError>,
 }
 
 impl State {
@@ -120,7 +124,22 @@ impl MemoryGitHost {
 
     /// Forgets every scripted failure not used yet.
     pub fn clear_faults(&self) {
-        self.state.borrow_mut().faults.clear();
+        let mut s = self.state.borrow_mut();
+        s.faults.clear();
+        s.refused.clear();
+    }
+
+    /// Refuses every write to `path` with `error`, until `clear_faults`.
+    pub fn refuse_path(&self, path: &str, error: GitHubError) {
+        self.state
+            .borrow_mut()
+            .refused
+            .insert(path.to_string(), error);
+    }
+
+    fn refusal<'p>(&self, mut paths: impl Iterator<Item = &'p str>) -> Option<GitHubError> {
+        let s = self.state.borrow();
+        paths.find_map(|p| s.refused.get(p).cloned())
     }
 
     /// Runs `f` on the files before every PUT is applied.
@@ -134,9 +153,10 @@ impl MemoryGitHost {
         Some(s.faults.remove(i))
     }
 
-    fn git_data_request(&self, method: &'static str) -> Result<(), GitHubError> {
+    async fn git_data_request(&self, method: &'static str) -> Result<(), GitHubError> {
         self.state.borrow_mut().counters.git_data += 1;
         match self.take_fault(method) {
+            Some(f) if f.strike == Strike::Hang => std::future::pending().await,
             Some(f) => Err(f.error),
             None => Ok(()),
         }
@@ -180,8 +200,10 @@ impl GitHost for MemoryGitHost {
         if_none_match: Option<&str>,
     ) -> Result<Fetched<RemoteFile>, GitHubError> {
         self.state.borrow_mut().counters.get += 1;
-        if let Some(f) = self.take_fault("GET") {
-            return Err(f.error);
+        match self.take_fault("GET") {
+            Some(f) if f.strike == Strike::Hang => std::future::pending().await,
+            Some(f) => return Err(f.error),
+            None => {}
         }
         let content = self.file(path).ok_or(GitHubError::NotFound {
             message: "Not Found".into(),
@@ -221,8 +243,13 @@ impl GitHost for MemoryGitHost {
     async fn put_file(&self, put: PutFile<'_>) -> Result<Written, GitHubError> {
         self.state.borrow_mut().counters.put += 1;
         let fault = self.take_fault("PUT");
-        if let Some(f) = fault.as_ref().filter(|f| f.strike == Strike::Before) {
-            return Err(f.error.clone());
+        match fault.as_ref().map(|f| f.strike) {
+            Some(Strike::Hang) => std::future::pending().await,
+            Some(Strike::Before) => return Err(fault.unwrap().error),
+            _ => {}
+        }
+        if let Some(e) = self.refusal(std::iter::once(put.path)) {
+            return Err(e);
         }
         let mut s = self.state.borrow_mut();
         if let Some(mut hook) = s.before_put.take() {
@@ -259,7 +286,7 @@ impl GitHost for MemoryGitHost {
     }
 
     async fn branch_head(&self) -> Result<String, GitHubError> {
-        self.git_data_request("GET")?;
+        self.git_data_request("GET").await?;
         let mut s = self.state.borrow_mut();
         let head = s.head_id.clone();
         let tree = format!("tree-{head}");
@@ -272,7 +299,7 @@ impl GitHost for MemoryGitHost {
     }
 
     async fn tree_at(&self, commit_sha: &str) -> Result<Tree, GitHubError> {
-        self.git_data_request("GET")?;
+        self.git_data_request("GET").await?;
         let s = self.state.borrow();
         let (tree, _) = s
             .commit_objects
@@ -295,7 +322,10 @@ impl GitHost for MemoryGitHost {
         base_tree: &str,
         files: &[TreeFile<'_>],
     ) -> Result<String, GitHubError> {
-        self.git_data_request("POST")?;
+        self.git_data_request("POST").await?;
+        if let Some(e) = self.refusal(files.iter().map(|f| f.path)) {
+            return Err(e);
+        }
         let mut s = self.state.borrow_mut();
         let mut tree = s
             .trees
@@ -319,7 +349,7 @@ impl GitHost for MemoryGitHost {
         tree: &str,
         parent: &str,
     ) -> Result<String, GitHubError> {
-        self.git_data_request("POST")?;
+        self.git_data_request("POST").await?;
         let mut s = self.state.borrow_mut();
         let id = format!("c{:039x}", s.commit_objects.len() + 1);
         s.commit_objects
@@ -328,7 +358,7 @@ impl GitHost for MemoryGitHost {
     }
 
     async fn update_branch(&self, commit_sha: &str) -> Result<(), GitHubError> {
-        self.git_data_request("PATCH")?;
+        self.git_data_request("PATCH").await?;
         let mut s = self.state.borrow_mut();
         let (tree, parent) =
             s.commit_objects

@@ -212,6 +212,8 @@ pub fn definitions() -> Vec<Value> {
                 "pending": {"type": "integer"}, "failed": {"type": "integer"},
                 "oldest_pending_age_ms": {"type": ["integer", "null"]}, "last_commit_at_ms": {"type": ["integer", "null"]},
                 "last_error": nullable_string(), "retried": {"type": "integer"},
+                "next_attempt_at_ms": {"type": ["integer", "null"]}, "github_wait_until_ms": {"type": ["integer", "null"]},
+                "message": {"type": "string"},
             }), &["state", "pending", "failed"])),
             annotations(false, false),
         ),
@@ -552,13 +554,17 @@ async fn sync<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     let action = f.opt_str("action")?.unwrap_or("status");
     let data = sync_action(app, who, action).await?;
     let text = format!(
-        "Sync: {} ({} pending, {} failed){}",
+        "Sync: {} ({} pending, {} failed){}{}",
         data["state"].as_str().unwrap_or("?"),
         data["pending"],
         data["failed"],
         data["last_error"]
             .as_str()
             .map(|e| format!("; last error: {e}"))
+            .unwrap_or_default(),
+        data["message"]
+            .as_str()
+            .map(|m| format!(". {m}"))
             .unwrap_or_default()
     );
     Ok(structured(Some(text), data))
@@ -672,7 +678,7 @@ async fn list_threads<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             )
         })?,
     };
-    let mut threads = app.store.list_threads().await?;
+    let mut threads = crate::api::reads::thread_list(app).await?;
     if open_only {
         threads.retain(|t| t.open);
     }
@@ -758,7 +764,7 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
 async fn reindex<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     app: &App<'_, G, C, K, Q>,
 ) -> Result<Value, ApiError> {
-    let threads = app.store.list_threads().await?;
+    let threads = crate::api::reads::thread_list(app).await?;
     let mut groups: Map<String, Value> = Map::new();
     let mut text = String::from("# Thread index\n");
     for (key, heading) in [

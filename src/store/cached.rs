@@ -6,13 +6,28 @@ use crate::cache::{Cache, CacheObject};
 use crate::github::DirEntry;
 use serde::{Deserialize, Serialize};
 
-/// A cached thread file.
+/// A cached thread file, or the knowledge that there is none (`missing`: GitHub
+/// answered 404 at `fetched_at_ms`; `content` and `sha` are empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedFile {
     pub content: String,
     pub sha: String,
     pub etag: Option<String>,
     pub fetched_at_ms: u64,
+    pub missing: bool,
+}
+
+impl CachedFile {
+    /// The record of a 404.
+    pub fn missing(at_ms: u64) -> CachedFile {
+        CachedFile {
+            content: String::new(),
+            sha: String::new(),
+            etag: None,
+            fetched_at_ms: at_ms,
+            missing: true,
+        }
+    }
 }
 
 /// A listing entry with the summary of the file at that sha, when known.
@@ -36,12 +51,17 @@ impl ListedFile {
     }
 }
 
-/// A cached directory listing.
+/// A cached directory listing (a persisted shape: fields are only ever added, with
+/// defaults).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CachedListing {
     pub etag: Option<String>,
     pub fetched_at_ms: u64,
     pub files: Vec<ListedFile>,
+    /// GitHub listed the whole directory (under its 1,000-entry limit), so a file
+    /// absent from it does not exist.
+    #[serde(default)]
+    pub complete: bool,
 }
 
 pub fn file_key(namespace: &str, path: &str) -> String {
@@ -62,6 +82,7 @@ pub async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFile> {
         sha: o.meta.get("sha")?.clone(),
         etag: o.meta.get("etag").cloned(),
         fetched_at_ms: o.meta.get("fetched_at")?.parse().ok()?,
+        missing: o.meta.get("missing").is_some_and(|m| m == "1"),
     })
 }
 
@@ -71,6 +92,9 @@ pub async fn put_file<C: Cache>(cache: &C, key: &str, f: &CachedFile) {
     meta.insert("fetched_at".to_string(), f.fetched_at_ms.to_string());
     if let Some(e) = &f.etag {
         meta.insert("etag".to_string(), e.clone());
+    }
+    if f.missing {
+        meta.insert("missing".to_string(), "1".to_string());
     }
     let object = CacheObject {
         body: f.content.as_bytes().to_vec(),

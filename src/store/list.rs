@@ -28,6 +28,9 @@ pub struct ThreadSummary {
     /// file and CommonMark's (0 for every file this service wrote).
     #[serde(default)]
     pub warnings: usize,
+    /// Accepted operations not committed yet (listings add them; 0 in the cache).
+    #[serde(default)]
+    pub pending: usize,
 }
 
 impl ThreadSummary {
@@ -51,6 +54,7 @@ impl ThreadSummary {
             new_for_ball: t.has_news_for_ball(),
             sha: sha.to_string(),
             warnings: reading.warnings.len(),
+            pending: 0,
         })
     }
 }
@@ -59,64 +63,111 @@ fn is_thread_file(e: &DirEntry) -> bool {
     e.kind == "file" && topic::topic_of_file_name(&e.name).is_some()
 }
 
+/// GitHub's Contents API lists at most this many entries of a directory: a listing
+/// that long may be missing files, so it never proves a thread absent.
+const LISTING_LIMIT: usize = 1000;
+
 impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     /// Summaries of every thread file, sorted by topic.
     pub async fn list_threads(&self) -> Result<Vec<ThreadSummary>, StoreError> {
-        let dir = self.config.threads_dir.clone();
-        let key = cached::listing_key(&self.config.cache_namespace, &dir);
+        let key = self.listing_key();
         let now = self.clock.now_ms();
         let cached_listing = cached::get_listing(self.cache, &key).await;
         let (listing, revalidated) = match cached_listing {
             Some(l) if now.saturating_sub(l.fetched_at_ms) < self.config.cache_ttl_ms => (l, false),
-            cached_listing => {
-                let etag = cached_listing.as_ref().and_then(|l| l.etag.as_deref());
-                let listing = match self.git.list_dir(&dir, etag).await {
-                    Ok(Fetched::NotModified) => CachedListing {
-                        fetched_at_ms: now,
-                        ..cached_listing.unwrap_or_default()
-                    },
-                    Ok(Fetched::Modified(l)) => {
-                        let old = cached_listing.map(|c| c.files).unwrap_or_default();
-                        let files = l
-                            .entries
-                            .into_iter()
-                            .filter(is_thread_file)
-                            .map(|entry| {
-                                let known = old.iter().find(|o| o.entry.path == entry.path);
-                                ListedFile {
-                                    summary: known
-                                        .and_then(|o| o.summary.clone())
-                                        .filter(|s| s.sha == entry.sha),
-                                    not_a_thread: known
-                                        .and_then(|o| o.not_a_thread.clone())
-                                        .filter(|sha| *sha == entry.sha),
-                                    entry,
-                                }
-                            })
-                            .collect();
-                        CachedListing {
-                            etag: l.etag,
-                            fetched_at_ms: now,
-                            files,
-                        }
+            cached_listing => match self.fetch_listing(cached_listing.clone(), now).await {
+                Ok(l) => (l, true),
+                // GitHub is failing: a stale listing beats none.
+                Err(e) => match cached_listing {
+                    Some(l) if e.is_transient() => {
+                        return self.finish_listing(l, false, &key).await
                     }
-                    // No directory yet (or an empty repository): no threads.
-                    Err(GitHubError::NotFound { .. }) => CachedListing {
-                        fetched_at_ms: now,
-                        ..Default::default()
-                    },
-                    // GitHub is failing: a stale listing beats none.
-                    Err(e) => match cached_listing {
-                        Some(l) if e.is_transient() => {
-                            return self.finish_listing(l, false, &key).await
-                        }
-                        _ => return Err(StoreError::GitHub(e)),
-                    },
-                };
-                (listing, true)
-            }
+                    _ => return Err(StoreError::GitHub(e)),
+                },
+            },
         };
         self.finish_listing(listing, revalidated, &key).await
+    }
+
+    fn listing_key(&self) -> String {
+        cached::listing_key(&self.config.cache_namespace, &self.config.threads_dir)
+    }
+
+    /// The directory listing from the git host (one conditional request), keeping the
+    /// summaries of files whose sha did not change.
+    async fn fetch_listing(
+        &self,
+        cached_listing: Option<CachedListing>,
+        now: u64,
+    ) -> Result<CachedListing, GitHubError> {
+        let etag = cached_listing.as_ref().and_then(|l| l.etag.as_deref());
+        match self.git.list_dir(&self.config.threads_dir, etag).await {
+            Ok(Fetched::NotModified) => Ok(CachedListing {
+                fetched_at_ms: now,
+                ..cached_listing.unwrap_or_default()
+            }),
+            Ok(Fetched::Modified(l)) => {
+                let old = cached_listing.map(|c| c.files).unwrap_or_default();
+                let complete = l.entries.len() < LISTING_LIMIT;
+                let files = l
+                    .entries
+                    .into_iter()
+                    .filter(is_thread_file)
+                    .map(|entry| {
+                        let known = old.iter().find(|o| o.entry.path == entry.path);
+                        ListedFile {
+                            summary: known
+                                .and_then(|o| o.summary.clone())
+                                .filter(|s| s.sha == entry.sha),
+                            not_a_thread: known
+                                .and_then(|o| o.not_a_thread.clone())
+                                .filter(|sha| *sha == entry.sha),
+                            entry,
+                        }
+                    })
+                    .collect();
+                Ok(CachedListing {
+                    etag: l.etag,
+                    fetched_at_ms: now,
+                    files,
+                    complete,
+                })
+            }
+            // No directory yet (or an empty repository): no threads.
+            Err(GitHubError::NotFound { .. }) => Ok(CachedListing {
+                fetched_at_ms: now,
+                complete: true,
+                ..Default::default()
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a listing fetched within the not-found time, and complete, lacks `path`.
+    pub(crate) async fn recent_listing_lacks(&self, path: &str, now: u64) -> bool {
+        cached::get_listing(self.cache, &self.listing_key())
+            .await
+            .is_some_and(|l| {
+                l.complete
+                    && now.saturating_sub(l.fetched_at_ms) < self.config.not_found_ttl_ms
+                    && !l.files.iter().any(|f| f.entry.path == path)
+            })
+    }
+
+    /// After a 404: make sure a recent listing is cached, so that other missing topics
+    /// are answered without asking GitHub (at most one request per not-found time).
+    pub(crate) async fn refresh_listing_for_misses(&self, now: u64) {
+        let key = self.listing_key();
+        let cached_listing = cached::get_listing(self.cache, &key).await;
+        if cached_listing
+            .as_ref()
+            .is_some_and(|l| now.saturating_sub(l.fetched_at_ms) < self.config.not_found_ttl_ms)
+        {
+            return;
+        }
+        if let Ok(l) = self.fetch_listing(cached_listing, now).await {
+            cached::put_listing(self.cache, &key, &l).await;
+        }
     }
 
     /// Fills in missing summaries, stores the listing if anything changed, and returns
@@ -181,7 +232,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     /// Updates the cached listing after a write of ours, so listings show it at once.
     pub(crate) async fn note_written(&self, path: &str, topic: &str, sha: &str, content: &str) {
         let dir = self.config.threads_dir.clone();
-        let key = cached::listing_key(&self.config.cache_namespace, &dir);
+        let key = self.listing_key();
         let Some(mut listing) = cached::get_listing(self.cache, &key).await else {
             return;
         };

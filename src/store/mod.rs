@@ -24,6 +24,9 @@ pub struct StoreConfig {
     pub threads_dir: String,
     /// How long a cached file or listing is served without asking the git host.
     pub cache_ttl_ms: u64,
+    /// How long "no such thread" is believed (a file GitHub answered 404 for, or one a
+    /// listing this recent does not hold) without asking again.
+    pub not_found_ttl_ms: u64,
     /// Prefix for cache keys, naming the repository and branch.
     pub cache_namespace: String,
 }

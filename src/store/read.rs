@@ -56,15 +56,27 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     ) -> Result<ThreadFile, StoreError> {
         let key = cached::file_key(&self.config.cache_namespace, path);
         let now = self.clock.now_ms();
+        let not_found = || StoreError::ThreadNotFound {
+            topic: topic.to_string(),
+        };
         let cached = cached::get_file(self.cache, &key).await;
-        if let Some(c) = &cached {
-            if now.saturating_sub(c.fetched_at_ms) < self.config.cache_ttl_ms {
+        let age = |c: &CachedFile| now.saturating_sub(c.fetched_at_ms);
+        match &cached {
+            Some(c) if c.missing && age(c) < self.config.not_found_ttl_ms => {
+                return Err(not_found())
+            }
+            Some(c) if !c.missing && age(c) < self.config.cache_ttl_ms => {
                 return Ok(ThreadFile {
                     content: c.content.clone(),
                     sha: c.sha.clone(),
                     source: ReadSource::Cache,
                 });
             }
+            _ => {}
+        }
+        let cached = cached.filter(|c| !c.missing);
+        if cached.is_none() && self.recent_listing_lacks(path, now).await {
+            return Err(not_found());
         }
         let etag = cached.as_ref().and_then(|c| c.etag.as_deref());
         match self.git.get_file(path, etag).await {
@@ -88,6 +100,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                     sha: f.sha,
                     etag: f.etag,
                     fetched_at_ms: now,
+                    missing: false,
                 };
                 cached::put_file(self.cache, &key, &fresh).await;
                 Ok(ThreadFile {
@@ -101,12 +114,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                 })
             }
             Err(GitHubError::NotFound { .. }) => {
-                if cached.is_some() {
-                    self.cache.delete(&key).await;
-                }
-                Err(StoreError::ThreadNotFound {
-                    topic: topic.to_string(),
-                })
+                cached::put_file(self.cache, &key, &CachedFile::missing(now)).await;
+                // One listing answers every other missing topic for a while.
+                self.refresh_listing_for_misses(now).await;
+                Err(not_found())
             }
             Err(e) => match cached {
                 Some(c) if e.is_transient() => Ok(ThreadFile {
@@ -127,6 +138,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             sha: sha.to_string(),
             etag: None,
             fetched_at_ms: self.clock.now_ms(),
+            missing: false,
         };
         cached::put_file(self.cache, &key, &file).await;
     }

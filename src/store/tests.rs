@@ -24,6 +24,7 @@ impl Fixture {
             config: StoreConfig {
                 threads_dir: "threads".into(),
                 cache_ttl_ms: 30_000,
+                not_found_ttl_ms: 10_000,
                 cache_namespace: "v1/acme/threads/main".into(),
             },
         }

@@ -55,7 +55,63 @@ pub fn title(s: &str) -> Result<(), String> {
 pub fn body(s: &str) -> Result<(), String> {
     entry_id_comments(s)?;
     commonmark_reading(s)?;
-    tools_reading(s)
+    tools_reading(s)?;
+    tools_listing(s)
+}
+
+/// The tools' thread listing (their `metadata.py`) takes the last author and time from
+/// `^Entry:\s*([^\d]+?)\s+(<timestamp>)\s*$` matched over the whole file, code blocks
+/// included, and able to run over several lines: so no body line may start with
+/// `Entry:` and reach a timestamp that way. Digits are any Unicode digits (wider than
+/// any Python version's `\d`); the body's end counts as a line end.
+fn tools_listing(s: &str) -> Result<(), String> {
+    for (off, line) in parse::lines_from(s, 0) {
+        let Some(rest) = line
+            .strip_prefix("Entry:")
+            .map(|_| &s[off + "Entry:".len()..])
+        else {
+            continue;
+        };
+        let Some(d) = rest.find(char::is_numeric) else {
+            continue;
+        };
+        let who = &rest[..d];
+        let shaped = who.chars().nth(1).is_some()
+            && who
+                .chars()
+                .next_back()
+                .is_some_and(super::text::py_is_space);
+        let ts: String = rest[d..].chars().take(20).collect();
+        let after = &rest[d + ts.len()..];
+        let ends_line = {
+            let ws = after.len() - after.trim_start_matches(super::text::py_is_space).len();
+            ws == after.len() || after[..ws].contains('\n')
+        };
+        if shaped && ends_line && timestamp_shaped(&ts) {
+            let ts_line = line_number(s, off + "Entry:".len() + d);
+            let reach = match ts_line == line_number(s, off) {
+                true => String::new(),
+                false => format!(" (through line {ts_line})"),
+            };
+            return Err(format!(
+                "line {} starts with 'Entry:' and reads as an entry{reach} to the watercooler tools' thread listing, which looks inside code blocks too: indent the quoted Entry: line inside a fenced block",
+                line_number(s, off)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` with any Unicode digits.
+fn timestamp_shaped(ts: &str) -> bool {
+    ts.chars().count() == 20
+        && ts.chars().enumerate().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            10 => c == 'T',
+            13 | 16 => c == ':',
+            19 => c == 'Z',
+            _ => c.is_numeric(),
+        })
 }
 
 fn entry_id_comments(s: &str) -> Result<(), String> {
@@ -177,7 +233,8 @@ mod tests {
         for ok in [
             "Plain text.",
             "```rust\nfn main() {}\n```",
-            "~~~\nEntry: Codex (bob) 2026-01-01T00:00:00Z\n~~~",
+            "~~~\n  Entry: Codex (bob) 2026-01-01T00:00:00Z\n~~~",
+            "Entry: see line 3 for details",
             "````\n```js\nx\n```\n````",
             "a\n---\nb",
             "Entry: not a timestamp",
@@ -203,6 +260,20 @@ mod tests {
         assert!(m.contains("U+2028 (LINE SEPARATOR) before it"), "{m}");
         let m = refused("Entry: X (y) \u{ff12}026-01-01T00:00:00Z");
         assert!(m.contains("line 1"), "{m}");
+    }
+
+    #[test]
+    fn entry_lines_the_tools_listing_would_read_are_refused_even_in_code_blocks() {
+        let m = refused("~~~\nEntry: Codex (bob) 2026-01-01T00:00:00Z\n~~~");
+        assert!(m.starts_with("line 2 starts with 'Entry:'"), "{m}");
+        assert!(
+            m.contains("indent the quoted Entry: line inside a fenced block"),
+            "{m}"
+        );
+        let m = refused("Entry: see below\nnoted by Claude (mira) 2030-01-01T00:00:00Z");
+        assert!(m.contains("(through line 2)"), "{m}");
+        let m = refused("```\nEntry: x\n  y 2030-01-01T00:00:00Z  \n```");
+        assert!(m.starts_with("line 2"), "{m}");
     }
 
     #[test]

@@ -122,6 +122,8 @@ pub enum ApplyError {
     NotAThread,
     /// The result would not read back as the thread plus exactly this change.
     WouldCorrupt(String),
+    /// The append would make the file larger than the limit.
+    TooLarge { size: usize, max: usize },
 }
 
 impl std::fmt::Display for ApplyError {
@@ -136,6 +138,10 @@ impl std::fmt::Display for ApplyError {
                 "the file for this topic is not a thread (it has no thread header: a `# <topic> — Thread` line, or Status: and Ball: lines); choose another topic"
             ),
             ApplyError::WouldCorrupt(why) => write!(f, "{why}"),
+            ApplyError::TooLarge { size, max } => write!(
+                f,
+                "this entry would make the thread {size} bytes, over the limit of {max} bytes (MAX_THREAD_BYTES): close this thread (set its status to CLOSED) and continue in a new one whose first entry links back to it"
+            ),
         }
     }
 }
@@ -204,7 +210,7 @@ fn presence(change: &Change<'_>, base: &str, readings: Readings, id: &str) -> Pr
         && e.role.as_deref() == Some(role.as_str())
         && e.entry_type.as_deref() == Some(entry_type.as_str())
         && title.is_none_or(|t| e.title.as_deref() == Some(t.as_str()))
-        && body.is_none_or(|b| e.body == py_rstrip(&b));
+        && body.is_none_or(|b| comparable_body(&e.body) == comparable_body(&b));
     if !same {
         Presence::Conflict(format!(
             "entry_id {id} is already used on this thread by another entry (line {}, by {} at {}): leave entry_id out, or send a new one",
@@ -217,6 +223,26 @@ fn presence(change: &Change<'_>, base: &str, readings: Readings, id: &str) -> Pr
     } else {
         Presence::SameEntry
     }
+}
+
+/// A body as both readers give it back, whoever wrote it: no leading blank lines, no
+/// trailing whitespace, no trailing `---` line.
+fn comparable_body(body: &str) -> &str {
+    let mut b = py_rstrip(body);
+    if let Some(rest) = b
+        .strip_suffix("---")
+        .filter(|r| r.is_empty() || r.ends_with('\n'))
+    {
+        b = py_rstrip(rest);
+    }
+    let mut start = 0;
+    for (s, e, next) in super::text::line_spans(b, 0) {
+        if !b[s..e].trim().is_empty() {
+            break;
+        }
+        start = next;
+    }
+    &b[start.min(b.len())..]
 }
 
 /// Applies a change to the current content (`None`: the file does not exist).
@@ -267,9 +293,12 @@ pub fn apply(change: &Change<'_>, current: Option<&str>) -> Result<Applied, Appl
         body: &draft.body,
         entry_id: change.entry_id,
     });
+    // The fences left open by the text the block will follow: the file without its
+    // trailing whitespace (which the append strips, and which may hold a line break).
+    let kept = py_rstrip(&edited);
     let closers = fence_closers(
-        parse::open_fence_at_end(&base),
-        before.tools.open_fence.map(|f| (f.marker, f.len)),
+        parse::open_fence_at_end(kept),
+        tools_reader::open_fence_at_end(kept).map(|f| (f.marker, f.len)),
     );
     let content = render::append(&edited, &closers, &block);
     let new_line = content.len() - LineEnding::of(&edited).apply(&block).len()
@@ -693,5 +722,88 @@ mod tests {
             timestamp: "2026-03-03T00:00:00Z",
         };
         assert_eq!(apply(&change, Some(base)), Ok(Applied::Unchanged));
+    }
+}
+
+/// Files that looked appendable but were not, found in review: each must take a say.
+#[cfg(test)]
+mod review_regressions {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../tests/fixtures/release-plan.md");
+
+    fn say_on(current: &str, body: &str) -> Result<Applied, ApplyError> {
+        let a = Author {
+            agent: "Codex".into(),
+            user: "mira".into(),
+        };
+        let op = Operation::Say {
+            title: "t".into(),
+            body: body.into(),
+            role: "critic".into(),
+            entry_type: "Note".into(),
+        };
+        apply(
+            &Change {
+                topic: "t",
+                author: &a,
+                op: &op,
+                entry_id: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+                timestamp: "2026-03-03T00:00:00Z",
+            },
+            Some(current),
+        )
+    }
+
+    fn appended(current: &str) -> String {
+        match say_on(current, "hello") {
+            Ok(Applied::Content { content, .. }) => content,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fence_closed_by_a_line_that_ends_in_a_separator_character_does_not_lock_the_thread() {
+        for c in ['\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}'] {
+            let file = format!("{SAMPLE}```\ncode\n```{c}");
+            let after = appended(&file);
+            assert_eq!(reading::read(&after).thread.entries.len(), 4, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_header_line_broken_by_a_character_only_the_tools_break_at_keeps_its_entry() {
+        for file in [
+            "# t \u{2014} Thread\nStatus: OPEN\nBall: Codex (u)\u{2028}Entry: A (u) 2026-01-01T00:00:00Z\nTitle: x\n\nbody\n",
+            "# t \u{2014} Thread\nStatus: OPEN\u{2028}Entry: A (u) 2026-01-01T00:00:00Z\nTitle: x\n\nbody\n",
+        ] {
+            let after = appended(file);
+            let tools = tools_reader::read(&after);
+            assert_eq!(tools.entries.len(), 2, "{after:?}");
+            assert_eq!(tools.entries[0].agent, "A (u)");
+        }
+    }
+
+    #[test]
+    fn a_lost_answer_is_recognised_whatever_blank_lines_lead_the_body() {
+        for body in ["\nhello", "  \nhello", "hello\n---"] {
+            let Ok(Applied::Content { content, .. }) = say_on(SAMPLE, body) else {
+                panic!("{body:?}")
+            };
+            assert_eq!(
+                say_on(&content, body),
+                Ok(Applied::AlreadyThere(Presence::Landed)),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_with_lone_cr_line_breaks_is_a_thread_and_stays_cr() {
+        let file = SAMPLE.replace('\n', "\r");
+        let after = appended(&file);
+        assert!(!after.contains('\n'), "{after:?}");
+        assert_eq!(parse::parse(&after).entries.len(), 4);
+        assert_eq!(tools_reader::read(&after).entries.len(), 4);
     }
 }

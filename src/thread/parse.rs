@@ -177,21 +177,16 @@ pub fn open_fence_at_end(text: &str) -> Option<(u8, usize)> {
 }
 
 /// Lines of `s` from byte offset `from`, each with its start offset, without the
-/// line break (and without a trailing `\r`).
+/// line break. Lines end at `\n`, `\r\n` or a lone `\r`, as in CommonMark.
 pub fn lines_from(s: &str, from: usize) -> impl Iterator<Item = (usize, &str)> {
-    let mut pos = from;
-    std::iter::from_fn(move || {
-        if pos >= s.len() {
-            return None;
-        }
-        let start = pos;
-        let end = s[start..].find('\n').map_or(s.len(), |i| start + i);
-        pos = end + 1;
-        Some((
-            start,
-            s[start..end].strip_suffix('\r').unwrap_or(&s[start..end]),
-        ))
-    })
+    super::text::line_spans(s, from).map(move |(start, end, _)| (start, &s[start..end]))
+}
+
+/// Where the header ends: the start of the first blank line (any line ending).
+fn first_blank_line(s: &str) -> Option<usize> {
+    super::text::line_spans(s, 0)
+        .find(|&(start, end, _)| start == end && start > 0)
+        .map(|(start, _, _)| start.saturating_sub(1))
 }
 
 /// Parses a thread file.
@@ -216,7 +211,7 @@ pub fn parse(s: &str) -> Thread {
     }
 
     let first_entry = starts.first().map_or(s.len(), |(sep, _)| *sep);
-    let header_end = s.find("\n\n").map_or(s.len(), |i| i).min(first_entry);
+    let header_end = first_blank_line(s).unwrap_or(s.len()).min(first_entry);
     let header = parse_header(&s[..header_end]);
 
     let entries = starts

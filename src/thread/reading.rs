@@ -263,7 +263,10 @@ fn entries_of(s: &str, tools: &ToolsReading) -> Vec<Entry> {
                 body: e
                     .body_start
                     .filter(|b| *b <= e.end)
-                    .map(|b| body_text(&s[b..e.end], e.entry_id.as_deref()))
+                    .map(|b| {
+                        let last = index + 1 == tools.entries.len();
+                        body_text(&s[b..e.end], e.entry_id.as_deref(), last)
+                    })
                     .unwrap_or_default(),
                 entry_id: e.entry_id.clone(),
                 span: (starts[index], end),
@@ -287,7 +290,9 @@ pub fn separator_before(s: &str, line: usize) -> usize {
     }
 }
 
-fn body_text(raw: &str, id: Option<&str>) -> String {
+/// An entry's body: without its Entry-ID line, and without the next entry's `---`
+/// separator (the last entry has none).
+fn body_text(raw: &str, id: Option<&str>, last: bool) -> String {
     let mut lines: Vec<&str> = raw.lines().collect();
     if let Some(id) = id {
         if let Some(i) = lines.iter().position(|l| {
@@ -301,7 +306,7 @@ fn body_text(raw: &str, id: Option<&str>) -> String {
     while lines.last().is_some_and(|l| l.trim().is_empty()) {
         lines.pop();
     }
-    if lines.last().is_some_and(|l| l.trim() == "---") {
+    if !last && lines.last().is_some_and(|l| l.trim() == "---") {
         lines.pop();
     }
     let first = lines

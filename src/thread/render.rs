@@ -69,16 +69,14 @@ pub fn set_header_field(s: &str, key: &str, value: &str, limit: usize) -> String
     let new_line = format!("{key}: {value}");
     let mut header_end = 0;
     let mut target: Option<(usize, usize)> = None;
-    let mut pos = 0;
-    for piece in s.split_inclusive('\n') {
-        let start = pos;
-        pos += piece.len();
-        let line = piece.strip_suffix('\n').unwrap_or(piece);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() || start >= limit {
+    for (start, end, next) in super::text::line_spans(s, 0) {
+        let line = &s[start..end];
+        // A line that reaches the first entry (say, through a break only the tools
+        // see) is not the header's.
+        if line.is_empty() || end > limit {
             break;
         }
-        header_end = pos;
+        header_end = next;
         let matches = line
             .split_once(':')
             .is_some_and(|(k, _)| k.eq_ignore_ascii_case(key));
@@ -102,7 +100,7 @@ pub fn set_header_field(s: &str, key: &str, value: &str, limit: usize) -> String
                 if !rest.is_empty() && !rest.starts_with(['\n', '\r']) {
                     out.push_str(le);
                 }
-            } else if head.ends_with('\n') {
+            } else if head.ends_with(['\n', '\r']) {
                 out.push_str(&new_line);
                 out.push_str(le);
             } else {

@@ -46,19 +46,46 @@ pub fn py_is_decimal(c: char) -> bool {
     i > 0 && c - DECIMAL_ZEROS[i - 1] < 10
 }
 
+/// The lines of `s` from byte `from`, as CommonMark breaks them (at `\n`, `\r\n` or a
+/// lone `\r`): `(start, end of content, start of the next line)` for each.
+pub fn line_spans(s: &str, from: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let b = s.as_bytes();
+    let mut pos = from;
+    std::iter::from_fn(move || {
+        if pos >= b.len() {
+            return None;
+        }
+        let start = pos;
+        let end = b[start..]
+            .iter()
+            .position(|c| *c == b'\n' || *c == b'\r')
+            .map_or(b.len(), |i| start + i);
+        let next = match b.get(end) {
+            Some(b'\r') if b.get(end + 1) == Some(&b'\n') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        };
+        pos = next;
+        Some((start, end, next))
+    })
+}
+
 /// How a file ends its lines. New text always follows the file's own convention, so
 /// no write ever makes a file mixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineEnding {
     Lf,
     CrLf,
+    /// A lone `\r` (old Mac files; CommonMark and the tools both read it as a break).
+    Cr,
 }
 
 impl LineEnding {
     /// The convention of `s`: that of its first line break (`\n` when it has none).
     pub fn of(s: &str) -> LineEnding {
-        match s.find('\n') {
-            Some(i) if i > 0 && s.as_bytes()[i - 1] == b'\r' => LineEnding::CrLf,
+        match s.find(['\n', '\r']).map(|i| &s.as_bytes()[i..]) {
+            Some([b'\r', b'\n', ..]) => LineEnding::CrLf,
+            Some([b'\r', ..]) => LineEnding::Cr,
             _ => LineEnding::Lf,
         }
     }
@@ -67,6 +94,7 @@ impl LineEnding {
         match self {
             LineEnding::Lf => "\n",
             LineEnding::CrLf => "\r\n",
+            LineEnding::Cr => "\r",
         }
     }
 
@@ -75,6 +103,7 @@ impl LineEnding {
         match self {
             LineEnding::Lf => s.to_string(),
             LineEnding::CrLf => s.replace('\n', "\r\n"),
+            LineEnding::Cr => s.replace('\n', "\r"),
         }
     }
 }
@@ -167,6 +196,9 @@ mod tests {
         assert_eq!(LineEnding::of("a\r\nb\n"), LineEnding::CrLf);
         assert_eq!(LineEnding::of("a\nb\r\n"), LineEnding::Lf);
         assert_eq!(LineEnding::of("a"), LineEnding::Lf);
+        assert_eq!(LineEnding::of("a\rb\r"), LineEnding::Cr);
+        let spans: Vec<_> = line_spans("a\r\nb\rc\nd", 0).collect();
+        assert_eq!(spans, [(0, 1, 3), (3, 4, 5), (5, 6, 7), (7, 8, 8)]);
         assert_eq!(LineEnding::CrLf.apply("a\nb\n"), "a\r\nb\r\n");
         assert_eq!(normalize_newlines("a\r\nb\rc\n"), "a\nb\nc\n");
     }

@@ -232,21 +232,30 @@ fn entry_id_at(line: &str, at: usize) -> Option<(usize, &str)> {
     None
 }
 
+/// The fence the tools see open at the end of `s`, if any.
+pub fn open_fence_at_end(s: &str) -> Option<OpenFence> {
+    let mut fence = None;
+    for l in lines(s) {
+        feed_fence(&mut fence, py_strip(&s[l.start..l.end]), l.start);
+    }
+    fence
+}
+
 /// Reads a thread file as the tools do.
 pub fn read(s: &str) -> ToolsReading {
     let lines = lines(s);
     let text = |l: &Line| &s[l.start..l.end];
 
-    // Entry lines, outside fences.
-    let mut starts: Vec<usize> = Vec::new();
+    // Entry lines, outside fences, with the author and time they name.
+    let mut starts: Vec<(usize, &str, &str)> = Vec::new();
     let mut fence: Option<OpenFence> = None;
     for (i, l) in lines.iter().enumerate() {
         let stripped = py_strip(text(l));
         if feed_fence(&mut fence, stripped, l.start) {
             continue;
         }
-        if entry_line(stripped).is_some() {
-            starts.push(i);
+        if let Some((agent, ts)) = entry_line(stripped) {
+            starts.push((i, agent, ts));
         }
     }
 
@@ -255,8 +264,8 @@ pub fn read(s: &str) -> ToolsReading {
         ..ToolsReading::default()
     };
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for (n, &first) in starts.iter().enumerate() {
-        let last = starts.get(n + 1).copied().unwrap_or(lines.len());
+    for (n, &(first, line_agent, line_ts)) in starts.iter().enumerate() {
+        let last = starts.get(n + 1).map_or(lines.len(), |s| s.0);
         let span = &lines[first..last];
         let mut entry = ToolsEntry {
             line: span[0].start,
@@ -290,6 +299,13 @@ pub fn read(s: &str) -> ToolsReading {
                 _ => continue,
             };
             *slot = Some(py_strip(value).to_string());
+        }
+        // The metadata lines win, unless they leave the author or time empty.
+        if entry.agent.is_empty() {
+            entry.agent = line_agent.to_string();
+        }
+        if entry.timestamp.is_empty() {
+            entry.timestamp = line_ts.to_string();
         }
         entry.entry_id = span
             .iter()
@@ -394,5 +410,18 @@ mod tests {
         let e = &read(s).entries[0];
         assert_eq!(e.title.as_deref(), Some("two"));
         assert_eq!(e.body_start, Some(s.find("Title: body").unwrap()));
+    }
+}
+
+#[cfg(test)]
+mod fallback_tests {
+    #[test]
+    fn an_empty_author_in_the_metadata_lines_falls_back_to_the_entry_line() {
+        let s = "# t \u{2014} Thread\n\n---\nEntry: A (u) 2026-01-01T00:00:00Z\n```\nEntry:  2026-01-02T00:00:00Z\n```\n\nb\n";
+        let r = super::read(s);
+        assert_eq!(r.entries.len(), 1);
+        assert_eq!(r.entries[0].agent, "A (u)");
+        // The time is not empty, so the later line gives it.
+        assert_eq!(r.entries[0].timestamp, "2026-01-02T00:00:00Z");
     }
 }

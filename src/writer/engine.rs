@@ -5,16 +5,15 @@
 //! One writer serves one repository and branch (the Durable Object glue makes sure of
 //! that); within it, only one flush runs at a time.
 
+use super::flush::{Flushed, MIN_FLUSH_COST};
 use super::journal::{self, content_digest, EntryRecord, OpState, Queued, SyncStatus};
 use super::pacing::Pacer;
-use super::plan::{plan, Current};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
-use crate::github::{commit_files, git_blob_sha, Fetched, GitHost, GitHubError, PutFile, TreeFile};
+use crate::github::GitHost;
 use crate::store::Store;
-use crate::thread::{timestamp, ApplyError, Author, Operation, Presence};
+use crate::thread::{timestamp, Author, Operation};
 use std::cell::Cell;
-use std::collections::BTreeMap;
 
 /// Durable journal storage (SQLite in the Durable Object; memory in tests).
 pub trait JournalStore {
@@ -50,7 +49,17 @@ pub struct WriterConfig {
     pub max_attempts: u32,
     /// How often a waiting caller looks at the journal.
     pub poll_ms: u64,
+    /// GitHub requests one invocation may make: the platform's subrequest limit
+    /// (50 on the free plan) less headroom for R2 and the Durable Object.
+    pub budget: u32,
+    /// The largest thread file an append may make.
+    pub max_thread_bytes: usize,
 }
+
+/// The default request budget of one invocation.
+pub const DEFAULT_BUDGET: u32 = 40;
+/// The default largest thread: 1 MiB, the most GitHub's Contents API serves as JSON.
+pub const DEFAULT_MAX_THREAD_BYTES: usize = 1 << 20;
 
 impl Default for WriterConfig {
     fn default() -> Self {
@@ -59,6 +68,8 @@ impl Default for WriterConfig {
             wait_ms: 10_000,
             max_attempts: 10,
             poll_ms: 50,
+            budget: DEFAULT_BUDGET,
+            max_thread_bytes: DEFAULT_MAX_THREAD_BYTES,
         }
     }
 }
@@ -95,22 +106,12 @@ pub enum Submitted {
     },
 }
 
-/// What a flush did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Flushed {
-    pub committed: usize,
-    pub commit_sha: Option<String>,
-    pub error: Option<String>,
-}
-
-const META_PACER: &str = "pacer";
-const META_LAST_COMMIT: &str = "last_commit_at_ms";
-const META_LAST_ERROR: &str = "last_error";
-const META_LAST_FAILED: &str = "last_attempt_failed";
-const META_FRESH: &str = "force_fresh_reads";
-/// Committed operations are kept this long for duplicate detection in the journal
-/// (the thread file itself keeps every Entry-ID for good).
-const KEEP_COMMITTED_MS: u64 = 24 * 3_600_000;
+pub(super) const META_PACER: &str = "pacer";
+/// The failure code of an operation whose row vanished while its caller waited.
+const LEFT_JOURNAL: &str = "internal";
+pub(super) const META_LAST_COMMIT: &str = "last_commit_at_ms";
+pub(super) const META_LAST_ERROR: &str = "last_error";
+pub(super) const META_LAST_FAILED: &str = "last_attempt_failed";
 
 /// The writer over its effects.
 pub struct Writer<'a, G, C, K, J> {
@@ -119,19 +120,30 @@ pub struct Writer<'a, G, C, K, J> {
     pub config: WriterConfig,
     /// True while a flush runs (in memory: a restart ends any flush).
     pub in_flight: &'a Cell<bool>,
+    /// GitHub requests this invocation has made (see `WriterConfig::budget`).
+    pub spent: Cell<u32>,
 }
 
-/// Clears the in-flight flag however a flush ends.
-struct FlushGuard<'a>(&'a Cell<bool>);
-
-impl Drop for FlushGuard<'_> {
-    fn drop(&mut self) {
-        self.0.set(false);
+impl<'a, G, C, K, J> Writer<'a, G, C, K, J> {
+    /// A writer for one invocation, with its whole request budget.
+    pub fn new(
+        store: Store<'a, G, C, K>,
+        journal: &'a J,
+        config: WriterConfig,
+        in_flight: &'a Cell<bool>,
+    ) -> Self {
+        Writer {
+            store,
+            journal,
+            config,
+            in_flight,
+            spent: Cell::new(0),
+        }
     }
 }
 
 impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C, K, J> {
-    fn pacer(&self) -> Pacer {
+    pub(super) fn pacer(&self) -> Pacer {
         self.journal
             .meta(META_PACER)
             .and_then(|s| serde_json::from_str(&s).ok())
@@ -142,7 +154,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             .unwrap_or_else(|| Pacer::new(self.config.pacing_ms))
     }
 
-    fn save_pacer(&self, p: &Pacer) {
+    pub(super) fn save_pacer(&self, p: &Pacer) {
         self.journal
             .set_meta(META_PACER, &serde_json::to_string(p).unwrap_or_default());
     }
@@ -192,6 +204,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                         commit_sha,
                         replayed: true,
                     },
+                    // The first send failed and was cleared meanwhile: this is a new try.
+                    Submitted::Failed { code, .. } if code == LEFT_JOURNAL => {
+                        let q = self.accept(s);
+                        self.wait_for(q.seq).await
+                    }
                     other => other,
                 };
             }
@@ -206,8 +223,16 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 };
             }
         }
-        let q = self.accept(s);
-        self.wait_for(q.seq).await
+        let q = self.accept(s.clone());
+        match self.wait_for(q.seq).await {
+            // Another send of this entry heard of its failure first and cleared it:
+            // this one is journaled afresh.
+            Submitted::Failed { code, .. } if code == LEFT_JOURNAL => {
+                let q = self.accept(s);
+                self.wait_for(q.seq).await
+            }
+            out => out,
+        }
     }
 
     /// Waits for an operation to land, fail, or outlast the deadline.
@@ -218,7 +243,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             let Some(mut q) = self.journal.get(seq) else {
                 return Submitted::Failed {
                     seq,
-                    code: "internal".into(),
+                    code: LEFT_JOURNAL.into(),
                     reason: "the operation left the journal".into(),
                 };
             };
@@ -253,12 +278,20 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 self.journal.update(&q);
                 return Submitted::Queued { seq };
             }
-            let next = self.pacer().next_allowed_at();
-            if !self.in_flight.get() && now >= next {
-                self.flush().await;
+            let next = self.next_flush_at().unwrap_or(now);
+            let can_flush = !self.in_flight.get() && self.budget_left() >= MIN_FLUSH_COST;
+            if can_flush && now >= next {
+                // The caller is answered by its deadline whatever the flush is doing;
+                // a flush cut short leaves its operations pending, to be re-read.
+                use futures::future::select;
+                let flush = std::pin::pin!(self.flush());
+                let timer = std::pin::pin!(clock.sleep(deadline - now));
+                let _ = select(flush, timer).await;
                 continue;
             }
-            let until = if self.in_flight.get() {
+            // Someone else is flushing, or this invocation's budget is spent (the
+            // alarm flushes in a fresh one): look again shortly.
+            let until = if !can_flush {
                 now + self.config.poll_ms
             } else {
                 next
@@ -271,301 +304,6 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                         .clamp(1, self.config.poll_ms),
                 )
                 .await;
-        }
-    }
-
-    /// When the next flush should run (for the alarm): `None` when nothing is pending.
-    pub fn next_flush_at(&self) -> Option<u64> {
-        (!self.journal.pending().is_empty()).then(|| self.pacer().next_allowed_at())
-    }
-
-    /// Commits everything pending as one group. Returns at once if a flush is running,
-    /// or if pacing does not allow a mutating request yet.
-    pub async fn flush(&self) -> Flushed {
-        if self.in_flight.replace(true) {
-            return Flushed::default();
-        }
-        let _guard = FlushGuard(self.in_flight);
-        let pending = self.journal.pending();
-        if pending.is_empty() {
-            return Flushed::default();
-        }
-        let clock = self.store.clock;
-        let mut pacer = self.pacer();
-        // Never early: mutating requests keep their gap, and GitHub's waits are kept.
-        if clock.now_ms() < pacer.next_allowed_at() {
-            return Flushed::default();
-        }
-        let fresh = self.journal.meta(META_FRESH).is_some_and(|v| v == "1");
-
-        // The current content of every thread touched.
-        let mut current: BTreeMap<String, Current> = BTreeMap::new();
-        for q in &pending {
-            if current.contains_key(&q.topic) {
-                continue;
-            }
-            match self.current(&q.topic, fresh).await {
-                Ok(c) => {
-                    current.insert(q.topic.clone(), c);
-                }
-                Err(e) => return self.failed_attempt(&pending, &mut pacer, e, false),
-            }
-        }
-
-        let refs: Vec<&Queued> = pending.iter().collect();
-        let planned = plan(&refs, &current);
-        for seq in &planned.unchanged {
-            self.finish(
-                *seq,
-                OpState::Committed {
-                    commit_sha: None,
-                    replayed: false,
-                },
-            );
-        }
-        self.finish_present(&planned.present).await;
-        for (seq, e) in &planned.rejected {
-            let code = match e {
-                ApplyError::ThreadMissing => "thread_not_found",
-                ApplyError::NotAThread => "not_a_thread",
-                ApplyError::WouldCorrupt(_) => "invalid_entry",
-            };
-            self.finish(
-                *seq,
-                OpState::Failed {
-                    code: code.into(),
-                    reason: e.to_string(),
-                },
-            );
-        }
-        let mut done = Flushed {
-            committed: planned.unchanged.len() + planned.present.len(),
-            ..Flushed::default()
-        };
-        if planned.files.is_empty() {
-            return done;
-        }
-
-        let paths: Vec<String> = planned
-            .files
-            .iter()
-            .map(|f| self.store.path_of(&f.topic))
-            .collect();
-        let result = if let [f] = planned.files.as_slice() {
-            pacer.record_mutation(clock.now_ms());
-            self.save_pacer(&pacer);
-            self.store
-                .git
-                .put_file(PutFile {
-                    path: &paths[0],
-                    content: &f.content,
-                    sha: f.base_sha.as_deref(),
-                    message: &planned.message,
-                })
-                .await
-                .map(|w| w.commit_sha)
-        } else {
-            let files: Vec<TreeFile<'_>> = planned
-                .files
-                .iter()
-                .zip(&paths)
-                .map(|(f, path)| TreeFile {
-                    path,
-                    content: &f.content,
-                    base_sha: f.base_sha.as_deref(),
-                })
-                .collect();
-            // Each of the Git Data API's three writes keeps the pacing gap.
-            let pace = async || {
-                let mut p = self.pacer();
-                let wait = p.next_allowed_at().saturating_sub(clock.now_ms());
-                if wait > 0 {
-                    clock.sleep(wait).await;
-                }
-                p.record_mutation(clock.now_ms());
-                self.save_pacer(&p);
-            };
-            commit_files(self.store.git, &files, &planned.message, pace).await
-        };
-        // The pacer as the writes left it.
-        let mut pacer = self.pacer();
-
-        let batch: Vec<Queued> = pending
-            .iter()
-            .filter(|q| planned.files.iter().any(|f| f.ops.contains(&q.seq)))
-            .cloned()
-            .collect();
-        match result {
-            Ok(commit_sha) => {
-                for (f, path) in planned.files.iter().zip(&paths) {
-                    let sha = git_blob_sha(&f.content);
-                    self.store.remember(path, &f.content, &sha).await;
-                    self.store
-                        .note_written(path, &f.topic, &sha, &f.content)
-                        .await;
-                }
-                for q in &batch {
-                    self.finish(
-                        q.seq,
-                        OpState::Committed {
-                            commit_sha: Some(commit_sha.clone()),
-                            replayed: false,
-                        },
-                    );
-                }
-                pacer.on_success();
-                self.save_pacer(&pacer);
-                self.journal
-                    .set_meta(META_LAST_COMMIT, &clock.now_ms().to_string());
-                self.journal.set_meta(META_LAST_ERROR, "");
-                self.journal.set_meta(META_LAST_FAILED, "0");
-                self.journal.set_meta(META_FRESH, "0");
-                self.journal
-                    .prune_committed(clock.now_ms().saturating_sub(KEEP_COMMITTED_MS));
-                done.committed += batch.len();
-                done.commit_sha = Some(commit_sha);
-                done
-            }
-            Err(e) => {
-                let conflict = matches!(
-                    e,
-                    GitHubError::FileChanged { .. }
-                        | GitHubError::ShaMissing
-                        | GitHubError::BranchMoved { .. }
-                );
-                self.failed_attempt(&batch, &mut pacer, e, conflict)
-            }
-        }
-    }
-
-    /// The current content and sha of a thread: the cache, unless fresh reads are due.
-    async fn current(&self, topic: &str, fresh: bool) -> Result<Current, GitHubError> {
-        let path = self.store.path_of(topic);
-        if !fresh {
-            let key = crate::store::cached_file_key(&self.store.config.cache_namespace, &path);
-            if let Some(c) = crate::store::cached_file(self.store.cache, &key).await {
-                return Ok(Some((c.content, c.sha)));
-            }
-        }
-        match self.store.git.get_file(&path, None).await {
-            Ok(Fetched::Modified(f)) => {
-                self.store.remember(&path, &f.content, &f.sha).await;
-                Ok(Some((f.content, f.sha)))
-            }
-            Ok(Fetched::NotModified) => Err(GitHubError::BadResponse {
-                message: "304 to an unconditional read".into(),
-            }),
-            Err(GitHubError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Settles a journaled operation. A committed entry is also recorded for good.
-    fn finish(&self, seq: u64, state: OpState) {
-        let Some(mut q) = self.journal.get(seq) else {
-            return;
-        };
-        if let (Some(id), OpState::Committed { commit_sha, .. }) = (&q.entry_id, &state) {
-            self.journal.record_entry(&EntryRecord {
-                entry_id: id.clone(),
-                topic: q.topic.clone(),
-                digest: content_digest(&q.topic, &q.author, &q.op),
-                commit_sha: commit_sha.clone(),
-            });
-        }
-        q.state = state;
-        self.journal.update(&q);
-    }
-
-    /// Settles operations whose Entry-ID the thread already holds. One whose own
-    /// earlier attempt landed (its answer lost) is committed, as is a replay of the
-    /// same entry; both report the branch head, a commit that holds the entry (a
-    /// replay prefers the commit recorded when it first landed). Anything else that
-    /// holds the id is a conflict.
-    async fn finish_present(&self, present: &[(u64, Presence)]) {
-        let needs_head = present
-            .iter()
-            .any(|(_, p)| !matches!(p, Presence::Conflict(_)));
-        let head = match needs_head {
-            true => self.store.git.branch_head().await.ok(),
-            false => None,
-        };
-        for (seq, p) in present {
-            let state = match p {
-                Presence::Landed => OpState::Committed {
-                    commit_sha: head.clone(),
-                    replayed: false,
-                },
-                Presence::SameEntry => {
-                    let recorded = self
-                        .journal
-                        .get(*seq)
-                        .and_then(|q| q.entry_id)
-                        .and_then(|id| self.journal.entry_record(&id))
-                        .and_then(|r| r.commit_sha);
-                    OpState::Committed {
-                        commit_sha: recorded.or_else(|| head.clone()),
-                        replayed: true,
-                    }
-                }
-                Presence::Conflict(reason) => OpState::Failed {
-                    code: "entry_id_conflict".into(),
-                    reason: reason.clone(),
-                },
-            };
-            self.finish(*seq, state);
-        }
-    }
-
-    /// Records a failed attempt: rate limits and GitHub outages pause the pipeline
-    /// (exponential backoff, or GitHub's own wait) without counting against the
-    /// operations; conflicts and refusals count, and an operation that used up its
-    /// attempts fails (kept, never dropped).
-    fn failed_attempt(
-        &self,
-        batch: &[Queued],
-        pacer: &mut Pacer,
-        e: GitHubError,
-        conflict: bool,
-    ) -> Flushed {
-        let clock = self.store.clock;
-        let message = e.to_string();
-        let counts = conflict || !e.is_transient();
-        if conflict {
-            // After the pacing gap: a changed file is re-read and re-applied; a moved
-            // branch alone needs no re-read, only another try.
-            if !matches!(e, GitHubError::BranchMoved { .. }) {
-                self.journal.set_meta(META_FRESH, "1");
-            }
-        } else {
-            pacer.on_failure(clock.now_ms(), &e, clock.random_u64());
-            self.save_pacer(pacer);
-            if e.outcome_unclear() {
-                self.journal.set_meta(META_FRESH, "1");
-            }
-        }
-        self.journal.set_meta(META_LAST_ERROR, &message);
-        self.journal
-            .set_meta(META_LAST_FAILED, if conflict { "0" } else { "1" });
-        if counts {
-            for q in batch {
-                let Some(mut q) = self.journal.get(q.seq) else {
-                    continue;
-                };
-                q.attempts += 1;
-                q.last_error = Some(message.clone());
-                if q.attempts >= self.config.max_attempts {
-                    q.state = OpState::Failed {
-                        code: "github_error".into(),
-                        reason: format!("failed {} times; last error: {message}", q.attempts),
-                    };
-                }
-                self.journal.update(&q);
-            }
-        }
-        Flushed {
-            error: Some(message),
-            ..Flushed::default()
         }
     }
 
@@ -582,13 +320,17 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             .journal
             .meta(META_LAST_FAILED)
             .is_some_and(|v| v == "1");
-        journal::status(
+        let mut status = journal::status(
             &all,
             self.store.clock.now_ms(),
             last_commit,
             last_error.as_deref(),
             last_failed,
-        )
+        );
+        status.next_attempt_at_ms = self.next_flush_at();
+        status.github_wait_until_ms =
+            Some(self.pacer().github_until_ms).filter(|t| *t > self.store.clock.now_ms());
+        status
     }
 
     /// Moves failed operations back to pending, with fresh attempts. Returns how many.
@@ -602,26 +344,40 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         failed.len()
     }
 
-    /// Clears any backoff so the next flush may run at once.
+    /// Clears our own backoff and every topic's hold so the next flush may run at
+    /// once. GitHub's own wait (`retry-after`) stays.
     pub fn clear_backoff(&self) {
         let mut p = self.pacer();
-        p.blocked_until_ms = 0;
-        p.consecutive_failures = 0;
+        p.clear_backoff();
         self.save_pacer(&p);
+        self.clear_holds();
     }
 
-    /// `sync/now`: drop the backoff, wait out only the pacing gap, and flush.
+    /// `sync/now`: drop our backoff, wait out only the pacing gap, and flush. While
+    /// GitHub has asked for a wait, nothing is sent; the status says when it will be.
     pub async fn flush_now(&self) -> Flushed {
         self.clear_backoff();
         let clock = self.store.clock;
-        let wait = self
-            .pacer()
-            .next_allowed_at()
-            .saturating_sub(clock.now_ms());
+        let pacer = self.pacer();
+        if pacer.github_until_ms > clock.now_ms() {
+            return Flushed {
+                error: Some(format!(
+                    "GitHub asked for a wait; the next attempt is in {} s",
+                    (pacer.github_until_ms - clock.now_ms()).div_ceil(1000)
+                )),
+                ..Flushed::default()
+            };
+        }
+        let wait = pacer.next_allowed_at().saturating_sub(clock.now_ms());
         if wait > 0 {
             clock.sleep(wait).await;
         }
         self.flush().await
+    }
+
+    /// Every pending operation, for listings.
+    pub fn pending_all(&self) -> Vec<Queued> {
+        self.journal.pending()
     }
 
     /// Pending operations on one thread, for read-your-writes.
@@ -642,78 +398,5 @@ fn id_conflict(id: &str, topic: &str) -> Submitted {
         reason: format!(
             "entry_id {id} was already used for a different entry on topic {topic:?}: leave entry_id out (one is made for you), or send a new one"
         ),
-    }
-}
-
-/// An in-memory journal for tests.
-#[derive(Debug, Default)]
-pub struct MemoryJournal {
-    rows: std::cell::RefCell<BTreeMap<u64, Queued>>,
-    records: std::cell::RefCell<BTreeMap<String, EntryRecord>>,
-    meta: std::cell::RefCell<BTreeMap<String, String>>,
-    next: Cell<u64>,
-}
-
-impl JournalStore for MemoryJournal {
-    fn insert(&self, q: &Queued) -> u64 {
-        let seq = self.next.get() + 1;
-        self.next.set(seq);
-        let mut q = q.clone();
-        q.seq = seq;
-        self.rows.borrow_mut().insert(seq, q);
-        seq
-    }
-    fn update(&self, q: &Queued) {
-        self.rows.borrow_mut().insert(q.seq, q.clone());
-    }
-    fn remove(&self, seq: u64) {
-        self.rows.borrow_mut().remove(&seq);
-    }
-    fn get(&self, seq: u64) -> Option<Queued> {
-        self.rows.borrow().get(&seq).cloned()
-    }
-    fn by_entry_id(&self, entry_id: &str) -> Option<Queued> {
-        self.rows
-            .borrow()
-            .values()
-            .find(|q| q.entry_id.as_deref() == Some(entry_id))
-            .cloned()
-    }
-    fn pending(&self) -> Vec<Queued> {
-        self.rows
-            .borrow()
-            .values()
-            .filter(|q| q.is_pending())
-            .cloned()
-            .collect()
-    }
-    fn failed(&self) -> Vec<Queued> {
-        self.rows
-            .borrow()
-            .values()
-            .filter(|q| matches!(q.state, OpState::Failed { .. }))
-            .cloned()
-            .collect()
-    }
-    fn meta(&self, key: &str) -> Option<String> {
-        self.meta.borrow().get(key).cloned()
-    }
-    fn set_meta(&self, key: &str, value: &str) {
-        self.meta
-            .borrow_mut()
-            .insert(key.to_string(), value.to_string());
-    }
-    fn prune_committed(&self, before_ms: u64) {
-        self.rows.borrow_mut().retain(|_, q| {
-            !(matches!(q.state, OpState::Committed { .. }) && q.accepted_at_ms < before_ms)
-        });
-    }
-    fn record_entry(&self, r: &EntryRecord) {
-        self.records
-            .borrow_mut()
-            .insert(r.entry_id.clone(), r.clone());
-    }
-    fn entry_record(&self, entry_id: &str) -> Option<EntryRecord> {
-        self.records.borrow().get(entry_id).cloned()
     }
 }

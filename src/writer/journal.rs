@@ -100,6 +100,12 @@ pub struct SyncStatus {
     pub oldest_pending_age_ms: Option<u64>,
     pub last_commit_at_ms: Option<u64>,
     pub last_error: Option<String>,
+    /// When the writer will next try, while anything is pending.
+    #[serde(default)]
+    pub next_attempt_at_ms: Option<u64>,
+    /// GitHub asked for a wait (`retry-after`) until then; nothing is sent before.
+    #[serde(default)]
+    pub github_wait_until_ms: Option<u64>,
 }
 
 /// Summarises the journal. `last_attempt_failed` is whether the latest commit attempt
@@ -136,6 +142,8 @@ pub fn status(
         oldest_pending_age_ms: oldest,
         last_commit_at_ms,
         last_error: last_error.map(str::to_string),
+        next_attempt_at_ms: None,
+        github_wait_until_ms: None,
     }
 }
 
@@ -213,7 +221,7 @@ mod tests {
         let json = serde_json::to_string(&q).unwrap();
         assert_eq!(serde_json::from_str::<Queued>(&json).unwrap(), q);
         // The engine finds an Entry-ID through its journal store.
-        use crate::writer::engine::{JournalStore, MemoryJournal};
+        use crate::writer::{JournalStore, MemoryJournal};
         let journal = MemoryJournal::default();
         let seq = journal.insert(&q);
         journal.insert(&queued(8, "u", 2, OpState::Pending));

@@ -3,13 +3,17 @@
 //! planning of group commits. The Durable Object that drives them is glue.
 
 pub mod engine;
+pub mod flush;
 pub mod journal;
+pub mod memory;
 pub mod pacing;
 pub mod plan;
 pub mod queue;
 
-pub use engine::{JournalStore, MemoryJournal, Submit, Submitted, Writer, WriterConfig};
+pub use engine::{JournalStore, Submit, Submitted, Writer, WriterConfig};
+pub use flush::{FlushState, Flushed};
 pub use journal::{EntryRecord, OpState, Queued, SyncState, SyncStatus};
+pub use memory::MemoryJournal;
 pub use pacing::Pacer;
 pub use plan::{plan, Plan, PlannedFile};
 pub use queue::WriteQueue;

@@ -8,13 +8,18 @@ pub const DEFAULT_MIN_GAP_MS: u64 = 1_000;
 pub const BACKOFF_BASE_MS: u64 = 1_000;
 pub const BACKOFF_CAP_MS: u64 = 300_000;
 
-/// The pacing state; kept in storage so it survives restarts.
+/// The pacing state; kept in storage so it survives restarts (a persisted shape:
+/// fields are only ever added, with defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pacer {
     pub min_gap_ms: u64,
     pub last_mutation_ms: Option<u64>,
+    /// Our own backoff after failures.
     pub blocked_until_ms: u64,
     pub consecutive_failures: u32,
+    /// GitHub's own wait (`retry-after`, or the rate-limit reset): never skipped.
+    #[serde(default)]
+    pub github_until_ms: u64,
 }
 
 impl Pacer {
@@ -24,13 +29,20 @@ impl Pacer {
             last_mutation_ms: None,
             blocked_until_ms: 0,
             consecutive_failures: 0,
+            github_until_ms: 0,
         }
     }
 
     /// The earliest time the next mutating request may go.
     pub fn next_allowed_at(&self) -> u64 {
         let gap = self.last_mutation_ms.map_or(0, |t| t + self.min_gap_ms);
-        gap.max(self.blocked_until_ms)
+        gap.max(self.blocked_until_ms).max(self.github_until_ms)
+    }
+
+    /// Drops our own backoff (`sync/now`); the pacing gap and GitHub's wait stay.
+    pub fn clear_backoff(&mut self) {
+        self.blocked_until_ms = 0;
+        self.consecutive_failures = 0;
     }
 
     /// A mutating request was sent at `now_ms`.
@@ -41,6 +53,7 @@ impl Pacer {
     pub fn on_success(&mut self) {
         self.consecutive_failures = 0;
         self.blocked_until_ms = 0;
+        self.github_until_ms = 0;
     }
 
     /// After a failed attempt: GitHub's own wait when it gave one (retry-after, or the
@@ -48,17 +61,21 @@ impl Pacer {
     /// jitter. Returns the wait and blocks the pipeline until it is over.
     pub fn on_failure(&mut self, now_ms: u64, error: &GitHubError, random: u64) -> u64 {
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-        let wait = match error.retry_after_secs() {
-            Some(secs) => secs.saturating_mul(1000),
+        match error.retry_after_secs() {
+            Some(secs) => {
+                let wait = secs.saturating_mul(1000);
+                self.github_until_ms = now_ms + wait;
+                wait
+            }
             None => {
                 let exp = BACKOFF_BASE_MS
                     .saturating_mul(1u64 << (self.consecutive_failures - 1).min(20))
                     .min(BACKOFF_CAP_MS);
-                exp / 2 + random % (exp / 2 + 1)
+                let wait = exp / 2 + random % (exp / 2 + 1);
+                self.blocked_until_ms = now_ms + wait;
+                wait
             }
-        };
-        self.blocked_until_ms = now_ms + wait;
-        wait
+        }
     }
 }
 
@@ -98,6 +115,10 @@ mod tests {
             );
             assert_eq!(p.blocked_until_ms, w);
         }
+        // Our backoff can be dropped; GitHub's wait cannot.
+        assert_eq!(p.github_until_ms, 30_000);
+        p.clear_backoff();
+        assert_eq!(p.next_allowed_at(), 30_000);
         let least = Pacer {
             consecutive_failures: 0,
             ..p.clone()
@@ -105,6 +126,13 @@ mod tests {
         .on_failure(0, &down, 0);
         assert_eq!(least, 500, "equal jitter keeps at least half");
         p.on_success();
-        assert_eq!((p.consecutive_failures, p.blocked_until_ms), (0, 0));
+        assert_eq!(
+            (
+                p.consecutive_failures,
+                p.blocked_until_ms,
+                p.github_until_ms
+            ),
+            (0, 0, 0)
+        );
     }
 }

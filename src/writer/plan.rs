@@ -46,9 +46,24 @@ pub struct Plan {
 /// The current state of one thread: its content and blob sha, or `None` if missing.
 pub type Current = Option<(String, String)>;
 
+/// Limits a plan keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// An append may not make a thread file larger than this. A status change may.
+    pub max_thread_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_thread_bytes: super::engine::DEFAULT_MAX_THREAD_BYTES,
+        }
+    }
+}
+
 /// Plans a commit of `pending` (any order; applied by seq) on top of `current`,
 /// which must hold every topic they touch.
-pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>) -> Plan {
+pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>, limits: &Limits) -> Plan {
     let mut ordered: Vec<&Queued> = pending.to_vec();
     ordered.sort_by_key(|q| q.seq);
     let mut out = Plan::default();
@@ -72,6 +87,17 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>) -> Plan {
             timestamp: &q.timestamp,
         };
         match apply(&change, content.as_deref()) {
+            Ok(Applied::Content { content: after, .. })
+                if q.op.appends_entry() && after.len() > limits.max_thread_bytes =>
+            {
+                out.rejected.push((
+                    q.seq,
+                    ApplyError::TooLarge {
+                        size: after.len(),
+                        max: limits.max_thread_bytes,
+                    },
+                ))
+            }
             Ok(Applied::Content { content, title }) => {
                 titles.push((q.author.display(), title, q));
                 match slot {
@@ -165,7 +191,7 @@ mod tests {
         let mut current = BTreeMap::new();
         current.insert("a".to_string(), None);
         current.insert("b".to_string(), None);
-        let p = plan(&refs, &current);
+        let p = plan(&refs, &current, &Limits::default());
         assert_eq!(p.files.len(), 2);
         let a = &p.files[0];
         assert_eq!(
@@ -206,7 +232,7 @@ mod tests {
         let op = say(1, "a", "Claude", "only");
         let mut current = BTreeMap::new();
         current.insert("a".to_string(), None);
-        let p = plan(&[&op], &current);
+        let p = plan(&[&op], &current, &Limits::default());
         assert_eq!(
             p.message,
             commit_message("Claude (mira)", "only", "a", op.entry_id.as_deref())
@@ -217,7 +243,11 @@ mod tests {
     fn bad_and_landed_operations_do_not_hold_back_the_rest() {
         let landed = say(1, "a", "Claude", "landed");
         let mut current = BTreeMap::new();
-        let first = plan(&[&landed], &BTreeMap::from([("a".to_string(), None)]));
+        let first = plan(
+            &[&landed],
+            &BTreeMap::from([("a".to_string(), None)]),
+            &Limits::default(),
+        );
         current.insert(
             "a".to_string(),
             Some((first.files[0].content.clone(), "sha-a".to_string())),
@@ -229,7 +259,11 @@ mod tests {
             body: None,
         };
         let good = say(3, "a", "Codex", "good");
-        let p = plan(&[&landed, &ack_missing, &good], &current);
+        let p = plan(
+            &[&landed, &ack_missing, &good],
+            &current,
+            &Limits::default(),
+        );
         assert_eq!(p.present, vec![(1, Presence::Landed)]);
         assert_eq!(p.rejected, vec![(2, ApplyError::ThreadMissing)]);
         assert_eq!(p.files.len(), 1);

@@ -20,6 +20,8 @@ pub trait WriteQueue {
     async fn retry(&self) -> Result<(usize, SyncStatus), String>;
     /// Pending operations on one thread (read-your-writes).
     async fn pending_for(&self, topic: &str) -> Result<Vec<Queued>, String>;
+    /// Every pending operation (listings).
+    async fn pending_all(&self) -> Result<Vec<Queued>, String>;
 }
 
 impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> WriteQueue
@@ -42,5 +44,8 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> WriteQueue
     }
     async fn pending_for(&self, topic: &str) -> Result<Vec<Queued>, String> {
         Ok(Writer::pending_for(self, topic))
+    }
+    async fn pending_all(&self) -> Result<Vec<Queued>, String> {
+        Ok(Writer::pending_all(self))
     }
 }

@@ -28,6 +28,7 @@ fn fixture() -> Fixture {
         config: StoreConfig {
             threads_dir: "threads".into(),
             cache_ttl_ms: 30_000,
+            not_found_ttl_ms: 10_000,
             cache_namespace: "t".into(),
         },
         journal: MemoryJournal::default(),
@@ -37,17 +38,17 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn writer(&self) -> Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal> {
-        Writer {
-            store: Store {
+        Writer::new(
+            Store {
                 git: &self.git,
                 cache: &self.cache,
                 clock: &self.clock,
                 config: &self.config,
             },
-            journal: &self.journal,
-            config: WriterConfig::default(),
-            in_flight: &self.in_flight,
-        }
+            &self.journal,
+            WriterConfig::default(),
+            &self.in_flight,
+        )
     }
     fn ids(&self, topic: &str) -> Vec<String> {
         let c = self
@@ -380,14 +381,24 @@ fn a_moved_branch_is_retried_without_a_re_read() {
     assert_eq!(f.ids("a").len(), 2);
 }
 
-#[test]
-fn a_lost_answer_is_not_a_replay_the_caller_gets_the_commit_that_holds_its_entry() {
-    let f = fixture();
+/// Thread "a" with one entry committed; a second later, the next PUT fails so.
+fn first_commit_then_put_fails(
+    f: &Fixture,
+    error: GitHubError,
+    strike: Strike,
+) -> Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal> {
     let w = f.writer();
     block_on(w.submit(say("a", 1)));
     f.clock.advance(1_000);
-    f.git.fail_next(
-        "PUT",
+    f.git.fail_next("PUT", error, strike);
+    w
+}
+
+#[test]
+fn a_lost_answer_is_not_a_replay_the_caller_gets_the_commit_that_holds_its_entry() {
+    let f = fixture();
+    let w = first_commit_then_put_fails(
+        &f,
         GitHubError::Server {
             status: 502,
             message: "Bad Gateway".into(),
@@ -481,4 +492,214 @@ fn a_write_to_a_file_that_is_not_a_thread_is_refused() {
         f.git.file("threads/notes.md").unwrap(),
         "# Notes\n\nnot a thread\n"
     );
+}
+
+/// A writer for one more invocation: the same journal and effects, a fresh budget.
+fn invocation(
+    f: &Fixture,
+    config: WriterConfig,
+) -> Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal> {
+    Writer::new(
+        Store {
+            git: &f.git,
+            cache: &f.cache,
+            clock: &f.clock,
+            config: &f.config,
+        },
+        &f.journal,
+        config,
+        &f.in_flight,
+    )
+}
+
+/// Runs alarm-driven flushes, each in a fresh invocation, until nothing is pending.
+fn drain(f: &Fixture, config: WriterConfig, max_flushes: usize) -> usize {
+    for n in 0..max_flushes {
+        let w = invocation(f, config);
+        let Some(at) = w.next_flush_at() else {
+            return n;
+        };
+        f.clock.advance(at.saturating_sub(f.clock.now_ms()));
+        block_on(w.flush());
+        assert!(
+            w.spent.get() <= config.budget,
+            "a flush spent {} of {}",
+            w.spent.get(),
+            config.budget
+        );
+    }
+    panic!(
+        "still pending after {max_flushes} flushes: {:?}",
+        invocation(f, config).status()
+    );
+}
+
+#[test]
+fn a_hung_github_never_holds_a_caller_past_its_deadline_and_nothing_lands_twice() {
+    let f = fixture();
+    let w = first_commit_then_put_fails(
+        &f,
+        GitHubError::Network {
+            message: "hangs".into(),
+        },
+        Strike::Hang,
+    );
+    let t0 = f.clock.now_ms();
+    let out = block_on(w.submit(say("a", 2)));
+    assert!(matches!(out, Submitted::Queued { .. }), "{out:?}");
+    assert_eq!(
+        f.clock.now_ms() - t0,
+        WriterConfig::default().wait_ms,
+        "answered at the deadline"
+    );
+    assert!(!f.in_flight.get(), "the cut-short flush let go");
+    // The next flush re-reads the topic (the hung write may have landed) and lands it once.
+    f.git.reset_counters();
+    assert_eq!(drain(&f, WriterConfig::default(), 5), 1);
+    assert_eq!(
+        f.git.counters().get,
+        1,
+        "re-read from GitHub, not the cache"
+    );
+    assert_eq!(f.ids("a").len(), 2);
+}
+
+#[test]
+fn a_batch_larger_than_the_budget_is_split_and_every_write_lands_once() {
+    let f = fixture();
+    let config = WriterConfig {
+        budget: 10,
+        ..WriterConfig::default()
+    };
+    let w = invocation(&f, config);
+    for i in 0..60 {
+        w.accept(say(&format!("t{i}"), i));
+    }
+    let flushes = drain(&f, config, 60);
+    for i in 0..60 {
+        assert_eq!(f.ids(&format!("t{i}")).len(), 1, "t{i}");
+    }
+    // Each flush: at most 4 new topics read (4 + a 5-request commit + a spare for a head).
+    assert!((15..=20).contains(&flushes), "{flushes} flushes");
+    assert_eq!(invocation(&f, config).status().state, SyncState::Synced);
+}
+
+#[test]
+fn the_platform_limit_on_subrequests_is_carried_over_not_retried_for_ever() {
+    let f = fixture();
+    let w = f.writer();
+    w.accept(say("a", 1));
+    w.accept(say("b", 2));
+    f.git
+        .fail_next("GET", GitHubError::TooManySubrequests, Strike::Before);
+    let out = block_on(w.flush());
+    assert!(out.error.unwrap().contains("subrequests"));
+    assert_eq!(w.budget_left(), 0, "this invocation stops sending");
+    let q = w.journal.pending();
+    assert!(
+        q.iter().all(|q| q.attempts == 0),
+        "nobody's attempts are spent"
+    );
+    // A new invocation goes on at once, within what the platform allowed.
+    assert_eq!(drain(&f, WriterConfig::default(), 5), 2);
+    assert_eq!((f.ids("a").len(), f.ids("b").len()), (1, 1));
+}
+
+#[test]
+fn a_refused_topic_is_set_aside_and_the_others_commit_without_spending_attempts() {
+    let f = fixture();
+    for (i, t) in ["a", "b", "c"].iter().enumerate() {
+        block_on(f.writer().submit(say(t, i as u32)));
+        f.clock.advance(1_000);
+    }
+    f.git.refuse_path(
+        "threads/b.md",
+        GitHubError::Rejected {
+            status: 422,
+            message: "Invalid request".into(),
+        },
+    );
+    let w = f.writer();
+    for (i, t) in ["a", "b", "c"].iter().enumerate() {
+        w.accept(say(t, 10 + i as u32));
+    }
+    for _ in 0..8 {
+        let w = f.writer();
+        if let Some(at) = w.next_flush_at() {
+            f.clock.advance(at.saturating_sub(f.clock.now_ms()));
+            block_on(w.flush());
+        }
+    }
+    assert_eq!(f.ids("a").len(), 2);
+    assert_eq!(f.ids("c").len(), 2);
+    assert_eq!(f.ids("b").len(), 1);
+    let pending = f.journal.pending();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].topic, "b");
+    assert!(pending[0].attempts >= 1);
+    // The others' operations never had an attempt counted.
+    let committed: Vec<Queued> = (1..=6)
+        .filter_map(|seq| f.journal.get(seq))
+        .filter(|q| q.topic != "b")
+        .collect();
+    assert!(committed.iter().all(|q| q.attempts == 0), "{committed:?}");
+    // b waits on its own: the next attempt is after its hold.
+    assert!(f.writer().next_flush_at().unwrap() > f.clock.now_ms());
+}
+
+#[test]
+fn sync_now_keeps_githubs_retry_after_and_says_when_it_will_try() {
+    let f = fixture();
+    let w = first_commit_then_put_fails(
+        &f,
+        GitHubError::RateLimited {
+            retry_after_secs: 60,
+            message: "secondary rate limit".into(),
+        },
+        Strike::Before,
+    );
+    w.accept(say("a", 2));
+    block_on(w.flush());
+    f.git.reset_counters();
+    let out = block_on(w.flush_now());
+    assert!(out.error.unwrap().contains("next attempt is in 60 s"));
+    assert_eq!(f.git.counters().put, 0, "nothing sent during GitHub's wait");
+    let s = w.status();
+    assert_eq!(s.github_wait_until_ms, Some(f.clock.now_ms() + 60_000));
+    assert_eq!(s.next_attempt_at_ms, s.github_wait_until_ms);
+}
+
+#[test]
+fn an_append_past_max_thread_bytes_is_refused_and_a_status_change_still_works() {
+    let f = fixture();
+    let config = WriterConfig {
+        max_thread_bytes: 2_000,
+        ..WriterConfig::default()
+    };
+    let w = invocation(&f, config);
+    block_on(w.submit(say("a", 1)));
+    f.clock.advance(1_000);
+    let mut big = say("a", 2);
+    big.op = Operation::Say {
+        title: "big".into(),
+        body: "x".repeat(1_900),
+        role: "implementer".into(),
+        entry_type: "Note".into(),
+    };
+    let out = block_on(w.submit(big));
+    let Submitted::Failed { code, reason, .. } = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(code, "thread_too_large");
+    assert!(reason.contains("close this thread"), "{reason}");
+    f.clock.advance(1_000);
+    let mut close = say("a", 3);
+    close.op = Operation::SetStatus {
+        status: "CLOSED".into(),
+    };
+    close.entry_id = None;
+    assert!(matches!(
+        block_on(w.submit(close)),
+        Submitted::Committed { .. }
+    ));
 }

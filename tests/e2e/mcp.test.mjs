@@ -8,7 +8,8 @@ import { setup, entryIds, READER, WRITER } from './harness.mjs';
 
 let h;
 before(async () => {
-  h = await setup({ vars: { ALLOWED_ORIGINS: 'http://allowed.example' } });
+  // NOT_FOUND_CACHE_SECONDS=0: a read of a missing topic always asks GitHub here.
+  h = await setup({ vars: { ALLOWED_ORIGINS: 'http://allowed.example', NOT_FOUND_CACHE_SECONDS: '0' } });
 });
 after(async () => {
   await h?.close();
@@ -203,7 +204,7 @@ test('error paths: unknown tool is a protocol error, everything else an isError 
     assert.match(text(down), /GitHub failed with 503/);
     assert.match(text(down), /retry after \d+ s/);
     await h.clearFaults();
-    await h.fault({ method: 'PUT', route: 'contents', status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '90' }, times: 1 });
+    await h.fault({ method: 'PUT', route: 'contents', status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '6' }, times: 1 });
     // A rate-limited write is not an error: it is accepted, queued, and lands later.
     const r = await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't2', body: 'b' } });
     assert.ok(!r.isError, text(r));
@@ -218,6 +219,12 @@ test('error paths: unknown tool is a protocol error, everything else an isError 
     const denied = await reader.callTool({ name: 'watercooler_sync', arguments: { action: 'now' } });
     assert.equal(denied.isError, true);
     await h.clearFaults();
+    // sync now keeps GitHub's wait, and says so; once it is over, the write lands.
+    const early = await client.callTool({ name: 'watercooler_sync', arguments: { action: 'now' } });
+    assert.equal(early.structuredContent.state, 'failing', text(early));
+    const until = early.structuredContent.github_wait_until_ms;
+    assert.ok(until > Date.now(), text(early));
+    await new Promise((res) => setTimeout(res, until - Date.now() + 100));
     const now = await client.callTool({ name: 'watercooler_sync', arguments: { action: 'now' } });
     assert.equal(now.structuredContent.state, 'synced', text(now));
     assert.equal(entryIds(h.file('mcp-rate')).at(-1), r.structuredContent.entry_id);

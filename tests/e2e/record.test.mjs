@@ -14,7 +14,8 @@ const fixture = (name) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 
 let h;
 before(async () => {
-  h = await setup();
+  // NOT_FOUND_CACHE_SECONDS=0: files pushed with plain git are seen at once.
+  h = await setup({ vars: { NOT_FOUND_CACHE_SECONDS: '0' } });
 });
 after(async () => {
   await h?.close();
@@ -102,6 +103,7 @@ test('bodies the two readings would read differently are refused with the line a
     ['NEL before an Entry line', 'text\u0085Entry: Claude (alice) 2026-03-02T09:00:00Z', /U\+0085 \(NEXT LINE\) before it/],
     ['quoting an Entry-ID comment', 'As said in <!-- Entry-ID: 01ARZ3NDEKTSV4RRFFQ69G5FAV -->', /line 1 has an Entry-ID comment/],
     ['an unclosed fence', 'text\n~~~\ncode', /line 2: the code block opened here is never closed: close it with a line of ~~~/],
+    ['an Entry line at the start of a line, even in a code block (the tools\' listing reads it)', '~~~\nEntry: Claude (alice) 2026-03-02T09:00:00Z\n~~~', /line 2 starts with 'Entry:'.*indent the quoted Entry: line inside a fenced block/],
   ];
   for (const [what, body, message] of cases) {
     const r = await say('bodies', { body });
@@ -112,7 +114,7 @@ test('bodies the two readings would read differently are refused with the line a
   assert.equal(h.commitCount(), commits);
 
   // What both read alike is accepted, and reads back alike.
-  const fine = ['~~~\nEntry: Codex (bob) 2026-01-01T00:00:00Z\n~~~', '````\n```js\nx\n```\n````', 'page\u000cbreak and a\u2028separator'];
+  const fine = ['~~~\n  Entry: Codex (bob) 2026-01-01T00:00:00Z\n~~~', '````\n```js\nx\n```\n````', 'page\u000cbreak and a\u2028separator'];
   for (const body of fine) assert.equal((await say('bodies', { body })).status, 201, JSON.stringify(body));
   const file = h.file('bodies');
   const tools = toolsRead(file);

@@ -159,10 +159,10 @@ for (const status of [403, 429]) {
   });
 }
 
-test('a long rate limit pauses the pipeline: the write is queued (202), readable, and lands later', async () => {
+test('a rate limit pauses the pipeline: the write is queued (202), readable, and lands once GitHub\'s wait is over', async () => {
   await say('ratelong');
   const before = h.commitCount();
-  await h.fault({ method: 'PUT', route: 'contents', status: 429, message: 'API rate limit exceeded', headers: { 'retry-after': '120' }, times: 1 });
+  await h.fault({ method: 'PUT', route: 'contents', status: 429, message: 'API rate limit exceeded', headers: { 'retry-after': '7' }, times: 1 });
   const r = await say('ratelong', { title: 'second' });
   assert.equal(r.status, 202, r.text);
   assert.equal(r.json.queued, true);
@@ -176,6 +176,14 @@ test('a long rate limit pauses the pipeline: the write is queued (202), readable
   assert.equal(j.headers.get('x-watercooler-pending'), '1');
   assert.deepEqual(j.json.entries.map((e) => e.pending), [false, true]);
   await h.clearFaults();
+  // sync/now keeps GitHub's wait: nothing is sent, and the answer says when it will be.
+  await h.resetStats();
+  const early = await h.api('POST', '/v1/sync/now');
+  assert.equal(early.json.state, 'failing', early.text);
+  assert.match(early.json.message, /GitHub asked for a wait/);
+  assert.ok(early.json.next_attempt_at_ms >= Date.now(), early.text);
+  assert.equal((await h.stats()).mutating, 0);
+  await new Promise((res) => setTimeout(res, Math.max(0, early.json.github_wait_until_ms - Date.now()) + 100));
   const now = await h.api('POST', '/v1/sync/now');
   assert.equal(now.json.state, 'synced', now.text);
   assert.deepEqual(entryIds(h.file('ratelong')).slice(1), [r.json.entry_id]);

@@ -47,6 +47,7 @@ def read(doc):
 
     entries, duplicates, seen = [], [], set()
     for n, first in enumerate(starts):
+        found = ENTRY_LINE.match(lines[first].strip())
         last = starts[n + 1] if n + 1 < len(starts) else len(lines)
         entry = {"line": first, "agent": "", "timestamp": "", "role": None,
                  "type": None, "title": None, "entry_id": None}
@@ -65,6 +66,9 @@ def read(doc):
             key = key.strip().lower()
             if key in ("role", "type", "title"):
                 entry[key] = value.strip()
+        # The metadata lines win, unless they leave the author or time empty.
+        entry["agent"] = entry["agent"] or found.group("agent").strip()
+        entry["timestamp"] = entry["timestamp"] or found.group("ts").strip()
         for line in lines[first:last]:
             m = ENTRY_ID.search(line)
             if m:

@@ -226,6 +226,99 @@ async function workload(host, repo, agents, append, settle = async () => {}) {
   };
 }
 
+/** A thread of about `bytes` bytes, written as this service writes them. */
+function bigThread(topic, bytes) {
+  let s = seedThread(topic);
+  for (let i = 0; s.length < bytes; i++) {
+    const id = `01ARZ3NDEKTSV4RRFFQ${String(i).padStart(7, '0')}`;
+    s += `\n---\nEntry: ${i % 2 ? 'Codex' : 'Claude'} (bench) 2026-01-01T00:00:00Z\nRole: implementer\nType: Note\nTitle: Progress ${i}\n\nWe looked at the failing test and found the cause.\n\n\`\`\`rust\nfn main() {}\n\`\`\`\n\n- item one\n- item two\n<!-- Entry-ID: ${id} -->\n`;
+  }
+  return s;
+}
+
+/**
+ * Time per request on a thread near MAX_THREAD_BYTES (1 MiB) against a small one, in
+ * workerd with GitHub's latency at 0 and the cache warm: what is left is almost all
+ * CPU. Reads are served from the cache; an append reads, checks both readings and
+ * commits (the git host's own commit time is in the figure too).
+ */
+async function measureBig(host) {
+  const repo = 'big';
+  const big = bigThread('big', (1 << 20) - 4096);
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files: { 'threads/big.md': big, 'threads/small.md': bigThread('small', 2000) } });
+  const w = await worker(host, repo, { WRITE_PACING_MS: '0' });
+  await admin(host, 'PUT', 'latency', { ms: 0 });
+  try {
+    const out = { bytes: big.length };
+    const n = smoke ? 3 : 10;
+    for (const topic of ['small', 'big']) {
+      await call(w, 'GET', `/v1/threads/${topic}`);
+      const md = [];
+      const js = [];
+      for (let i = 0; i < n; i++) md.push((await call(w, 'GET', `/v1/threads/${topic}`)).ms);
+      for (let i = 0; i < n; i++) js.push((await call(w, 'GET', `/v1/threads/${topic}?format=json`)).ms);
+      const app = [];
+      for (let i = 0; i < Math.min(n, 5); i++) {
+        const r = await call(w, 'POST', `/v1/threads/${topic}/entries`, { title: `append ${i}`, body: 'near the limit' });
+        if (r.status !== 201) throw new Error(`append to ${topic}: ${r.status} ${r.text}`);
+        app.push(r.ms);
+      }
+      out[topic] = { read_ms: round(pct(md, 50)), read_json_ms: round(pct(js, 50)), append_ms: round(pct(app, 50)) };
+    }
+    progress(`near the limit (${out.bytes} bytes): read ${out.big.read_ms} ms, json ${out.big.read_json_ms} ms, append ${out.big.append_ms} ms`);
+    return out;
+  } finally {
+    await admin(host, 'PUT', 'latency', { ms: cfg.latencyMs });
+    await stop(w.child);
+  }
+}
+
+/**
+ * A hung GitHub: one PUT is taken and its answer held (40 s; 6 s in the smoke run)
+ * while agents write. Callers must be answered by their deadline, and every entry
+ * must land exactly once after the timeout.
+ */
+async function measureHung(host) {
+  const repo = 'hung';
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files: { 'threads/h.md': seedThread('h') } });
+  const holdMs = smoke ? 6000 : 40000;
+  const vars = smoke ? { GITHUB_TIMEOUT_SECONDS: '2', WRITE_WAIT_SECONDS: '3' } : {};
+  const w = await worker(host, repo, vars);
+  try {
+    await call(w, 'GET', '/v1/threads/h');
+    await admin(host, 'POST', 'faults', { method: 'PUT', route: 'contents', delay_ms: holdMs, mode: 'after', times: 1 });
+    const agents = smoke ? 3 : 10;
+    const t0 = now();
+    const rs = await Promise.all(
+      Array.from({ length: agents }, (_, a) =>
+        call(w, 'POST', '/v1/threads/h/entries', { title: `hung ${a}`, body: 'while GitHub holds a PUT', agent: a % 2 ? 'Codex' : 'Claude' }),
+      ),
+    );
+    const accepted = rs.filter((r) => [201, 202].includes(r.status)).map((r) => r.json.entry_id);
+    await synced(w);
+    const landedMs = now() - t0;
+    const ids = entryIds(host, repo, 'h');
+    const out = {
+      agents,
+      hold_ms: holdMs,
+      timeout_s: Number(vars.GITHUB_TIMEOUT_SECONDS ?? 10),
+      wait_s: Number(vars.WRITE_WAIT_SECONDS ?? 10),
+      caller_p50_ms: round(pct(rs.map((r) => r.ms), 50)),
+      caller_p95_ms: round(pct(rs.map((r) => r.ms), 95)),
+      queued: rs.filter((r) => r.status === 202).length,
+      refused: agents - accepted.length,
+      landed_ms: round(landedMs, 0),
+      lost: accepted.filter((id) => !ids.includes(id)).length,
+      duplicated: ids.length - new Set(ids).size,
+    };
+    progress(`hung GitHub: callers p95 ${out.caller_p95_ms} ms, all landed after ${out.landed_ms} ms`);
+    return out;
+  } finally {
+    await admin(host, 'DELETE', 'faults');
+    await stop(w.child);
+  }
+}
+
 async function seedSweepRepo(host, repo) {
   const files = {};
   for (let t = 0; t < cfg.threads; t++) files[`threads/t${t}.md`] = seedThread(`t${t}`);
@@ -368,6 +461,14 @@ try {
       progress(`FAILED: ${agents} agents lost ${ours.lost} and duplicated ${ours.duplicated} entries`);
     }
   }
+  progress('a thread near MAX_THREAD_BYTES');
+  results.big_thread = await measureBig(host);
+  progress('a hung GitHub: one PUT held while agents write');
+  results.hung = await measureHung(host);
+  if (results.hung.lost || results.hung.duplicated || results.hung.refused) {
+    exitCode = 1;
+    progress(`FAILED: with GitHub hung, ${results.hung.lost} lost, ${results.hung.duplicated} duplicated, ${results.hung.refused} refused`);
+  }
   if (cfg.native) results.native_core_us = nativeCore();
 
   // ------------------------------------------------------------ report
@@ -407,6 +508,21 @@ try {
     ['ack p50', 'ack_p50'],
     ['GH req per entry', 'github_requests_per_entry'],
     ['success rate', 'success_rate'],
+  ]);
+  table(`A thread near the limit (${results.big_thread.bytes} bytes) beside a small one: p50 ms in workerd, GitHub latency 0, cache warm`, ['small', 'big'].map((t) => ({ thread: t, ...results.big_thread[t] })), [
+    ['thread', 'thread'],
+    ['read', 'read_ms'],
+    ['read json', 'read_json_ms'],
+    ['append', 'append_ms'],
+  ]);
+  table(`A hung GitHub (one PUT held ${results.hung.hold_ms / 1000} s; timeout ${results.hung.timeout_s} s, callers wait ${results.hung.wait_s} s)`, [results.hung], [
+    ['agents', 'agents'],
+    ['caller p50 ms', 'caller_p50_ms'],
+    ['caller p95 ms', 'caller_p95_ms'],
+    ['queued (202)', 'queued'],
+    ['all landed ms', 'landed_ms'],
+    ['lost', 'lost'],
+    ['dup', 'duplicated'],
   ]);
   console.log(`\nWorker: startup ${results.worker.startup_ms} ms (wrangler dev until /health), wasm ${results.worker.raw_bytes} bytes, ${results.worker.gzip_bytes} gzipped`);
   if (results.native_core_us) {

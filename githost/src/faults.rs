@@ -53,6 +53,9 @@ pub struct FaultSpec {
     pub mode: Option<FaultMode>,
     /// Close the connection without an answer.
     pub drop: Option<bool>,
+    /// Hold the answer this long (a hung GitHub): before the operation in mode
+    /// `before`, after it in mode `after`. Without a status, the real answer follows.
+    pub delay_ms: Option<u64>,
 }
 
 /// A queued fault.
@@ -82,6 +85,10 @@ pub struct Fault {
     pub mode: FaultMode,
     /// Whether the connection is dropped.
     pub drop: bool,
+    /// How long the answer is held.
+    pub delay_ms: u64,
+    /// Only a delay: the real operation answers.
+    pub delay_only: bool,
 }
 
 /// Ordered list of pending faults.
@@ -95,9 +102,15 @@ impl FaultQueue {
     /// Validate and queue a fault.
     pub fn add(&mut self, spec: FaultSpec) -> Result<Fault, String> {
         let drop = spec.drop.unwrap_or(false) || spec.status == Some(0);
+        let delay_ms = spec.delay_ms.unwrap_or(0);
+        let delay_only = !drop && spec.status.is_none() && delay_ms > 0;
         let status = match spec.status {
-            _ if drop => 0,
-            None => return Err("\"status\" is required (or \"drop\": true)".to_string()),
+            _ if drop || delay_only => 0,
+            None => {
+                return Err(
+                    "\"status\" is required (or \"drop\": true, or \"delay_ms\")".to_string(),
+                )
+            }
             Some(s) if (200..=599).contains(&s) => s,
             Some(s) => return Err(format!("invalid status {s}")),
         };
@@ -120,6 +133,8 @@ impl FaultQueue {
             after: spec.after.unwrap_or(0),
             mode: spec.mode.unwrap_or_default(),
             drop,
+            delay_ms,
+            delay_only,
         };
         self.faults.push(fault.clone());
         Ok(fault)

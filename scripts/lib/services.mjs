@@ -34,22 +34,45 @@ function collect(child, name, { echo }) {
   return lines;
 }
 
-/** Kills a child and its process group; resolves when it exited. */
-export async function stop(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
+/** Whether any process of the group led by `pid` is still alive. */
+function groupAlive(pid) {
   try {
-    process.kill(-child.pid, 'SIGTERM');
+    process.kill(-pid, 0);
+    return true;
   } catch {
-    child.kill('SIGTERM');
+    return false;
   }
-  const timer = setTimeout(() => {
+}
+
+/**
+ * Kills a child and its whole process group (wrangler's workerd included); resolves
+ * when every one of them is gone, so their ports are free for the next start.
+ */
+export async function stop(child) {
+  if (!child) return;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM');
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    }, 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  const deadline = Date.now() + 5000;
+  while (groupAlive(child.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(child.pid)) {
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {}
-  }, 5000);
-  await exited;
-  clearTimeout(timer);
+    while (groupAlive(child.pid)) await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
@@ -100,8 +123,23 @@ export async function waitForHttp(url, ms, what = url, logs = []) {
 /**
  * Starts the built Worker under `wrangler dev`. `vars` are passed with --var and win
  * over .dev.vars. Resolves with { url, port, child, logs } once /health answers.
+ * workerd sometimes fails to start ("The Workers runtime failed to start"), for
+ * instance on a port still held by a process that is exiting: up to three tries, on
+ * fresh ports unless a port was asked for.
  */
-export async function startWorker({ port, vars = {}, persistTo, envFile, echo = false, inspectorPort } = {}) {
+export async function startWorker(options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(options);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      process.stderr.write(`[services] wrangler dev did not start (try ${attempt} of 3), trying again: ${e.message.split('\n')[0]}\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function startWorkerOnce({ port, vars = {}, persistTo, envFile, echo = false, inspectorPort } = {}) {
   port ??= await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', '--log-level', 'warn'];
   args.push('--inspector-port', String(inspectorPort ?? (await freePort())));
@@ -119,7 +157,12 @@ export async function startWorker({ port, vars = {}, persistTo, envFile, echo = 
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`wrangler dev exited with ${code}:\n${logs.join('\n')}`);
   });
-  await Promise.race([waitForHttp(`${url}/health`, 60000, 'wrangler dev', logs), exited]);
   exited.catch(() => {});
+  try {
+    await Promise.race([waitForHttp(`${url}/health`, 60000, 'wrangler dev', logs), exited]);
+  } catch (e) {
+    await stop(child);
+    throw e;
+  }
   return { url, port, child, logs };
 }

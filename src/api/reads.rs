@@ -61,7 +61,7 @@ fn with_pending<G, C, K, Q>(
 }
 
 /// What a reader is told when GitHub is out of reach and only the journal speaks.
-const UNAVAILABLE_NOTE: &str = "GitHub cannot be reached right now: this shows only what was accepted here and is not committed yet; committed entries of this thread, if any, will show again once GitHub answers";
+const UNAVAILABLE_NOTE: &str = "GitHub cannot be reached right now: this shows only what was accepted here and is not committed yet; what is committed will show again once GitHub answers";
 
 /// Reads a thread with its pending operations. If the writer cannot be reached the
 /// committed file is shown alone; if GitHub cannot be reached and nothing is cached,
@@ -129,9 +129,18 @@ pub async fn thread_view<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
 /// only in the journal are listed, and `pending` counts what is not committed yet.
 pub async fn thread_list<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     app: &App<'_, G, C, K, Q>,
-) -> Result<Vec<ThreadSummary>, ApiError> {
-    let mut threads = app.store.list_threads().await?;
+) -> Result<Listed, ApiError> {
     let pending = app.queue.pending_all().await.unwrap_or_default();
+    let mut warnings = vec![];
+    let mut threads = match app.store.list_threads().await {
+        Ok(t) => t,
+        // GitHub is out of reach and nothing is cached: the journal still speaks.
+        Err(StoreError::GitHub(e)) if e.is_transient() && !pending.is_empty() => {
+            warnings.push(format!("{UNAVAILABLE_NOTE} ({e})"));
+            vec![]
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut topics: Vec<&str> = pending.iter().map(|q| q.topic.as_str()).collect();
     topics.sort_unstable();
     topics.dedup();
@@ -158,7 +167,14 @@ pub async fn thread_list<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
         }
     }
     threads.sort_by(|a, b| a.topic.cmp(&b.topic));
-    Ok(threads)
+    Ok(Listed { threads, warnings })
+}
+
+/// A listing, and what keeps it from being complete.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    pub threads: Vec<ThreadSummary>,
+    pub warnings: Vec<String>,
 }
 
 /// A file that exists under a topic's name but is not a thread.

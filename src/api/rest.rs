@@ -150,11 +150,17 @@ async fn list<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             )))
         }
     };
-    let mut threads = super::reads::thread_list(app).await?;
+    let listed = super::reads::thread_list(app).await?;
+    let mut threads = listed.threads;
     if open_only {
         threads.retain(|t| t.open);
     }
-    Ok(ApiResponse::json(200, &json!({ "threads": threads })))
+    let count = listed.warnings.len();
+    let mut answer = json!({ "threads": threads });
+    if count > 0 {
+        answer["warnings"] = json!(listed.warnings);
+    }
+    Ok(with_warnings(ApiResponse::json(200, &answer), count))
 }
 
 async fn read<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(

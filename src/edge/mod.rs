@@ -149,22 +149,29 @@ async fn to_api_request(mut req: Request) -> Result<std::result::Result<ApiReque
     }))
 }
 
-/// Reads a body of at most `MAX_REQUEST_BYTES`; `Err(bytes read)` as soon as it is
-/// more.
+/// Reads a body of at most `MAX_REQUEST_BYTES`; `Err(bytes)` when it is more. Past
+/// the cap nothing more is kept: the rest is read and dropped (answering before the
+/// upload ends wedges some HTTP stacks, `wrangler dev` among them).
 async fn read_capped(req: &mut Request) -> std::result::Result<Vec<u8>, usize> {
     use futures::StreamExt;
     let Ok(mut stream) = req.stream() else {
         return Ok(Vec::new());
     };
     let mut body = Vec::new();
+    let mut total = 0;
     while let Some(chunk) = stream.next().await {
         let Ok(chunk) = chunk else { break };
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_REQUEST_BYTES {
-            return Err(body.len());
+        total += chunk.len();
+        if total <= MAX_REQUEST_BYTES {
+            body.extend_from_slice(&chunk);
+        } else {
+            body = Vec::new();
         }
     }
-    Ok(body)
+    match total > MAX_REQUEST_BYTES {
+        true => Err(total),
+        false => Ok(body),
+    }
 }
 
 fn to_worker_response(resp: ApiResponse) -> Result<Response> {

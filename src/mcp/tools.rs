@@ -678,7 +678,7 @@ async fn list_threads<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
             )
         })?,
     };
-    let mut threads = crate::api::reads::thread_list(app).await?;
+    let mut threads = crate::api::reads::thread_list(app).await?.threads;
     if open_only {
         threads.retain(|t| t.open);
     }
@@ -764,7 +764,7 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
 async fn reindex<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     app: &App<'_, G, C, K, Q>,
 ) -> Result<Value, ApiError> {
-    let threads = crate::api::reads::thread_list(app).await?;
+    let threads = crate::api::reads::thread_list(app).await?.threads;
     let mut groups: Map<String, Value> = Map::new();
     let mut text = String::from("# Thread index\n");
     for (key, heading) in [

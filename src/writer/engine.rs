@@ -315,11 +315,21 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             .journal
             .meta(META_LAST_COMMIT)
             .and_then(|v| v.parse().ok());
-        let last_error = self.journal.meta(META_LAST_ERROR).filter(|e| !e.is_empty());
-        let last_failed = self
+        // A topic set aside keeps its own error in view after others commit.
+        let held_error = all
+            .iter()
+            .filter(|q| q.is_pending() && q.attempts > 0)
+            .find_map(|q| q.last_error.clone());
+        let last_error = self
             .journal
-            .meta(META_LAST_FAILED)
-            .is_some_and(|v| v == "1");
+            .meta(META_LAST_ERROR)
+            .filter(|e| !e.is_empty())
+            .or(held_error.clone());
+        let last_failed = held_error.is_some()
+            || self
+                .journal
+                .meta(META_LAST_FAILED)
+                .is_some_and(|v| v == "1");
         let mut status = journal::status(
             &all,
             self.store.clock.now_ms(),

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth;
 use crate::encoding::decode_percent;
 use crate::errors::{ApiError, ApiResult};
-use crate::faults::FaultMode;
+use crate::faults::{Fault, FaultMode};
 use crate::git::Repo;
 use crate::pacing;
 use crate::ratelimit::{LIMIT_ANONYMOUS, LIMIT_AUTHENTICATED};
@@ -240,9 +240,19 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
         (Ok(token), Some(remaining)) => (pacing::refusal(remaining), Some(token)),
         (Ok(token), None) => {
             let fault = lock(&state.faults).take(method.as_str(), &route.name, &path);
+            let hold = |f: &Option<Fault>| {
+                let ms = f.as_ref().map_or(0, |f| f.delay_ms);
+                tokio::time::sleep(std::time::Duration::from_millis(ms))
+            };
             let response = match fault {
-                Some(f) if f.mode == FaultMode::Before => f.response(),
+                Some(f) if f.mode == FaultMode::Before && !f.delay_only => {
+                    hold(&Some(f.clone())).await;
+                    f.response()
+                }
                 other => {
+                    if other.as_ref().is_some_and(|f| f.mode == FaultMode::Before) {
+                        hold(&other).await;
+                    }
                     let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
                         .map(|q| q.0)
                         .unwrap_or_default();
@@ -250,8 +260,15 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
                         run_endpoint(&state, &route, token.clone(), parts.headers, query, body)
                             .await;
                     match other {
-                        Some(f) => f.response(),
-                        None => real,
+                        Some(f) if f.mode == FaultMode::After => {
+                            hold(&Some(f.clone())).await;
+                            if f.delay_only {
+                                real
+                            } else {
+                                f.response()
+                            }
+                        }
+                        _ => real,
                     }
                 }
             };

@@ -295,3 +295,37 @@ async fn stats_count_every_github_request() {
     assert_eq!(s["commits"], 0);
     assert_eq!(s["by_route"]["GET contents"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delay_faults_hold_the_answer_before_or_after_the_write() {
+    let host = Host::start().await;
+    host.seed("o", "r", json!({"a.md": "a"})).await;
+    // A delay alone: the real answer, late.
+    host.admin(
+        "POST",
+        "/_githost/faults",
+        Some(json!({"method": "GET", "route": "contents", "delay_ms": 400})),
+    )
+    .await;
+    let t0 = std::time::Instant::now();
+    let r = host.gh("GET", "/repos/o/r/contents/a.md", None).await;
+    assert_eq!(r.status, 200);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(400));
+    // Mode after with a status: the write lands, then the answer is held and lost.
+    host.admin(
+        "POST",
+        "/_githost/faults",
+        Some(json!({"method": "PUT", "status": 504, "delay_ms": 300, "mode": "after"})),
+    )
+    .await;
+    let t0 = std::time::Instant::now();
+    let r = host.put_file("o/r", "held.md", "landed", None).await;
+    assert_eq!(r.status, 504);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(host.git("o", "r", &["show", "main:held.md"]), "landed");
+    // No status and no delay is still refused.
+    let r = host
+        .admin("POST", "/_githost/faults", Some(json!({"method": "PUT"})))
+        .await;
+    assert_eq!(r.status, 400);
+}

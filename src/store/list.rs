@@ -154,6 +154,18 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             })
     }
 
+    /// A file exists: a cached listing that lacks it is out of date, so the next
+    /// listing asks again (one conditional request).
+    pub(crate) async fn listing_must_know(&self, path: &str) {
+        let key = self.listing_key();
+        if let Some(mut l) = cached::get_listing(self.cache, &key).await {
+            if l.fetched_at_ms > 0 && !l.files.iter().any(|f| f.entry.path == path) {
+                l.fetched_at_ms = 0;
+                cached::put_listing(self.cache, &key, &l).await;
+            }
+        }
+    }
+
     /// After a 404: make sure a recent listing is cached, so that other missing topics
     /// are answered without asking GitHub (at most one request per not-found time).
     pub(crate) async fn refresh_listing_for_misses(&self, now: u64) {

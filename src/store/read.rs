@@ -95,6 +95,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                 })
             }
             Ok(Fetched::Modified(f)) => {
+                if cached.is_none() {
+                    // A file the cached listing may not know (pushed from elsewhere).
+                    self.listing_must_know(path).await;
+                }
                 let fresh = CachedFile {
                     content: f.content,
                     sha: f.sha,

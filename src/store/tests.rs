@@ -156,3 +156,42 @@ fn listing_uses_cached_files_that_match_the_listed_sha_whatever_their_age() {
     assert_eq!(list.len(), 1);
     assert_eq!(f.git.counters().get, 1, "only the directory");
 }
+
+#[test]
+fn asking_for_missing_topics_costs_a_request_or_two_whatever_the_topics() {
+    let f = Fixture::new();
+    f.git
+        .push("threads/real.md", "# real — Thread\nStatus: OPEN\n");
+    for i in 0..50 {
+        let r = block_on(f.store().read_thread(&format!("missing-{i}")));
+        assert!(matches!(r, Err(StoreError::ThreadNotFound { .. })), "{r:?}");
+    }
+    // One 404, then one listing that answers for every other missing topic.
+    assert_eq!(f.git.counters().get, 2);
+    // Once "not found" is no longer believed, GitHub is asked again.
+    f.clock.advance(10_001);
+    let _ = block_on(f.store().read_thread("missing-3"));
+    assert_eq!(f.git.counters().get, 4);
+}
+
+#[test]
+fn a_file_pushed_elsewhere_is_seen_once_not_found_expires_and_listings_learn_of_it() {
+    let f = Fixture::new();
+    f.git.push("threads/a.md", "# a — Thread\nStatus: OPEN\n");
+    assert_eq!(block_on(f.store().list_threads()).unwrap().len(), 1);
+    let _ = block_on(f.store().read_thread("b"));
+    f.git.push("threads/b.md", "# b — Thread\nStatus: OPEN\n");
+    // Within the not-found time, b is believed missing without a request.
+    let before = f.git.counters().get;
+    assert!(block_on(f.store().read_thread("b")).is_err());
+    assert_eq!(f.git.counters().get, before);
+    // After it, b is read, and the listing (fresh for its TTL) is asked again.
+    f.clock.advance(10_001);
+    assert!(block_on(f.store().read_thread("b")).is_ok());
+    let topics: Vec<String> = block_on(f.store().list_threads())
+        .unwrap()
+        .into_iter()
+        .map(|t| t.topic)
+        .collect();
+    assert_eq!(topics, ["a", "b"]);
+}

@@ -253,6 +253,31 @@ test('50 reads of missing topics cost at most a few GitHub requests', async () =
   assert.ok(route(await h.stats(), 'GET contents') <= 3);
 });
 
+test('a thread over the limit written elsewhere (over GitHub\'s 1 MB for JSON) stays readable and listable; appends are 413', async () => {
+  let content = '# huge-outside — Thread\nStatus: OPEN\nBall: Codex (bob)\nTopic: huge-outside\nCreated: 2026-03-02T09:00:00Z\n';
+  for (let i = 0; content.length < 1_100_000; i++) {
+    content += `\n---\nEntry: Codex (bob) 2026-03-02T09:00:00Z\nRole: implementer\nType: Note\nTitle: part ${i}\n\n${'text '.repeat(400)}\n`;
+  }
+  h.pushNew('huge-outside', content);
+  // A file pushed with git is seen once "not found" is no longer believed (10 s here).
+  let md;
+  for (const until = Date.now() + 12000; Date.now() < until; await sleep(500)) {
+    md = await h.api('GET', '/v1/threads/huge-outside');
+    if (md.status !== 404) break;
+  }
+  assert.equal(md.status, 200, md.text.slice(0, 200));
+  assert.equal(md.text, content);
+  const j = await h.api('GET', '/v1/threads/huge-outside?format=json');
+  assert.equal(j.json.entries.length, (content.match(/^Entry: /gm) ?? []).length);
+  const listed = (await h.api('GET', '/v1/threads')).json.threads.find((t) => t.topic === 'huge-outside');
+  assert.equal(listed?.entries, j.json.entries.length);
+  const r = await say('huge-outside');
+  assert.equal(r.status, 413, r.text);
+  assert.equal(r.json.error.code, 'thread_too_large');
+  const closed = await h.api('PATCH', '/v1/threads/huge-outside', { body: { status: 'CLOSED' } });
+  assert.equal(closed.status, 200, closed.text);
+});
+
 // Last: it leaves GitHub's 60 s wait in place.
 test('sync/now during a 60 s retry-after sends nothing, and says when it will try', async () => {
   await synced(10000);

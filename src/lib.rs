@@ -4,17 +4,17 @@
 //! Everything outside [`edge`] is pure and tested natively with `cargo test`; effects
 //! (GitHub, the R2 cache, the clock) go through small traits.
 
-pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod github;
+pub mod http;
+pub mod schema;
+pub mod service;
 pub mod store;
 pub mod thread;
-pub mod validate;
+pub mod writer;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
-pub mod mcp;
-pub mod writer;

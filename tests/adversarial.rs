@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use support::{author, change, corpus, our_keys, text, tools_keys, Key, ENTRY_ID, NOW};
+use watercooler_worker::service::input as validate;
 use watercooler_worker::thread::{self, agent, apply, Applied, ApplyError, Operation};
-use watercooler_worker::validate;
 
 /// `n` cases, or `ADVERSARIAL_CASES` for a longer hunt.
 fn cases(n: u32) -> u32 {

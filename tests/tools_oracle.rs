@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use support::{author, change, corpus, text};
+use watercooler_worker::service::input as validate;
 use watercooler_worker::thread::tools_reader::{self, ToolsEntry};
 use watercooler_worker::thread::{apply, Applied, Operation};
-use watercooler_worker::validate;
 
 fn entry_json(lines: &[tools_reader::Line], e: &ToolsEntry) -> Value {
     json!({

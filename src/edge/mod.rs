@@ -5,10 +5,11 @@
 mod branch_writer;
 mod effects;
 
-use crate::api::input::MAX_REQUEST_BYTES;
-use crate::api::{self, ApiError, ApiRequest, ApiResponse, App};
 use crate::config::{Config, ConfigError, SETTINGS};
 use crate::github::http::TimedHttp;
+use crate::http::json::{too_large, MAX_REQUEST_BYTES};
+use crate::http::{self, ApiRequest, ApiResponse};
+use crate::service::{Effects, Service};
 use crate::store::{Store, StoreConfig};
 use branch_writer::DoQueue;
 use effects::{FetchHttp, R2Cache, WorkerClock};
@@ -84,42 +85,51 @@ fn start() {
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let api_req = match to_api_request(req).await? {
         Ok(r) => r,
-        Err(too_large) => return to_worker_response(too_large.into_response()),
+        Err(bytes) => return to_worker_response(http::error::response(&too_large(bytes))),
     };
     let resp = match parts(&env) {
-        Err(e) => api::config_error_response(&api_req, &e),
+        Err(e) => http::config_error_response(&api_req, &e),
         Ok(p) => match DoQueue::for_branch(&env, &p.config.repo) {
-            Err(e) => api::config_error_response(&api_req, &e),
+            Err(e) => http::config_error_response(&api_req, &e),
             Ok(queue) => serve(&p, &queue, &api_req).await,
         },
     };
     to_worker_response(resp)
 }
 
+/// The Worker's effects: GitHub over `fetch`, R2, the Workers clock, the Durable Object.
+struct EdgeEffects;
+
+impl Effects for EdgeEffects {
+    type Git = EdgeGitHub;
+    type Cache = R2Cache;
+    type Clock = WorkerClock;
+    type Queue = DoQueue;
+}
+
 async fn serve(p: &Parts, queue: &DoQueue, req: &ApiRequest) -> ApiResponse {
-    let clock = WorkerClock;
     let cache = R2Cache::new(p.bucket.clone());
     let git = github(&p.config);
     let store_config = store_config(&p.config);
-    let app = App {
+    let svc: Service<'_, EdgeEffects> = Service {
         config: &p.config,
         store: Store {
             git: &git,
             cache: &cache,
-            clock: &clock,
+            clock: &CLOCK,
             config: &store_config,
         },
         queue,
-        clock: &clock,
+        clock: &CLOCK,
     };
-    api::handle(&app, req).await
+    http::handle(&svc, req).await
 }
 
-/// The request as the core sees it, or 413 when its body is over the cap. The cap is
-/// checked before anything else (auth included): first the declared
+/// The request as the core sees it, or the size of a body over the cap (413). The cap
+/// is checked before anything else (auth included): first the declared
 /// `Content-Length`, then while the body streams in, so an oversized body is never
 /// buffered whole.
-async fn to_api_request(mut req: Request) -> Result<std::result::Result<ApiRequest, ApiError>> {
+async fn to_api_request(mut req: Request) -> Result<std::result::Result<ApiRequest, u64>> {
     let url = req.url()?;
     let headers: Vec<(String, String)> = req
         .headers()
@@ -131,13 +141,13 @@ async fn to_api_request(mut req: Request) -> Result<std::result::Result<ApiReque
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.trim().parse::<u64>().ok());
     if let Some(n) = declared.filter(|n| *n > MAX_REQUEST_BYTES as u64) {
-        return Ok(Err(api::input::too_large(n)));
+        return Ok(Err(n));
     }
     let body = match req.method() {
         worker::Method::Get | worker::Method::Head => Vec::new(),
         _ => match read_capped(&mut req).await {
             Ok(b) => b,
-            Err(n) => return Ok(Err(api::input::too_large(n as u64))),
+            Err(n) => return Ok(Err(n as u64)),
         },
     };
     Ok(Ok(ApiRequest {

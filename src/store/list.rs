@@ -7,30 +7,44 @@ use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{DirEntry, Fetched, GitHost, GitHubError};
 use crate::thread::{self, topic};
-use serde::{Deserialize, Serialize};
 
-/// What a listing shows of one thread.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThreadSummary {
-    pub topic: String,
-    pub status: String,
-    pub ball: String,
-    pub open: bool,
-    pub entries: usize,
-    pub last_entry_at: Option<String>,
-    pub last_author: Option<String>,
-    pub last_title: Option<String>,
-    /// The last entry's author is not the ball holder: the holder has news.
-    pub new_for_ball: bool,
-    /// Blob sha the summary was made from.
-    pub sha: String,
-    /// How many differences there are between the watercooler tools' reading of the
-    /// file and CommonMark's (0 for every file this service wrote).
-    #[serde(default)]
-    pub warnings: usize,
-    /// Accepted operations not committed yet (listings add them; 0 in the cache).
-    #[serde(default)]
-    pub pending: usize,
+crate::record! {
+    /// What a listing shows of one thread (cached per blob sha, so fields are only
+    /// ever added).
+    pub struct ThreadSummary {
+        required {
+            /// The thread's topic.
+            topic: String,
+            /// Its Status line.
+            status: String,
+            /// Who holds the ball.
+            ball: String,
+            /// Whether the status counts as open.
+            open: bool,
+            /// How many entries it has.
+            entries: usize,
+            /// When the last entry was written.
+            last_entry_at: Option<String>,
+            /// Who wrote the last entry.
+            last_author: Option<String>,
+            /// The last entry's title.
+            last_title: Option<String>,
+            /// The last entry's author is not the ball holder: the holder has news.
+            new_for_ball: bool,
+            /// The blob sha the summary was made from.
+            sha: String,
+        }
+        optional {
+            /// How the watercooler tools' reading and CommonMark's differ (0 for every
+            /// file this service wrote).
+            warnings: usize,
+            /// Accepted writes not committed yet (listings add them).
+            pending: usize,
+            /// Where the thread stands for the agent who asked: new_entries, your_turn
+            /// or waiting (the MCP listing adds it).
+            section: String,
+        }
+    }
 }
 
 impl ThreadSummary {
@@ -53,8 +67,9 @@ impl ThreadSummary {
             last_title: last.and_then(|e| e.title.clone()),
             new_for_ball: t.has_news_for_ball(),
             sha: sha.to_string(),
-            warnings: reading.warnings.len(),
-            pending: 0,
+            warnings: Some(reading.warnings.len()),
+            pending: Some(0),
+            section: None,
         })
     }
 }

@@ -6,7 +6,7 @@
 //! that); within it, only one flush runs at a time.
 
 use super::flush::{Flushed, MIN_FLUSH_COST};
-use super::journal::{self, content_digest, EntryRecord, OpState, Queued, SyncStatus};
+use super::journal::{self, content_digest, EntryRecord, FailReason, OpState, Queued, SyncStatus};
 use super::pacing::Pacer;
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
@@ -98,17 +98,15 @@ pub enum Submitted {
     },
     /// Journaled; it will land when GitHub allows. Never dropped.
     Queued { seq: u64 },
-    /// Refused: it cannot apply (`code` is the API error code).
+    /// Refused: it cannot apply.
     Failed {
         seq: u64,
-        code: String,
+        code: FailReason,
         reason: String,
     },
 }
 
 pub(super) const META_PACER: &str = "pacer";
-/// The failure code of an operation whose row vanished while its caller waited.
-const LEFT_JOURNAL: &str = "internal";
 pub(super) const META_LAST_COMMIT: &str = "last_commit_at_ms";
 pub(super) const META_LAST_ERROR: &str = "last_error";
 pub(super) const META_LAST_FAILED: &str = "last_attempt_failed";
@@ -205,7 +203,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                         replayed: true,
                     },
                     // The first send failed and was cleared meanwhile: this is a new try.
-                    Submitted::Failed { code, .. } if code == LEFT_JOURNAL => {
+                    Submitted::Failed {
+                        code: FailReason::Internal,
+                        ..
+                    } => {
                         let q = self.accept(s);
                         self.wait_for(q.seq).await
                     }
@@ -227,7 +228,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         match self.wait_for(q.seq).await {
             // Another send of this entry heard of its failure first and cleared it:
             // this one is journaled afresh.
-            Submitted::Failed { code, .. } if code == LEFT_JOURNAL => {
+            Submitted::Failed {
+                code: FailReason::Internal,
+                ..
+            } => {
                 let q = self.accept(s);
                 self.wait_for(q.seq).await
             }
@@ -243,7 +247,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             let Some(mut q) = self.journal.get(seq) else {
                 return Submitted::Failed {
                     seq,
-                    code: LEFT_JOURNAL.into(),
+                    code: FailReason::Internal,
                     reason: "the operation left the journal".into(),
                 };
             };
@@ -261,7 +265,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 OpState::Failed { code, reason } => {
                     let out = Submitted::Failed {
                         seq,
-                        code: code.clone(),
+                        code: *code,
                         reason: reason.clone(),
                     };
                     // Never acknowledged: the caller hears of it now, so it need not linger.
@@ -404,7 +408,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
 fn id_conflict(id: &str, topic: &str) -> Submitted {
     Submitted::Failed {
         seq: 0,
-        code: "entry_id_conflict".into(),
+        code: FailReason::EntryIdConflict,
         reason: format!(
             "entry_id {id} was already used for a different entry on topic {topic:?}: leave entry_id out (one is made for you), or send a new one"
         ),

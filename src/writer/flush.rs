@@ -13,7 +13,7 @@
 //!   so the refusal lands on the topic that causes it.
 
 use super::engine::{JournalStore, Writer, META_LAST_COMMIT, META_LAST_ERROR, META_LAST_FAILED};
-use super::journal::{content_digest, EntryRecord, OpState, Queued};
+use super::journal::{content_digest, EntryRecord, FailReason, OpState, Queued};
 use super::pacing::{BACKOFF_BASE_MS, BACKOFF_CAP_MS};
 use super::plan::{plan, Current, Limits, Plan};
 use crate::cache::Cache;
@@ -294,15 +294,15 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         self.finish_present(&planned.present).await;
         for (seq, e) in &planned.rejected {
             let code = match e {
-                ApplyError::ThreadMissing => "thread_not_found",
-                ApplyError::NotAThread => "not_a_thread",
-                ApplyError::TooLarge { .. } => "thread_too_large",
-                ApplyError::WouldCorrupt(_) => "invalid_entry",
+                ApplyError::ThreadMissing => FailReason::ThreadNotFound,
+                ApplyError::NotAThread => FailReason::NotAThread,
+                ApplyError::TooLarge { .. } => FailReason::ThreadTooLarge,
+                ApplyError::WouldCorrupt(_) => FailReason::InvalidEntry,
             };
             self.finish(
                 *seq,
                 OpState::Failed {
-                    code: code.into(),
+                    code,
                     reason: e.to_string(),
                 },
             );
@@ -454,7 +454,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                     }
                 }
                 Presence::Conflict(reason) => OpState::Failed {
-                    code: "entry_id_conflict".into(),
+                    code: FailReason::EntryIdConflict,
                     reason: reason.clone(),
                 },
             };
@@ -555,7 +555,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             q.last_error = Some(message.to_string());
             if q.attempts >= self.config.max_attempts {
                 q.state = OpState::Failed {
-                    code: "github_error".into(),
+                    code: FailReason::GitHubError,
                     reason: format!("failed {} times; last error: {message}", q.attempts),
                 };
             }

@@ -17,11 +17,33 @@ pub enum OpState {
         replayed: bool,
     },
     /// Failed for a reason retrying will not fix, or too often; kept until retried.
-    /// `code` is the API error code to report.
     Failed {
-        code: String,
+        code: FailReason,
         reason: String,
     },
+}
+
+/// Why an operation failed (persisted by name: variants are only ever added).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// Only a say creates a thread.
+    ThreadNotFound,
+    /// The file under the topic's name is not a thread.
+    NotAThread,
+    /// The entry would not read the same in both readings.
+    InvalidEntry,
+    /// The Entry-ID is taken by another entry or topic.
+    EntryIdConflict,
+    /// The append would pass MAX_THREAD_BYTES.
+    ThreadTooLarge,
+    /// GitHub refused it too often.
+    #[serde(rename = "github_error")]
+    GitHubError,
+    /// The writer lost track of it (a row removed while its caller waited), or a
+    /// reason this version does not know.
+    #[serde(other)]
+    Internal,
 }
 
 /// One journaled operation.
@@ -78,10 +100,11 @@ pub fn content_digest(topic: &str, author: &Author, op: &Operation) -> String {
 pub const STALE_AFTER_MS: u64 = 60_000;
 
 /// The summary state of the writer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// Nothing waiting.
+    #[default]
     Synced,
     /// Operations waiting, recently accepted.
     Pending,
@@ -91,21 +114,41 @@ pub enum SyncState {
     Failing,
 }
 
-/// What `GET /v1/sync` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncStatus {
-    pub state: SyncState,
-    pub pending: usize,
-    pub failed: usize,
-    pub oldest_pending_age_ms: Option<u64>,
-    pub last_commit_at_ms: Option<u64>,
-    pub last_error: Option<String>,
-    /// When the writer will next try, while anything is pending.
-    #[serde(default)]
-    pub next_attempt_at_ms: Option<u64>,
-    /// GitHub asked for a wait (`retry-after`) until then; nothing is sent before.
-    #[serde(default)]
-    pub github_wait_until_ms: Option<u64>,
+impl crate::schema::Schema for SyncState {
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": "string", "enum": ["synced", "pending", "stale", "failing"]})
+    }
+}
+
+crate::record! {
+    /// What `GET /v1/sync` reports (and the sync actions, with what they did).
+    #[derive(Default)]
+    pub struct SyncStatus {
+        required {
+            /// synced, pending, stale (pending for over a minute) or failing.
+            state: SyncState,
+            /// Accepted writes not committed yet.
+            pending: usize,
+            /// Writes that failed for good, kept until retried.
+            failed: usize,
+            /// How long the oldest pending write has waited.
+            oldest_pending_age_ms: Option<u64>,
+            /// When the last commit landed.
+            last_commit_at_ms: Option<u64>,
+            /// The last failure, while it matters.
+            last_error: Option<String>,
+        }
+        optional {
+            /// When the writer will next try, while anything is pending.
+            next_attempt_at_ms: u64,
+            /// GitHub asked for a wait (retry-after) until then; nothing is sent before.
+            github_wait_until_ms: u64,
+            /// `retry`: how many failed writes were put back in the queue.
+            retried: usize,
+            /// `now` during GitHub's wait: when the next attempt will be.
+            message: String,
+        }
+    }
 }
 
 /// Summarises the journal. `last_attempt_failed` is whether the latest commit attempt
@@ -142,8 +185,7 @@ pub fn status(
         oldest_pending_age_ms: oldest,
         last_commit_at_ms,
         last_error: last_error.map(str::to_string),
-        next_attempt_at_ms: None,
-        github_wait_until_ms: None,
+        ..SyncStatus::default()
     }
 }
 
@@ -194,7 +236,7 @@ mod tests {
             "t",
             0,
             OpState::Failed {
-                code: "x".into(),
+                code: FailReason::GitHubError,
                 reason: "x".into(),
             },
         )];
@@ -212,6 +254,22 @@ mod tests {
         assert_eq!(
             status(&done, now, Some(5), None, false).state,
             SyncState::Synced
+        );
+    }
+
+    #[test]
+    fn fail_reasons_read_as_the_strings_older_rows_hold() {
+        for (name, reason) in [
+            ("\"thread_not_found\"", FailReason::ThreadNotFound),
+            ("\"github_error\"", FailReason::GitHubError),
+            ("\"entry_id_conflict\"", FailReason::EntryIdConflict),
+            ("\"something_new\"", FailReason::Internal),
+        ] {
+            assert_eq!(serde_json::from_str::<FailReason>(name).unwrap(), reason);
+        }
+        assert_eq!(
+            serde_json::to_string(&FailReason::GitHubError).unwrap(),
+            "\"github_error\""
         );
     }
 

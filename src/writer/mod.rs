@@ -12,7 +12,7 @@ pub mod queue;
 
 pub use engine::{JournalStore, Submit, Submitted, Writer, WriterConfig};
 pub use flush::{FlushState, Flushed};
-pub use journal::{EntryRecord, OpState, Queued, SyncState, SyncStatus};
+pub use journal::{EntryRecord, FailReason, OpState, Queued, SyncState, SyncStatus};
 pub use memory::MemoryJournal;
 pub use pacing::Pacer;
 pub use plan::{plan, Plan, PlannedFile};

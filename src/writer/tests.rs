@@ -317,7 +317,13 @@ fn an_operation_that_cannot_apply_fails_at_once_and_leaves_no_trace() {
     };
     let out = block_on(w.submit(ack));
     assert!(
-        matches!(out, Submitted::Failed { ref code, .. } if code == "thread_not_found"),
+        matches!(
+            out,
+            Submitted::Failed {
+                code: FailReason::ThreadNotFound,
+                ..
+            }
+        ),
         "{out:?}"
     );
     assert_eq!(w.status().state, SyncState::Synced);
@@ -427,7 +433,7 @@ fn an_entry_id_reused_on_another_topic_or_for_other_content_is_a_conflict() {
     f.clock.advance(1_000);
     let conflict = |out: Submitted, names: &str| match out {
         Submitted::Failed { code, reason, .. } => {
-            assert_eq!(code, "entry_id_conflict");
+            assert_eq!(code, FailReason::EntryIdConflict);
             assert!(reason.contains(names), "{reason}");
         }
         other => panic!("{other:?}"),
@@ -470,7 +476,10 @@ fn after_the_journal_forgets_an_entry_its_id_still_answers_replays_and_conflicts
     );
     assert!(matches!(
         block_on(w.submit(say("b", 1))),
-        Submitted::Failed { ref code, .. } if code == "entry_id_conflict"
+        Submitted::Failed {
+            code: FailReason::EntryIdConflict,
+            ..
+        }
     ));
     assert_eq!(
         f.git.counters(),
@@ -485,7 +494,13 @@ fn a_write_to_a_file_that_is_not_a_thread_is_refused() {
     f.git.push("threads/notes.md", "# Notes\n\nnot a thread\n");
     let out = block_on(f.writer().submit(say("notes", 1)));
     assert!(
-        matches!(out, Submitted::Failed { ref code, .. } if code == "not_a_thread"),
+        matches!(
+            out,
+            Submitted::Failed {
+                code: FailReason::NotAThread,
+                ..
+            }
+        ),
         "{out:?}"
     );
     assert_eq!(
@@ -690,7 +705,7 @@ fn an_append_past_max_thread_bytes_is_refused_and_a_status_change_still_works() 
     let Submitted::Failed { code, reason, .. } = out else {
         panic!("{out:?}")
     };
-    assert_eq!(code, "thread_too_large");
+    assert_eq!(code, FailReason::ThreadTooLarge);
     assert!(reason.contains("close this thread"), "{reason}");
     f.clock.advance(1_000);
     let mut close = say("a", 3);

@@ -1,11 +1,8 @@
 //! Reading a thread as a client should see it: the file, plus the operations the
 //! writer accepted but has not committed yet (read-your-writes), marked pending.
 
-use super::error::ApiError;
-use super::App;
-use crate::cache::Cache;
-use crate::clock::{Clock, Entropy};
-use crate::github::GitHost;
+use super::error::{ErrorCode, ServiceError};
+use super::{Effects, Service};
 use crate::store::{ReadSource, StoreError, ThreadSummary};
 use crate::thread::{self, Reading};
 use crate::writer::plan::Limits;
@@ -15,6 +12,8 @@ use std::collections::BTreeMap;
 /// A thread as shown to a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
+    /// The thread.
+    pub topic: String,
     /// The file with pending operations applied.
     pub content: String,
     /// The blob sha of the committed file (`None`: not committed yet).
@@ -30,6 +29,13 @@ pub struct View {
 }
 
 impl View {
+    /// Whether an entry is accepted but not committed yet.
+    pub fn is_pending(&self, e: &crate::thread::Entry) -> bool {
+        e.entry_id
+            .as_ref()
+            .is_some_and(|id| self.pending_ids.contains(id))
+    }
+
     /// An ETag for this view: the committed sha, and the pending count if any.
     pub fn etag(&self, suffix: &str) -> String {
         let sha = self.sha.as_deref().unwrap_or("none");
@@ -42,8 +48,8 @@ impl View {
 
 /// What accepted operations make of a thread: the content with them applied, and
 /// the seqs of those that apply.
-fn with_pending<G, C, K, Q>(
-    app: &App<'_, G, C, K, Q>,
+fn with_pending<E: Effects>(
+    app: &Service<'_, E>,
     topic: &str,
     base: Option<(String, String)>,
     pending: &[Queued],
@@ -66,10 +72,10 @@ const UNAVAILABLE_NOTE: &str = "GitHub cannot be reached right now: this shows o
 /// Reads a thread with its pending operations. If the writer cannot be reached the
 /// committed file is shown alone; if GitHub cannot be reached and nothing is cached,
 /// what the journal holds for the thread is shown alone (marked pending).
-pub async fn thread_view<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
-    app: &App<'_, G, C, K, Q>,
+pub async fn thread_view<E: Effects>(
+    app: &Service<'_, E>,
     topic: &str,
-) -> Result<View, ApiError> {
+) -> Result<View, ServiceError> {
     let pending: Vec<Queued> = app.queue.pending_for(topic).await.unwrap_or_default();
     let mut unavailable = None;
     let committed = match app.store.read_thread(topic).await {
@@ -91,6 +97,7 @@ pub async fn thread_view<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
         .as_ref()
         .map(|f| (f.content.clone(), f.sha.clone()));
     let mut view = View {
+        topic: topic.to_string(),
         content: base.as_ref().map(|(c, _)| c.clone()).unwrap_or_default(),
         sha: committed.as_ref().map(|f| f.sha.clone()),
         source: committed.as_ref().map(|f| f.source),
@@ -127,9 +134,7 @@ pub async fn thread_view<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
 
 /// Every thread's summary, with what the journal holds applied: threads that exist
 /// only in the journal are listed, and `pending` counts what is not committed yet.
-pub async fn thread_list<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
-    app: &App<'_, G, C, K, Q>,
-) -> Result<Listed, ApiError> {
+pub async fn thread_list<E: Effects>(app: &Service<'_, E>) -> Result<Listed, ServiceError> {
     let pending = app.queue.pending_all().await.unwrap_or_default();
     let mut warnings = vec![];
     let mut threads = match app.store.list_threads().await {
@@ -160,7 +165,7 @@ pub async fn thread_list<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue
         let Some(mut summary) = ThreadSummary::of(topic, &sha, &content) else {
             continue;
         };
-        summary.pending = ops.len();
+        summary.pending = Some(ops.len());
         match listed {
             Some(i) => threads[i] = summary,
             None => threads.push(summary),
@@ -178,10 +183,124 @@ pub struct Listed {
 }
 
 /// A file that exists under a topic's name but is not a thread.
-pub fn not_a_thread(topic: &str) -> ApiError {
-    ApiError::new(
-        404,
-        "not_a_thread",
+pub fn not_a_thread(topic: &str) -> ServiceError {
+    ServiceError::new(
+        ErrorCode::NotAThread,
         format!("the file for topic {topic:?} is not a thread (it has no thread header: a `# <topic> — Thread` line, or Status: and Ball: lines); GET /v1/threads lists the threads"),
     )
+}
+
+impl<E: Effects> Service<'_, E> {
+    /// A thread as a client should see it (see [`thread_view`]).
+    pub async fn view(&self, topic: &str) -> Result<View, ServiceError> {
+        let topic = super::command::topic_arg(topic)?;
+        thread_view(self, &topic).await
+    }
+
+    /// Every thread (see [`thread_list`]).
+    pub async fn list(&self) -> Result<Listed, ServiceError> {
+        thread_list(self).await
+    }
+}
+
+/// How a thread is read: the file as it is, or its entries as JSON. Both transports
+/// take the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFormat {
+    /// The markdown file.
+    Markdown,
+    /// Parsed entries.
+    Json,
+}
+
+impl ReadFormat {
+    /// `markdown` (or `md`, the default) or `json`.
+    pub fn parse(field: &str, v: Option<&str>) -> Result<ReadFormat, ServiceError> {
+        match v {
+            None | Some("markdown") | Some("md") => Ok(ReadFormat::Markdown),
+            Some("json") => Ok(ReadFormat::Json),
+            Some(other) => Err(ServiceError::field(
+                field,
+                format!("must be \"markdown\" or \"json\", got {other:?}"),
+            )),
+        }
+    }
+}
+
+/// Where a thread stands for one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    /// The agent holds the ball and someone else wrote last.
+    NewEntries,
+    /// The agent holds the ball.
+    YourTurn,
+    /// Someone else holds the ball.
+    Waiting,
+}
+
+impl Section {
+    /// Where `s` stands for `me` (`Agent (user)`; none: waiting everywhere).
+    pub fn of(s: &ThreadSummary, me: Option<&str>) -> Section {
+        let mine = me.is_some_and(|m| s.ball.trim().eq_ignore_ascii_case(m));
+        match (mine, s.new_for_ball) {
+            (true, true) => Section::NewEntries,
+            (true, false) => Section::YourTurn,
+            _ => Section::Waiting,
+        }
+    }
+
+    /// Its name in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::NewEntries => "new_entries",
+            Section::YourTurn => "your_turn",
+            Section::Waiting => "waiting",
+        }
+    }
+
+    /// Its heading for people and models.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Section::NewEntries => "New entries for you",
+            Section::YourTurn => "Your turn",
+            Section::Waiting => "Waiting on others",
+        }
+    }
+}
+
+/// Threads in the order an agent should look at them: its sections, then the most
+/// recent first.
+pub fn sort_for(threads: &mut [ThreadSummary], me: Option<&str>) {
+    threads.sort_by(|a, b| {
+        Section::of(a, me)
+            .cmp(&Section::of(b, me))
+            .then_with(|| b.last_entry_at.cmp(&a.last_entry_at))
+            .then_with(|| a.topic.cmp(&b.topic))
+    });
+}
+
+/// The index groups: open, in review, closed.
+pub fn index_groups(
+    threads: &[ThreadSummary],
+) -> [(&'static str, &'static str, Vec<&ThreadSummary>); 3] {
+    let review = |t: &ThreadSummary| {
+        t.status.eq_ignore_ascii_case("in_review") || t.status.eq_ignore_ascii_case("in review")
+    };
+    [
+        (
+            "open",
+            "Open",
+            threads.iter().filter(|t| t.open && !review(t)).collect(),
+        ),
+        (
+            "in_review",
+            "In review",
+            threads.iter().filter(|t| t.open && review(t)).collect(),
+        ),
+        (
+            "closed",
+            "Closed",
+            threads.iter().filter(|t| !t.open).collect(),
+        ),
+    ]
 }

@@ -1,18 +1,16 @@
 //! Reading JSON request bodies field by field, with messages that name the field and
 //! say what to send.
 
-use super::error::ApiError;
-use crate::validate::FieldError;
+use crate::service::{ErrorCode, ServiceError};
 use serde_json::{Map, Value};
 
 /// The largest request body accepted, in bytes (a 64 KiB entry body plus JSON framing).
 pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
 /// 413 for a request body over the cap (`bytes`: its size, or as much as was read).
-pub fn too_large(bytes: u64) -> ApiError {
-    ApiError::new(
-        413,
-        "payload_too_large",
+pub fn too_large(bytes: u64) -> ServiceError {
+    ServiceError::new(
+        ErrorCode::PayloadTooLarge,
         format!("the request body is {bytes} bytes or more; the limit is {MAX_REQUEST_BYTES} bytes (an entry's body is at most 64 KiB): send less"),
     )
 }
@@ -22,42 +20,33 @@ pub struct JsonFields {
     map: Map<String, Value>,
 }
 
-impl From<FieldError> for ApiError {
-    fn from(e: FieldError) -> ApiError {
-        ApiError::new(400, "invalid_field", e.to_string())
-    }
-}
-
 impl JsonFields {
     /// Parses a body that must be a JSON object with only the `allowed` fields.
     pub fn parse(
         body: &[u8],
         content_type: Option<&str>,
         allowed: &[&str],
-    ) -> Result<JsonFields, ApiError> {
+    ) -> Result<JsonFields, ServiceError> {
         if body.len() > MAX_REQUEST_BYTES {
             return Err(too_large(body.len() as u64));
         }
         if let Some(ct) = content_type {
             if !ct.to_ascii_lowercase().starts_with("application/json") {
-                return Err(ApiError::new(
-                    415,
-                    "unsupported_media_type",
+                return Err(ServiceError::new(
+                    ErrorCode::UnsupportedMediaType,
                     "send the body as JSON with Content-Type: application/json",
                 ));
             }
         }
         let value: Value = serde_json::from_slice(body).map_err(|e| {
-            ApiError::new(
-                400,
-                "invalid_json",
+            ServiceError::new(
+                ErrorCode::InvalidJson,
                 format!("the body is not valid JSON ({e})"),
             )
         })?;
         if !value.is_object() {
-            return Err(ApiError::new(
-                400,
-                "invalid_json",
+            return Err(ServiceError::new(
+                ErrorCode::InvalidJson,
                 "the body must be a JSON object",
             ));
         }
@@ -66,22 +55,20 @@ impl JsonFields {
 
     /// Fields of an already-parsed JSON value, which must be an object with only the
     /// `allowed` fields (`null` counts as `{}`).
-    pub fn from_value(value: Value, allowed: &[&str]) -> Result<JsonFields, ApiError> {
+    pub fn from_value(value: Value, allowed: &[&str]) -> Result<JsonFields, ServiceError> {
         let map = match value {
             Value::Object(map) => map,
             Value::Null => Map::new(),
             other => {
-                return Err(ApiError::new(
-                    400,
-                    "invalid_json",
+                return Err(ServiceError::new(
+                    ErrorCode::InvalidJson,
                     format!("arguments must be an object, got {}", kind(&other)),
                 ))
             }
         };
         if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(ApiError::new(
-                400,
-                "invalid_field",
+            return Err(ServiceError::new(
+                ErrorCode::InvalidField,
                 format!(
                     "unknown field {unknown:?}; allowed fields: {}",
                     allowed.join(", ")
@@ -92,60 +79,45 @@ impl JsonFields {
     }
 
     /// An optional whole number field.
-    pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, ApiError> {
+    pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, ServiceError> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
-            Some(other) => Err(ApiError::new(
-                400,
-                "invalid_field",
-                format!(
-                    "{name}: must be a whole number of 0 or more, got {}",
-                    kind(other)
-                ),
+            Some(other) => Err(ServiceError::field(
+                name,
+                format!("must be a whole number of 0 or more, got {}", kind(other)),
             )),
         }
     }
 
     /// An optional boolean field.
-    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ServiceError> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(ApiError::new(
-                400,
-                "invalid_field",
-                format!("{name}: must be true or false, got {}", kind(other)),
+            Some(other) => Err(ServiceError::field(
+                name,
+                format!("must be true or false, got {}", kind(other)),
             )),
         }
     }
 
     /// An optional string field (`null` counts as absent).
-    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, ApiError> {
+    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, ServiceError> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(ApiError::new(
-                400,
-                "invalid_field",
-                format!("{name}: must be a string, got {}", kind(other)),
+            Some(other) => Err(ServiceError::field(
+                name,
+                format!("must be a string, got {}", kind(other)),
             )),
         }
     }
 
-    /// An optional string field that must pass `rule` (a `validate` function).
-    pub fn opt_checked(
-        &self,
-        name: &str,
-        rule: impl Fn(&str, &str) -> Result<String, crate::validate::FieldError>,
-    ) -> Result<Option<String>, ApiError> {
-        Ok(self.opt_str(name)?.map(|v| rule(name, v)).transpose()?)
-    }
-
     /// A required string field.
-    pub fn req_str(&self, name: &str) -> Result<&str, ApiError> {
+    pub fn req_str(&self, name: &str) -> Result<&str, ServiceError> {
         self.opt_str(name)?
-            .ok_or_else(|| ApiError::new(400, "missing_field", format!("{name}: is required")))
+            .ok_or_else(|| ServiceError::missing(name))
     }
 }
 

@@ -4,12 +4,24 @@ use super::*;
 use crate::auth::token_hash;
 use crate::cache::MemoryCache;
 use crate::clock::FakeClock;
+use crate::config::Config;
 use crate::github::memory::MemoryGitHost;
+use crate::store::Store;
 use crate::store::StoreConfig;
 use crate::writer::{MemoryJournal, Writer, WriterConfig};
 use futures::executor::block_on;
 use serde_json::{json, Value};
 use std::cell::Cell;
+
+/// The in-memory effects, with an in-process writer as the queue.
+struct TestEffects<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'a> Effects for TestEffects<'a> {
+    type Git = MemoryGitHost;
+    type Cache = MemoryCache;
+    type Clock = FakeClock;
+    type Queue = Writer<'a, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal>;
+}
 
 struct Fixture {
     git: MemoryGitHost,
@@ -81,7 +93,7 @@ impl Fixture {
             WriterConfig::default(),
             &self.in_flight,
         );
-        let app = App {
+        let app: Service<'_, TestEffects<'_>> = Service {
             config: &self.config,
             store: store(),
             queue: &writer,
@@ -257,7 +269,7 @@ fn mcp_initialize_negotiates_and_teaches_the_workflow() {
     );
     assert_eq!(
         r["result"]["protocolVersion"],
-        crate::mcp::PROTOCOL_VERSIONS[0]
+        crate::http::mcp::PROTOCOL_VERSIONS[0]
     );
 }
 

@@ -5,29 +5,38 @@
 //! issued; a server-to-client SSE stream can be added later on GET).
 
 pub mod jsonrpc;
-mod tools;
+pub mod tools;
 
-use crate::api::http::{ApiRequest, ApiResponse};
-use crate::api::{App, VERSION};
+use super::message::{ApiRequest, ApiResponse};
 use crate::auth::Principal;
-use crate::cache::Cache;
-use crate::clock::{Clock, Entropy};
-use crate::github::GitHost;
-use crate::writer::WriteQueue;
+use crate::service::{Effects, Service, VERSION};
 use jsonrpc::Message;
 use serde_json::{json, Value};
+use tools::Tool;
 
 /// Protocol revisions spoken, newest first.
 pub const PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
 
 /// Text for the model: the workflow the tools are built for.
-pub const INSTRUCTIONS: &str = "Watercooler threads are shared markdown files where agents and people coordinate. \
+pub fn instructions() -> String {
+    format!(
+        "Watercooler threads are shared markdown files where agents and people coordinate. \
 Each thread has a Status and a Ball: the ball names whose turn it is. \
-Workflow: 1) call watercooler_list_threads to see where it is your turn and which threads have new entries for you; \
-2) read before you write: watercooler_read_thread (or list_thread_entries and get_thread_entry for long threads); \
-3) reply with watercooler_say (it passes the ball to your counterpart), acknowledge with watercooler_ack (the ball stays), \
-or pass the ball explicitly with watercooler_handoff; 4) change a thread's Status with watercooler_set_status (e.g. IN_REVIEW, CLOSED). \
-Writes are idempotent per entry_id: after an error, retry with the entry_id the error gave you.";
+Workflow: 1) call {list} to see where it is your turn and which threads have new entries for you; \
+2) read before you write: {read} (or {entries} and {entry} for long threads); \
+3) reply with {say} (it passes the ball to your counterpart), acknowledge with {ack} (the ball stays), \
+or pass the ball explicitly with {handoff}; 4) change a thread's Status with {status} (e.g. IN_REVIEW, CLOSED). \
+Writes are idempotent per entry_id: after an error, retry with the entry_id the error gave you.",
+        list = Tool::ListThreads.name(),
+        read = Tool::ReadThread.name(),
+        entries = Tool::ListThreadEntries.name(),
+        entry = Tool::GetThreadEntry.name(),
+        say = Tool::Say.name(),
+        ack = Tool::Ack.name(),
+        handoff = Tool::Handoff.name(),
+        status = Tool::SetStatus.name(),
+    )
+}
 
 fn rpc_response(status: u16, body: &Value) -> ApiResponse {
     ApiResponse::json(status, body)
@@ -38,10 +47,7 @@ fn http_error(status: u16, code: i64, message: &str) -> ApiResponse {
 }
 
 /// Serves one HTTP request to `/mcp`.
-pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
-    app: &App<'_, G, C, K, Q>,
-    req: &ApiRequest,
-) -> ApiResponse {
+pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
     if req.method != "POST" {
         return http_error(
             405,
@@ -129,8 +135,8 @@ pub async fn handle<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
     }
 }
 
-async fn dispatch<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
-    app: &App<'_, G, C, K, Q>,
+async fn dispatch<E: Effects>(
+    app: &Service<'_, E>,
     who: &Principal,
     method: &str,
     params: &Value,
@@ -150,7 +156,7 @@ async fn dispatch<G: GitHost, C: Cache, K: Clock + Entropy, Q: WriteQueue>(
                 "protocolVersion": version,
                 "capabilities": {"tools": {"listChanged": false}},
                 "serverInfo": {"name": "watercooler-worker", "title": "Watercooler threads", "version": VERSION},
-                "instructions": INSTRUCTIONS,
+                "instructions": instructions(),
             }))
         }
         "ping" => Ok(json!({})),

@@ -1,0 +1,257 @@
+//! The write tools: say, ack, handoff and set_status. The service builds and checks
+//! the write; these only name the fields and shape the answer.
+
+use super::args::args;
+use super::{caller, structured, Ctx, Spec, Tool};
+use crate::http::json::JsonFields;
+use crate::record;
+use crate::schema::Schema;
+use crate::service::command::{require_write, QUEUED_MESSAGE};
+use crate::service::{Effects, Outcome, ServiceError, Write, WriteKind};
+use serde_json::Value;
+
+args! {
+    /// say's arguments.
+    SayArgs {
+        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        topic: String,
+        /// One-line title, up to 200 characters
+        title: String,
+        /// Markdown body, up to 64 KiB
+        body: String,
+        /// planner, critic, implementer, tester, pm or scribe (default implementer, or agent_func's role)
+        role: Option<String>,
+        /// Note, Plan, Decision, PR or Closure (default Note)
+        entry_type: Option<String>,
+        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        agent: Option<String>,
+        /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
+        entry_id: Option<String>,
+    }
+}
+
+args! {
+    /// ack's arguments.
+    AckArgs {
+        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        topic: String,
+        /// Default "Ack"
+        title: Option<String>,
+        /// Default "ack"
+        body: Option<String>,
+        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        agent: Option<String>,
+        /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
+        entry_id: Option<String>,
+    }
+}
+
+args! {
+    /// handoff's arguments.
+    HandoffArgs {
+        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        topic: String,
+        /// Handoff note (default "handoff to <target>")
+        note: Option<String>,
+        /// Who gets the ball, e.g. "Codex" or "Codex (alice)"
+        target_agent: Option<String>,
+        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        agent: Option<String>,
+        /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
+        entry_id: Option<String>,
+    }
+}
+
+args! {
+    /// set_status' arguments.
+    StatusArgs {
+        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        topic: String,
+        /// The new status
+        status: String,
+        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        agent: Option<String>,
+    }
+}
+
+record! {
+    /// What a write tool answers.
+    pub struct WriteOut {
+        required {
+            topic: String,
+            /// The commit that holds it (null while queued, or when nothing was written).
+            commit_sha: Option<String>,
+            /// Who holds the ball now (null while queued).
+            ball: Option<String>,
+            /// The thread's status now (null while queued).
+            status: Option<String>,
+        }
+        optional {
+            entry_id: String,
+            blob_sha: String,
+            /// Already there: nothing was written.
+            unchanged: bool,
+            /// Stored and committed later, exactly once.
+            queued: bool,
+            message: String,
+            /// How the watercooler tools and CommonMark read this thread differently (files written elsewhere); entries are served as the tools read them
+            warnings: Vec<String>,
+        }
+    }
+}
+
+/// watercooler_say.
+pub const SAY: Spec = Spec {
+    name: "watercooler_say",
+    title: "Say",
+    description: "Add an entry to a thread (creating it if needed) and pass the ball to your counterpart. Read the thread first.",
+    read_only: false,
+    idempotent: false,
+    input: SayArgs::schema,
+    output: Some(WriteOut::schema),
+    fields: SayArgs::FIELDS,
+};
+
+/// watercooler_ack.
+pub const ACK: Spec = Spec {
+    name: "watercooler_ack",
+    title: "Acknowledge",
+    description: "Acknowledge a thread with a short entry; the ball does not move.",
+    read_only: false,
+    idempotent: false,
+    input: AckArgs::schema,
+    output: Some(WriteOut::schema),
+    fields: AckArgs::FIELDS,
+};
+
+/// watercooler_handoff.
+pub const HANDOFF: Spec = Spec {
+    name: "watercooler_handoff",
+    title: "Hand off",
+    description: "Pass the ball to target_agent (default: the current holder's counterpart) with a handoff entry.",
+    read_only: false,
+    idempotent: false,
+    input: HandoffArgs::schema,
+    output: Some(WriteOut::schema),
+    fields: HandoffArgs::FIELDS,
+};
+
+/// watercooler_set_status.
+pub const SET_STATUS: Spec = Spec {
+    name: "watercooler_set_status",
+    title: "Set status",
+    description: "Set a thread's Status (stored uppercased), e.g. OPEN, IN_REVIEW, BLOCKED, CLOSED. Writes no entry.",
+    read_only: false,
+    idempotent: true,
+    input: StatusArgs::schema,
+    output: Some(WriteOut::schema),
+    fields: StatusArgs::FIELDS,
+};
+
+/// Runs a write tool.
+pub async fn write<E: Effects>(
+    cx: &Ctx<'_, '_, E>,
+    tool: Tool,
+    f: &JsonFields,
+) -> Result<Value, ServiceError> {
+    require_write(cx.who)?;
+    let (topic, agent, entry_id, kind) = match tool {
+        Tool::Say => {
+            let a = SayArgs::parse(f)?;
+            let kind = Kind::Say(a.title, a.body, a.role, a.entry_type);
+            (a.topic, a.agent, a.entry_id, kind)
+        }
+        Tool::Ack => {
+            let a = AckArgs::parse(f)?;
+            (a.topic, a.agent, a.entry_id, Kind::Ack(a.title, a.body))
+        }
+        Tool::Handoff => {
+            let a = HandoffArgs::parse(f)?;
+            let kind = Kind::Handoff(a.target_agent, a.note);
+            (a.topic, a.agent, a.entry_id, kind)
+        }
+        _ => {
+            let a = StatusArgs::parse(f)?;
+            (a.topic, a.agent, None, Kind::Status(a.status))
+        }
+    };
+    let c = caller(agent, f)?;
+    let kind = match &kind {
+        Kind::Say(title, body, role, entry_type) => WriteKind::Say {
+            title: Some(title),
+            body: Some(body),
+            role: role.as_deref(),
+            default_role: c.role.clone(),
+            entry_type: entry_type.as_deref(),
+            entry_type_field: "entry_type",
+        },
+        Kind::Ack(title, body) => WriteKind::Ack {
+            title: title.as_deref(),
+            body: body.as_deref(),
+        },
+        Kind::Handoff(target, note) => WriteKind::Handoff {
+            target: target.as_deref(),
+            target_field: "target_agent",
+            note: note.as_deref(),
+        },
+        Kind::Status(status) => WriteKind::SetStatus {
+            status: Some(status),
+        },
+    };
+    let w = cx
+        .svc
+        .write(
+            cx.who,
+            Write {
+                topic: &topic,
+                agent: c.agent.as_deref(),
+                entry_id: entry_id.as_deref(),
+                kind,
+            },
+        )
+        .await?;
+    let (ball, status) = (w.header("ball"), w.header("status"));
+    let text = match (w.outcome, &w.content) {
+        (Outcome::Queued, _) | (_, None) => format!(
+            "Accepted and queued: {} on {topic} is stored and will be committed exactly once when GitHub allows ({} shows progress). This is not an error.",
+            w.op.kind(),
+            Tool::Sync.name()
+        ),
+        (outcome, Some(_)) => format!(
+            "{}: {} on {topic}. Ball: {}. Status: {}.",
+            if outcome == Outcome::Committed { "Committed" } else { "Already there, nothing written" },
+            w.op.kind(),
+            ball.as_deref().unwrap_or("-"),
+            status.as_deref().unwrap_or("-")
+        ),
+    };
+    let text = match w.warnings.is_empty() {
+        true => text,
+        false => format!(
+            "{text} Note: the watercooler tools and CommonMark read this thread differently; entries are served as the tools read them. Differences: {}",
+            w.warnings.join("; ")
+        ),
+    };
+    let queued = w.outcome == Outcome::Queued;
+    let out = WriteOut {
+        topic: w.topic.clone(),
+        commit_sha: w.commit_sha.clone(),
+        ball,
+        status,
+        entry_id: w.entry_id.clone(),
+        blob_sha: w.blob_sha.clone(),
+        unchanged: (w.outcome == Outcome::Unchanged).then_some(true),
+        queued: queued.then_some(true),
+        message: queued.then(|| QUEUED_MESSAGE.to_string()),
+        warnings: (!w.warnings.is_empty()).then(|| w.warnings.clone()),
+    };
+    Ok(structured(Some(text), out))
+}
+
+/// The arguments of one write, owned.
+enum Kind {
+    Say(String, String, Option<String>, Option<String>),
+    Ack(Option<String>, Option<String>),
+    Handoff(Option<String>, Option<String>),
+    Status(String),
+}

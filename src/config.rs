@@ -1,53 +1,143 @@
 //! Settings, read from the Worker's vars and secrets through a lookup function, so
-//! the parsing and its error messages are tested natively.
+//! the parsing and its error messages are tested natively. [`SETTINGS`] is the one
+//! table of every setting: its name, where it lives, its default and its meaning;
+//! README.md and .dev.vars.example are checked against it.
 
 use crate::auth::AuthTokens;
 use crate::github::Repo;
+use crate::writer::WriterConfig;
 
-pub const DEFAULT_BRANCH: &str = "main";
-pub const DEFAULT_API_BASE: &str = "https://api.github.com";
-pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 30;
-pub const MAX_CACHE_TTL_SECONDS: u64 = 86_400;
+/// Where a setting lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A plain var (`wrangler.toml [vars]`, or `.dev.vars` locally).
+    Var,
+    /// A secret (`wrangler secret put`).
+    Secret,
+}
 
-/// How long a GitHub request may take before it counts as failed.
-pub const DEFAULT_GITHUB_TIMEOUT_SECONDS: u64 = 10;
-/// How long "this thread does not exist" is believed without asking GitHub again.
-pub const DEFAULT_NOT_FOUND_CACHE_SECONDS: u64 = 10;
+/// One setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Its name.
+    pub name: &'static str,
+    /// Where it lives.
+    pub kind: Kind,
+    /// Its default as written in the docs (empty: required, or none).
+    pub default: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+const fn var(name: &'static str, default: &'static str, doc: &'static str) -> Setting {
+    Setting {
+        name,
+        kind: Kind::Var,
+        default,
+        doc,
+    }
+}
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [&str; 15] = [
-    "GITHUB_REPO",
-    "GITHUB_BRANCH",
-    "THREADS_DIR",
-    "GITHUB_API_BASE",
-    "CACHE_TTL_SECONDS",
-    "GITHUB_TOKEN",
-    "AUTH_TOKENS",
-    "ALLOWED_ORIGINS",
-    "WRITE_PACING_MS",
-    "WRITE_WAIT_SECONDS",
-    "WRITE_MAX_ATTEMPTS",
-    "GITHUB_TIMEOUT_SECONDS",
-    "WRITE_SUBREQUEST_BUDGET",
-    "MAX_THREAD_BYTES",
-    "NOT_FOUND_CACHE_SECONDS",
+pub const SETTINGS: [Setting; 15] = [
+    var(
+        "GITHUB_REPO",
+        "",
+        "owner/name of the repository holding the threads (required)",
+    ),
+    var("GITHUB_BRANCH", "main", "branch to read and write"),
+    var(
+        "THREADS_DIR",
+        "",
+        "directory of thread files in the repository (default: the root)",
+    ),
+    var(
+        "GITHUB_API_BASE",
+        "https://api.github.com",
+        "GitHub REST base URL",
+    ),
+    var(
+        "CACHE_TTL_SECONDS",
+        "30",
+        "how long a cached file or listing is served before it is revalidated (0 to 86400)",
+    ),
+    Setting {
+        name: "GITHUB_TOKEN",
+        kind: Kind::Secret,
+        default: "",
+        doc: "token with contents read and write on GITHUB_REPO (required)",
+    },
+    Setting {
+        name: "AUTH_TOKENS",
+        kind: Kind::Secret,
+        default: "",
+        doc: "JSON: sha256 of each client token -> {user, scopes, agent?} (required)",
+    },
+    var(
+        "ALLOWED_ORIGINS",
+        "",
+        "comma-separated browser origins allowed to call /mcp, or *",
+    ),
+    var(
+        "WRITE_PACING_MS",
+        "1000",
+        "minimum milliseconds between mutating GitHub requests",
+    ),
+    var(
+        "WRITE_WAIT_SECONDS",
+        "10",
+        "how long a write waits for its commit before 202 queued (0 to 60)",
+    ),
+    var(
+        "WRITE_MAX_ATTEMPTS",
+        "10",
+        "attempts before a refused write is marked failed",
+    ),
+    var(
+        "GITHUB_TIMEOUT_SECONDS",
+        "10",
+        "every GitHub request gives up after this long (1 to 300)",
+    ),
+    var(
+        "WRITE_SUBREQUEST_BUDGET",
+        "40",
+        "GitHub requests one writer invocation may make",
+    ),
+    var(
+        "MAX_THREAD_BYTES",
+        "1048576",
+        "the largest a thread file may grow by an append",
+    ),
+    var(
+        "NOT_FOUND_CACHE_SECONDS",
+        "10",
+        "how long \"no such thread\" is believed without asking GitHub",
+    ),
 ];
+
+/// The longest cache TTL accepted.
+pub const MAX_CACHE_TTL_SECONDS: u64 = 86_400;
 
 /// The Worker's configuration.
 #[derive(Clone)]
 pub struct Config {
+    /// The repository and branch.
     pub repo: Repo,
     /// Directory of thread files, without leading or trailing `/`; `""` is the root.
     pub threads_dir: String,
+    /// GitHub's REST base URL.
     pub api_base: String,
+    /// How long a cached file or listing is fresh.
     pub cache_ttl_seconds: u64,
+    /// The service's GitHub token.
     pub github_token: String,
+    /// The client tokens.
     pub tokens: AuthTokens,
     /// Browser origins allowed to call `/mcp` (`*` for any). Requests without an
     /// `Origin` header are not affected.
     pub allowed_origins: Vec<String>,
     /// How the branch writer paces, waits and gives up.
-    pub writer: crate::writer::WriterConfig,
+    pub writer: WriterConfig,
     /// Every GitHub request gives up after this long.
     pub github_timeout_ms: u64,
     /// How long a "not found" is cached.
@@ -81,7 +171,9 @@ impl std::fmt::Debug for Config {
 /// A missing or invalid setting, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The setting.
     pub setting: &'static str,
+    /// What is wrong, and what to set.
     pub message: String,
 }
 
@@ -90,6 +182,8 @@ impl std::fmt::Display for ConfigError {
         write!(f, "{}: {}", self.setting, self.message)
     }
 }
+
+impl std::error::Error for ConfigError {}
 
 fn err(setting: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
@@ -106,19 +200,48 @@ fn is_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-impl Config {
-    /// Reads the configuration; `get` returns a var or secret by name (unset or empty
-    /// strings count as missing).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+/// Settings by name, trimmed; unset or empty counts as missing.
+struct Lookup<F>(F);
 
-        let repo_s = get("GITHUB_REPO").ok_or_else(|| {
-            err("GITHUB_REPO", "is not set; set it to the threads repository as owner/name in wrangler.toml [vars] or .dev.vars")
-        })?;
+impl<F: Fn(&str) -> Option<String>> Lookup<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A setting's value, or its default from [`SETTINGS`].
+    fn or_default(&self, name: &'static str) -> String {
+        self.get(name).unwrap_or_else(|| {
+            SETTINGS
+                .iter()
+                .find(|s| s.name == name)
+                .map_or("", |s| s.default)
+                .to_string()
+        })
+    }
+
+    fn required(&self, name: &'static str, how: &str) -> Result<String, ConfigError> {
+        self.get(name)
+            .ok_or_else(|| err(name, format!("is not set; {how}")))
+    }
+
+    /// A whole number from 0 to `max` (its default from [`SETTINGS`]).
+    fn number(&self, name: &'static str, max: u64, unit: &str) -> Result<u64, ConfigError> {
+        let s = self.or_default(name);
+        s.parse::<u64>().ok().filter(|n| *n <= max).ok_or_else(|| {
+            err(
+                name,
+                format!("must be a whole number of {unit} from 0 to {max}, got {s:?}"),
+            )
+        })
+    }
+
+    fn repo(&self) -> Result<Repo, ConfigError> {
+        let repo_s = self.required(
+            "GITHUB_REPO",
+            "set it to the threads repository as owner/name in wrangler.toml [vars] or .dev.vars",
+        )?;
         let (owner, name) = repo_s
             .split_once('/')
             .filter(|(o, n)| is_name(o) && is_name(n))
@@ -128,20 +251,26 @@ impl Config {
                     format!("must look like owner/name, got {repo_s:?}"),
                 )
             })?;
-
-        let branch = get("GITHUB_BRANCH").unwrap_or_else(|| DEFAULT_BRANCH.to_string());
-        if branch.contains("..")
+        let branch = self.or_default("GITHUB_BRANCH");
+        let bad = branch.contains("..")
             || branch
                 .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
-        {
+                .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c));
+        if bad {
             return Err(err(
                 "GITHUB_BRANCH",
                 format!("{branch:?} is not a valid branch name"),
             ));
         }
+        Ok(Repo {
+            owner: owner.to_string(),
+            name: name.to_string(),
+            branch,
+        })
+    }
 
-        let dir = get("THREADS_DIR").unwrap_or_default();
+    fn threads_dir(&self) -> Result<String, ConfigError> {
+        let dir = self.or_default("THREADS_DIR");
         let threads_dir = dir.trim_matches('/').to_string();
         if !threads_dir.is_empty() && !threads_dir.split('/').all(is_name) {
             return Err(err(
@@ -149,40 +278,28 @@ impl Config {
                 format!("{dir:?} must be a path of letters, digits, '.', '_' and '-' segments (or empty for the repository root)"),
             ));
         }
+        Ok(threads_dir)
+    }
 
-        let api_base = get("GITHUB_API_BASE").unwrap_or_else(|| DEFAULT_API_BASE.to_string());
+    fn api_base(&self) -> Result<String, ConfigError> {
+        let api_base = self.or_default("GITHUB_API_BASE");
         if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
             return Err(err(
                 "GITHUB_API_BASE",
                 format!("must be an http(s) URL, got {api_base:?}"),
             ));
         }
+        Ok(api_base.trim_end_matches('/').to_string())
+    }
 
-        let cache_ttl_seconds = match get("CACHE_TTL_SECONDS") {
-            None => DEFAULT_CACHE_TTL_SECONDS,
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= MAX_CACHE_TTL_SECONDS)
-                .ok_or_else(|| err("CACHE_TTL_SECONDS", format!("must be a whole number of seconds from 0 to {MAX_CACHE_TTL_SECONDS}, got {s:?}")))?,
-        };
-
-        let github_token = get("GITHUB_TOKEN").ok_or_else(|| {
-            err("GITHUB_TOKEN", "is not set; run `wrangler secret put GITHUB_TOKEN` (or set it in .dev.vars for local development)")
-        })?;
-
-        let tokens_json = get("AUTH_TOKENS").ok_or_else(|| {
-            err("AUTH_TOKENS", "is not set; it maps sha256(client token) to {\"user\", \"scopes\"}: see .dev.vars.example")
-        })?;
-        let tokens = AuthTokens::parse(&tokens_json).map_err(|m| err("AUTH_TOKENS", m))?;
-
-        let allowed_origins: Vec<String> = get("ALLOWED_ORIGINS")
-            .unwrap_or_default()
+    fn origins(&self) -> Result<Vec<String>, ConfigError> {
+        let origins: Vec<String> = self
+            .or_default("ALLOWED_ORIGINS")
             .split(',')
             .map(|o| o.trim().trim_end_matches('/').to_string())
             .filter(|o| !o.is_empty())
             .collect();
-        if let Some(bad) = allowed_origins
+        if let Some(bad) = origins
             .iter()
             .find(|o| *o != "*" && !(o.starts_with("https://") || o.starts_with("http://")))
         {
@@ -191,80 +308,57 @@ impl Config {
                 format!("{bad:?} is not an origin; use a comma-separated list like https://app.example.com, or *"),
             ));
         }
+        Ok(origins)
+    }
 
-        let number =
-            |name: &'static str, default: u64, max: u64, unit: &str| -> Result<u64, ConfigError> {
-                match get(name) {
-                    None => Ok(default),
-                    Some(s) => s.parse::<u64>().ok().filter(|n| *n <= max).ok_or_else(|| {
-                        err(
-                            name,
-                            format!("must be a whole number of {unit} from 0 to {max}, got {s:?}"),
-                        )
-                    }),
-                }
-            };
-        let defaults = crate::writer::WriterConfig::default();
-        let writer = crate::writer::WriterConfig {
-            pacing_ms: number(
-                "WRITE_PACING_MS",
-                defaults.pacing_ms,
-                60_000,
-                "milliseconds",
-            )?,
-            wait_ms: number("WRITE_WAIT_SECONDS", defaults.wait_ms / 1000, 60, "seconds")? * 1000,
-            max_attempts: number(
-                "WRITE_MAX_ATTEMPTS",
-                u64::from(defaults.max_attempts),
-                1000,
-                "attempts",
-            )?
-            .max(1) as u32,
-            poll_ms: defaults.poll_ms,
-            budget: number(
-                "WRITE_SUBREQUEST_BUDGET",
-                u64::from(defaults.budget),
-                10_000,
-                "requests",
-            )?
-            .max(u64::from(crate::writer::flush::MIN_FLUSH_COST)) as u32,
-            max_thread_bytes: number(
-                "MAX_THREAD_BYTES",
-                defaults.max_thread_bytes as u64,
-                100 << 20,
-                "bytes",
-            )? as usize,
-        };
-        let github_timeout_ms = number(
-            "GITHUB_TIMEOUT_SECONDS",
-            DEFAULT_GITHUB_TIMEOUT_SECONDS,
-            300,
-            "seconds",
-        )?
-        .max(1)
-            * 1000;
-        let not_found_cache_seconds = number(
-            "NOT_FOUND_CACHE_SECONDS",
-            DEFAULT_NOT_FOUND_CACHE_SECONDS,
-            MAX_CACHE_TTL_SECONDS,
-            "seconds",
+    fn writer(&self) -> Result<WriterConfig, ConfigError> {
+        let min_budget = u64::from(crate::writer::engine::MIN_FLUSH_COST);
+        Ok(WriterConfig {
+            pacing_ms: self.number("WRITE_PACING_MS", 60_000, "milliseconds")?,
+            wait_ms: self.number("WRITE_WAIT_SECONDS", 60, "seconds")? * 1000,
+            max_attempts: self.number("WRITE_MAX_ATTEMPTS", 1000, "attempts")?.max(1) as u32,
+            poll_ms: WriterConfig::default().poll_ms,
+            budget: self
+                .number("WRITE_SUBREQUEST_BUDGET", 10_000, "requests")?
+                .max(min_budget) as u32,
+            max_thread_bytes: self.number("MAX_THREAD_BYTES", 100 << 20, "bytes")? as usize,
+        })
+    }
+}
+
+impl Config {
+    /// Reads the configuration; `get` returns a var or secret by name (unset or empty
+    /// strings count as missing).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let l = Lookup(get);
+        let repo = l.repo()?;
+        let threads_dir = l.threads_dir()?;
+        let api_base = l.api_base()?;
+        let cache_ttl_seconds = l.number("CACHE_TTL_SECONDS", MAX_CACHE_TTL_SECONDS, "seconds")?;
+        let github_token = l.required(
+            "GITHUB_TOKEN",
+            "run `wrangler secret put GITHUB_TOKEN` (or set it in .dev.vars for local development)",
         )?;
-
+        let tokens_json = l.required(
+            "AUTH_TOKENS",
+            "it maps sha256(client token) to {\"user\", \"scopes\"}: see .dev.vars.example",
+        )?;
+        let tokens = AuthTokens::parse(&tokens_json).map_err(|m| err("AUTH_TOKENS", m))?;
         Ok(Config {
-            repo: Repo {
-                owner: owner.to_string(),
-                name: name.to_string(),
-                branch,
-            },
+            repo,
             threads_dir,
-            api_base: api_base.trim_end_matches('/').to_string(),
+            api_base,
             cache_ttl_seconds,
             github_token,
             tokens,
-            allowed_origins,
-            writer,
-            github_timeout_ms,
-            not_found_cache_seconds,
+            allowed_origins: l.origins()?,
+            writer: l.writer()?,
+            github_timeout_ms: l.number("GITHUB_TIMEOUT_SECONDS", 300, "seconds")?.max(1) * 1000,
+            not_found_cache_seconds: l.number(
+                "NOT_FOUND_CACHE_SECONDS",
+                MAX_CACHE_TTL_SECONDS,
+                "seconds",
+            )?,
         })
     }
 }
@@ -290,6 +384,24 @@ mod tests {
             ("GITHUB_TOKEN", "ghp_secret"),
             ("AUTH_TOKENS", TOKENS),
         ]
+    }
+
+    #[test]
+    fn the_settings_table_gives_the_defaults() {
+        let c = Config::from_lookup(lookup(&base())).unwrap();
+        let w = crate::writer::WriterConfig::default();
+        assert_eq!(c.writer.pacing_ms, w.pacing_ms);
+        assert_eq!(c.writer.wait_ms, w.wait_ms);
+        assert_eq!(c.writer.max_attempts, w.max_attempts);
+        assert_eq!(c.writer.budget, w.budget);
+        assert_eq!(c.writer.max_thread_bytes, w.max_thread_bytes);
+        assert_eq!(c.github_timeout_ms, 10_000);
+        assert_eq!(c.not_found_cache_seconds, 10);
+        let names: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
     }
 
     #[test]

@@ -31,7 +31,8 @@ struct Parts {
 fn parts(env: &Env) -> std::result::Result<Parts, ConfigError> {
     let config = Config::from_lookup(|name| {
         SETTINGS
-            .contains(&name)
+            .iter()
+            .any(|s| s.name == name)
             .then(|| setting(env, name))
             .flatten()
     })?;

@@ -1,7 +1,7 @@
 //! Typed cache objects: a thread file (its bytes, blob sha, ETag and fetch time) and a
 //! directory listing (entries, ETag, fetch time, and per-thread summaries).
 
-use super::list::ThreadSummary;
+use super::summary::ThreadSummary;
 use crate::cache::{Cache, CacheObject};
 use crate::github::DirEntry;
 use serde::{Deserialize, Serialize};

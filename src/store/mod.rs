@@ -8,10 +8,11 @@
 mod cached;
 pub mod list;
 pub mod read;
+pub mod summary;
 
 pub(crate) use cached::{file_key as cached_file_key, get_file as cached_file};
-pub use list::ThreadSummary;
 pub use read::{ReadSource, ThreadFile};
+pub use summary::ThreadSummary;
 
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};

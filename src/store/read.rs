@@ -4,7 +4,7 @@ use super::cached::{self, CachedFile};
 use super::{Store, StoreError};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
-use crate::github::{Fetched, GitHost, GitHubError};
+use crate::github::{Fetched, GitHost, GitHubError, RemoteFile};
 
 /// Where a read was served from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,27 +95,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
                 })
             }
             Ok(Fetched::Modified(f)) => {
-                if cached.is_none() {
-                    // A file the cached listing may not know (pushed from elsewhere).
-                    self.listing_must_know(path).await;
-                }
-                let fresh = CachedFile {
-                    content: f.content,
-                    sha: f.sha,
-                    etag: f.etag,
-                    fetched_at_ms: now,
-                    missing: false,
+                let source = match cached {
+                    Some(_) => ReadSource::Refreshed,
+                    None => ReadSource::Fetched,
                 };
-                cached::put_file(self.cache, &key, &fresh).await;
-                Ok(ThreadFile {
-                    content: fresh.content,
-                    sha: fresh.sha,
-                    source: if cached.is_some() {
-                        ReadSource::Refreshed
-                    } else {
-                        ReadSource::Fetched
-                    },
-                })
+                Ok(self.fetched(path, f, source).await)
             }
             Err(GitHubError::NotFound { .. }) => {
                 cached::put_file(self.cache, &key, &CachedFile::missing(now)).await;
@@ -134,13 +118,31 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         }
     }
 
+    /// A file the git host just sent: cached, and, when it was not cached before, made
+    /// known to the listing (it may have been pushed from elsewhere).
+    async fn fetched(&self, path: &str, f: RemoteFile, source: ReadSource) -> ThreadFile {
+        if source == ReadSource::Fetched {
+            self.listing_must_know(path).await;
+        }
+        self.cache_file(path, &f.content, &f.sha, f.etag).await;
+        ThreadFile {
+            content: f.content,
+            sha: f.sha,
+            source,
+        }
+    }
+
     /// Records content the git host just confirmed (a PUT answer) in the cache.
     pub(crate) async fn remember(&self, path: &str, content: &str, sha: &str) {
+        self.cache_file(path, content, sha, None).await;
+    }
+
+    async fn cache_file(&self, path: &str, content: &str, sha: &str, etag: Option<String>) {
         let key = cached::file_key(&self.config.cache_namespace, path);
         let file = CachedFile {
             content: content.to_string(),
             sha: sha.to_string(),
-            etag: None,
+            etag,
             fetched_at_ms: self.clock.now_ms(),
             missing: false,
         };

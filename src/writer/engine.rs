@@ -5,7 +5,6 @@
 //! One writer serves one repository and branch (the Durable Object glue makes sure of
 //! that); within it, only one flush runs at a time.
 
-use super::flush::{Flushed, MIN_FLUSH_COST};
 use super::journal::{self, content_digest, EntryRecord, FailReason, OpState, Queued, SyncStatus};
 use super::pacing::Pacer;
 use crate::cache::Cache;
@@ -105,6 +104,20 @@ pub enum Submitted {
         reason: String,
     },
 }
+
+/// What a flush did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Flushed {
+    pub committed: usize,
+    pub commit_sha: Option<String>,
+    pub error: Option<String>,
+    /// Operations left for a later flush (budget, or topics set aside).
+    #[serde(default)]
+    pub carried_over: usize,
+}
+
+/// The fewest requests a flush needs: one read, one write, one branch-head read.
+pub const MIN_FLUSH_COST: u32 = 3;
 
 pub(super) const META_PACER: &str = "pacer";
 pub(super) const META_LAST_COMMIT: &str = "last_commit_at_ms";

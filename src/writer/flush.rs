@@ -12,7 +12,10 @@
 //! - a refusal of a group: nobody's attempts; the next flushes write one topic each,
 //!   so the refusal lands on the topic that causes it.
 
-use super::engine::{JournalStore, Writer, META_LAST_COMMIT, META_LAST_ERROR, META_LAST_FAILED};
+use super::engine::{
+    Flushed, JournalStore, Writer, META_LAST_COMMIT, META_LAST_ERROR, META_LAST_FAILED,
+    MIN_FLUSH_COST,
+};
 use super::journal::{content_digest, EntryRecord, FailReason, OpState, Queued};
 use super::pacing::{BACKOFF_BASE_MS, BACKOFF_CAP_MS};
 use super::plan::{plan, Current, Limits, Plan};
@@ -24,8 +27,6 @@ use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The fewest requests a flush needs: one read, one write, one branch-head read.
-pub const MIN_FLUSH_COST: u32 = 3;
 /// Requests a multi-file commit makes (ref, tree, new tree, commit, ref update).
 const GROUP_COMMIT_COST: u32 = 5;
 /// Committed operations are kept this long for duplicate detection in the journal
@@ -53,17 +54,6 @@ pub struct FlushState {
     /// The budget the platform allowed when it last refused a subrequest (0: never).
     #[serde(default)]
     pub budget_cap: u32,
-}
-
-/// What a flush did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flushed {
-    pub committed: usize,
-    pub commit_sha: Option<String>,
-    pub error: Option<String>,
-    /// Operations left for a later flush (budget, or topics set aside).
-    #[serde(default)]
-    pub carried_over: usize,
 }
 
 /// Clears the in-flight flag however a flush ends. A flush dropped while a write
@@ -167,40 +157,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         let mut st = load_state(self.journal);
         st.held.retain(|_, until| *until > now);
 
-        // The oldest topics that fit the budget, with their current content.
-        let eligible: Vec<String> = topics_in_order(&pending)
-            .into_iter()
-            .filter(|t| !st.held.contains_key(t))
-            .collect();
-        let most = if st.isolate > 0 { 1 } else { usize::MAX };
-        let mut current: BTreeMap<String, Current> = BTreeMap::new();
-        for topic in eligible.iter().take(most) {
-            let write_cost = if current.is_empty() {
-                1
-            } else {
-                GROUP_COMMIT_COST
-            };
-            let cached = match st.fresh.contains(topic) {
-                true => None,
-                false => self.cached(topic).await,
-            };
-            // This topic's read (unless cached), the write, and a branch-head read.
-            if u32::from(cached.is_none()) + write_cost + 1 > self.budget_left() {
-                break;
-            }
-            let content = match cached {
-                Some(c) => c,
-                None => {
-                    self.spend(1);
-                    match self.read(topic).await {
-                        Ok(c) => c,
-                        Err(e) => return self.unavailable(&pending, &mut st, e),
-                    }
-                }
-            };
-            st.fresh.remove(topic);
-            current.insert(topic.clone(), content);
-        }
+        let current = match self.choose(&pending, &mut st).await {
+            Ok(c) => c,
+            Err(failed) => return failed,
+        };
         let carried = pending
             .iter()
             .filter(|q| !current.contains_key(&q.topic))
@@ -251,6 +211,48 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 failed
             }
         }
+    }
+
+    /// The oldest topics that fit the budget, not set aside, with their current content
+    /// (one topic at a time while a refused group is being isolated).
+    async fn choose(
+        &self,
+        pending: &[Queued],
+        st: &mut FlushState,
+    ) -> Result<BTreeMap<String, Current>, Flushed> {
+        let eligible: Vec<String> = topics_in_order(pending)
+            .into_iter()
+            .filter(|t| !st.held.contains_key(t))
+            .collect();
+        let most = if st.isolate > 0 { 1 } else { usize::MAX };
+        let mut current: BTreeMap<String, Current> = BTreeMap::new();
+        for topic in eligible.iter().take(most) {
+            let write_cost = match current.is_empty() {
+                true => 1,
+                false => GROUP_COMMIT_COST,
+            };
+            let cached = match st.fresh.contains(topic) {
+                true => None,
+                false => self.cached(topic).await,
+            };
+            // This topic's read (unless cached), the write, and a branch-head read.
+            if u32::from(cached.is_none()) + write_cost + 1 > self.budget_left() {
+                break;
+            }
+            let content = match cached {
+                Some(c) => c,
+                None => {
+                    self.spend(1);
+                    match self.read(topic).await {
+                        Ok(c) => c,
+                        Err(e) => return Err(self.unavailable(pending, st, e)),
+                    }
+                }
+            };
+            st.fresh.remove(topic);
+            current.insert(topic.clone(), content);
+        }
+        Ok(current)
     }
 
     /// A topic's cached content, if any (a cached "missing" counts as unknown).

@@ -10,8 +10,8 @@ pub mod pacing;
 pub mod plan;
 pub mod queue;
 
-pub use engine::{JournalStore, Submit, Submitted, Writer, WriterConfig};
-pub use flush::{FlushState, Flushed};
+pub use engine::{Flushed, JournalStore, Submit, Submitted, Writer, WriterConfig};
+pub use flush::FlushState;
 pub use journal::{EntryRecord, FailReason, OpState, Queued, SyncState, SyncStatus};
 pub use memory::MemoryJournal;
 pub use pacing::Pacer;

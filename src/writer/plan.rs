@@ -16,6 +16,38 @@ pub fn commit_message(author: &str, title: &str, topic: &str, entry_id: Option<&
     m
 }
 
+/// The commit message of a group: a single operation's own, or a summary line, one
+/// line per operation, and every trailer.
+fn group_message(titles: &[(String, String, &Queued)]) -> String {
+    match titles {
+        [] => String::new(),
+        [(author, title, q)] => commit_message(author, title, &q.topic, q.entry_id.as_deref()),
+        many => {
+            let mut unique: Vec<&str> = many.iter().map(|(_, _, q)| q.topic.as_str()).collect();
+            unique.sort_unstable();
+            unique.dedup();
+            let mut m = format!(
+                "{} watercooler updates ({})\n\n",
+                many.len(),
+                unique.join(", ")
+            );
+            for (author, title, q) in many {
+                m.push_str(&format!("- {author}: {title} ({})\n", q.topic));
+            }
+            m.push('\n');
+            for (_, _, q) in many {
+                if let Some(id) = &q.entry_id {
+                    m.push_str(&format!("Watercooler-Entry-ID: {id}\n"));
+                }
+            }
+            for t in unique {
+                m.push_str(&format!("Watercooler-Topic: {t}\n"));
+            }
+            m
+        }
+    }
+}
+
 /// A thread file the commit will write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
@@ -119,33 +151,7 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>, limits: &L
         }
     }
 
-    out.message = match titles.as_slice() {
-        [] => String::new(),
-        [(author, title, q)] => commit_message(author, title, &q.topic, q.entry_id.as_deref()),
-        many => {
-            let mut unique: Vec<&str> = many.iter().map(|(_, _, q)| q.topic.as_str()).collect();
-            unique.sort_unstable();
-            unique.dedup();
-            let mut m = format!(
-                "{} watercooler updates ({})\n\n",
-                many.len(),
-                unique.join(", ")
-            );
-            for (author, title, q) in many {
-                m.push_str(&format!("- {author}: {title} ({})\n", q.topic));
-            }
-            m.push('\n');
-            for (_, _, q) in many {
-                if let Some(id) = &q.entry_id {
-                    m.push_str(&format!("Watercooler-Entry-ID: {id}\n"));
-                }
-            }
-            for t in unique {
-                m.push_str(&format!("Watercooler-Topic: {t}\n"));
-            }
-            m
-        }
-    };
+    out.message = group_message(&titles);
     out.files = files;
     out
 }

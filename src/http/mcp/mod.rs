@@ -48,63 +48,10 @@ fn http_error(status: u16, code: i64, message: &str) -> ApiResponse {
 
 /// Serves one HTTP request to `/mcp`.
 pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
-    if req.method != "POST" {
-        return http_error(
-            405,
-            jsonrpc::INVALID_REQUEST,
-            "use POST: this server is stateless and offers no GET stream or sessions",
-        )
-        .with_header("allow", "POST");
-    }
-    if let Some(origin) = req.header("origin") {
-        if !app.config.origin_allowed(origin) {
-            return http_error(
-                403,
-                jsonrpc::INVALID_REQUEST,
-                "this Origin is not allowed; add it to ALLOWED_ORIGINS",
-            );
-        }
-    }
-    let who = match app.config.tokens.authenticate(req.header("authorization")) {
-        Ok(p) => p,
-        Err(_) => {
-            return http_error(
-                401,
-                jsonrpc::INVALID_REQUEST,
-                "send Authorization: Bearer <token> with a valid client token",
-            )
-            .with_header("www-authenticate", "Bearer")
-        }
+    let who = match admit(app, req) {
+        Ok(who) => who,
+        Err(refused) => return refused,
     };
-    let accept = req.header("accept").unwrap_or("").to_ascii_lowercase();
-    // Like the reference SDK, both types must be named: `*/*` is not enough.
-    if !(accept.contains("application/json") && accept.contains("text/event-stream")) {
-        return http_error(
-            406,
-            jsonrpc::INVALID_REQUEST,
-            "send Accept: application/json, text/event-stream",
-        );
-    }
-    let content_type = req
-        .header("content-type")
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if !content_type.starts_with("application/json") {
-        return http_error(
-            415,
-            jsonrpc::INVALID_REQUEST,
-            "send Content-Type: application/json",
-        );
-    }
-    if let Some(v) = req.header("mcp-protocol-version") {
-        if !PROTOCOL_VERSIONS.contains(&v.trim()) {
-            let msg = format!(
-                "unsupported MCP-Protocol-Version {v:?}; supported: {}",
-                PROTOCOL_VERSIONS.join(", ")
-            );
-            return http_error(400, jsonrpc::INVALID_REQUEST, &msg);
-        }
-    }
     let value: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
         Err(e) => return http_error(400, jsonrpc::PARSE_ERROR, &format!("parse error: {e}")),
@@ -133,6 +80,74 @@ pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRe
             rpc_response(200, &body)
         }
     }
+}
+
+/// The transport's rules, in order: method, Origin, token, Accept, Content-Type and
+/// protocol version. Returns who calls, or the refusal.
+fn admit<'a, E: Effects>(
+    app: &'a Service<'_, E>,
+    req: &ApiRequest,
+) -> Result<&'a Principal, ApiResponse> {
+    if req.method != "POST" {
+        return Err(http_error(
+            405,
+            jsonrpc::INVALID_REQUEST,
+            "use POST: this server is stateless and offers no GET stream or sessions",
+        )
+        .with_header("allow", "POST"));
+    }
+    if req
+        .header("origin")
+        .is_some_and(|o| !app.config.origin_allowed(o))
+    {
+        return Err(http_error(
+            403,
+            jsonrpc::INVALID_REQUEST,
+            "this Origin is not allowed; add it to ALLOWED_ORIGINS",
+        ));
+    }
+    let who = app
+        .config
+        .tokens
+        .authenticate(req.header("authorization"))
+        .map_err(|_| {
+            http_error(
+                401,
+                jsonrpc::INVALID_REQUEST,
+                "send Authorization: Bearer <token> with a valid client token",
+            )
+            .with_header("www-authenticate", "Bearer")
+        })?;
+    let accept = req.header("accept").unwrap_or("").to_ascii_lowercase();
+    // Like the reference SDK, both types must be named: `*/*` is not enough.
+    if !(accept.contains("application/json") && accept.contains("text/event-stream")) {
+        return Err(http_error(
+            406,
+            jsonrpc::INVALID_REQUEST,
+            "send Accept: application/json, text/event-stream",
+        ));
+    }
+    let content_type = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !content_type.starts_with("application/json") {
+        return Err(http_error(
+            415,
+            jsonrpc::INVALID_REQUEST,
+            "send Content-Type: application/json",
+        ));
+    }
+    if let Some(v) = req.header("mcp-protocol-version") {
+        if !PROTOCOL_VERSIONS.contains(&v.trim()) {
+            let msg = format!(
+                "unsupported MCP-Protocol-Version {v:?}; supported: {}",
+                PROTOCOL_VERSIONS.join(", ")
+            );
+            return Err(http_error(400, jsonrpc::INVALID_REQUEST, &msg));
+        }
+    }
+    Ok(who)
 }
 
 async fn dispatch<E: Effects>(

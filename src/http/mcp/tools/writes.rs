@@ -7,7 +7,7 @@ use crate::http::json::JsonFields;
 use crate::record;
 use crate::schema::Schema;
 use crate::service::command::{require_write, QUEUED_MESSAGE};
-use crate::service::{Effects, Outcome, ServiceError, Write, WriteKind};
+use crate::service::{Effects, Outcome, ServiceError, Write, WriteKind, Written};
 use serde_json::Value;
 
 args! {
@@ -210,6 +210,11 @@ pub async fn write<E: Effects>(
             },
         )
         .await?;
+    Ok(answer(&topic, &w))
+}
+
+/// A write's answer: a sentence for the model, and the data.
+fn answer(topic: &str, w: &Written) -> Value {
     let (ball, status) = (w.header("ball"), w.header("status"));
     let text = match (w.outcome, &w.content) {
         (Outcome::Queued, _) | (_, None) => format!(
@@ -245,7 +250,7 @@ pub async fn write<E: Effects>(
         message: queued.then(|| QUEUED_MESSAGE.to_string()),
         warnings: (!w.warnings.is_empty()).then(|| w.warnings.clone()),
     };
-    Ok(structured(Some(text), out))
+    structured(Some(text), out)
 }
 
 /// The arguments of one write, owned.

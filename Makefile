@@ -12,8 +12,8 @@ WORKER_BUILD := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/worker-build
 dev: build
 	node scripts/dev.mjs
 
-## test: unit tests, end-to-end tests against the built Worker, and a tiny benchmark run
-test: build unit e2e bench-smoke
+## test: lints, unit tests, end-to-end tests against the built Worker, and a tiny benchmark run
+test: build lint unit e2e bench-smoke
 
 ## build: the Worker (build/index.js + build/index_bg.wasm) and the local git host
 build: toolchain

@@ -8,12 +8,13 @@
 //
 //   node bench/run.mjs [--latency-ms 120] [--agents 1,10,50,100] [--entries 3]
 //                      [--threads 5] [--reads 30] [--smoke] [--no-native]
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { entryIds as idsIn, githostAdmin, gitShow, sha256, sleep, waitSynced, workerClient } from '../scripts/lib/client.mjs';
 import { ROOT, startGithost, startWorker, stop } from '../scripts/lib/services.mjs';
 
 const args = process.argv.slice(2);
@@ -34,9 +35,7 @@ const cfg = {
 };
 
 const TOKEN = `bench-${randomBytes(8).toString('hex')}`;
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 
 function pct(values, p) {
@@ -51,17 +50,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-bench-'));
 const children = [];
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function admin(host, method, p, body) {
-  const r = await fetch(`${host.url}/_githost/${p}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`githost ${p}: ${r.status} ${await r.text()}`);
-  return r.json();
-}
-const stats = (host) => admin(host, 'GET', 'stats');
-const resetStats = (host) => admin(host, 'POST', 'stats/reset', {});
+const admin = (host, method, p, body) => githostAdmin(host.url).call(method, p, body);
+const stats = (host) => githostAdmin(host.url).stats();
+const resetStats = (host) => githostAdmin(host.url).resetStats();
 
 // ---------------------------------------------------------------- the Worker
 async function worker(host, repo, extra = {}) {
@@ -84,40 +75,9 @@ async function worker(host, repo, extra = {}) {
   return w;
 }
 
-async function call(w, method, p, body) {
-  const t0 = now();
-  const r = await fetch(`${w.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: r.status, ms: now() - t0, json, text, headers: r.headers };
-}
-
-async function synced(w, ms = 300000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const s = (await call(w, 'GET', '/v1/sync')).json;
-    if (s?.state === 'synced') return;
-    if (s?.state === 'failing' && s.failed > 0) throw new Error(`writes failed: ${JSON.stringify(s)}`);
-    await sleep(200);
-  }
-  throw new Error('the writer did not catch up');
-}
-
-function entryIds(host, repo, topic) {
-  try {
-    const text = execFileSync('git', ['--git-dir', path.join(host.dir, 'bench', `${repo}.git`), 'show', `main:threads/${topic}.md`], { encoding: 'utf8' });
-    return [...text.matchAll(/^<!-- Entry-ID: (\S+) -->$/gm)].map((m) => m[1]);
-  } catch {
-    return [];
-  }
-}
+const call = (w, method, p, body) => workerClient(() => w.url, TOKEN)(method, p, { body });
+const synced = (w, ms = 300000) => waitSynced((m, p) => call(w, m, p), ms, { failOnFailed: true });
+const entryIds = (host, repo, topic) => idsIn(gitShow(path.join(host.dir, 'bench', `${repo}.git`), 'main', `threads/${topic}.md`));
 
 function commitCount(host, repo) {
   return Number(execFileSync('git', ['--git-dir', path.join(host.dir, 'bench', `${repo}.git`), 'rev-list', '--count', 'main'], { encoding: 'utf8' }).trim());

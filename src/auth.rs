@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 pub struct Principal {
     /// The user tag written into every entry's author, `Agent (user)`.
     pub user: String,
+    /// Whether the token has the `write` scope.
     pub can_write: bool,
     /// Agent name used when a request names none.
     pub agent: Option<String>,
@@ -31,7 +32,9 @@ struct Grant {
 /// Why a request was not authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthError {
+    /// No `Authorization` header, or an empty one.
     Missing,
+    /// Not a bearer token, or not one in AUTH_TOKENS.
     Invalid,
 }
 
@@ -96,10 +99,12 @@ impl AuthTokens {
         Ok(AuthTokens(out))
     }
 
+    /// How many tokens the table holds.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether the table holds no tokens.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -9,15 +9,20 @@ use std::collections::BTreeMap;
 /// One stored object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CacheObject {
+    /// The object's bytes.
     pub body: Vec<u8>,
+    /// The object's string metadata.
     pub meta: BTreeMap<String, String>,
 }
 
 /// A key-value object store.
 #[allow(async_fn_in_trait)]
 pub trait Cache {
+    /// The object at `key`, if there is one.
     async fn get(&self, key: &str) -> Option<CacheObject>;
+    /// Stores `object` at `key`, replacing any object there.
     async fn put(&self, key: &str, object: CacheObject);
+    /// Removes the object at `key`, if any.
     async fn delete(&self, key: &str);
 }
 
@@ -25,11 +30,14 @@ pub trait Cache {
 #[derive(Debug, Default)]
 pub struct MemoryCache {
     objects: RefCell<BTreeMap<String, CacheObject>>,
+    /// How many times `get` was called.
     pub gets: std::cell::Cell<usize>,
+    /// How many times `put` was called.
     pub puts: std::cell::Cell<usize>,
 }
 
 impl MemoryCache {
+    /// An empty cache.
     pub fn new() -> Self {
         Self::default()
     }

@@ -14,6 +14,7 @@ pub trait Clock {
 
 /// A source of random numbers (for ids and retry jitter; not for secrets).
 pub trait Entropy {
+    /// A random 64-bit number.
     fn random_u64(&self) -> u64;
 }
 
@@ -22,10 +23,12 @@ pub trait Entropy {
 pub struct FakeClock {
     now: Cell<u64>,
     seed: Cell<u64>,
+    /// The length of each sleep, in milliseconds, in order.
     pub slept: std::cell::RefCell<Vec<u64>>,
 }
 
 impl FakeClock {
+    /// A clock that reads `now_ms`.
     pub fn at(now_ms: u64) -> Self {
         FakeClock {
             now: Cell::new(now_ms),
@@ -33,6 +36,7 @@ impl FakeClock {
             slept: Default::default(),
         }
     }
+    /// Moves the clock forward `ms` milliseconds.
     pub fn advance(&self, ms: u64) {
         self.now.set(self.now.get() + ms);
     }

@@ -340,12 +340,12 @@ impl DurableObject for BranchWriter {
 }
 
 /// The Worker's handle on its branch's writer.
-pub struct DoQueue {
+pub(super) struct DoQueue {
     stub: Stub,
 }
 
 impl DoQueue {
-    pub fn for_branch(env: &Env, repo: &Repo) -> std::result::Result<DoQueue, ConfigError> {
+    pub(super) fn for_branch(env: &Env, repo: &Repo) -> std::result::Result<DoQueue, ConfigError> {
         let missing = |what: &str| {
             ConfigError {
             setting: "BRANCH_WRITER",

@@ -10,7 +10,7 @@ use worker::{
 };
 
 /// HTTP through the Workers `fetch`.
-pub struct FetchHttp;
+pub(super) struct FetchHttp;
 
 impl HttpClient for FetchHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
@@ -68,12 +68,12 @@ impl Drop for AbortOnDrop {
 }
 
 /// The cache in an R2 bucket: the object body plus custom metadata.
-pub struct R2Cache {
+pub(super) struct R2Cache {
     bucket: Bucket,
 }
 
 impl R2Cache {
-    pub fn new(bucket: Bucket) -> Self {
+    pub(super) fn new(bucket: Bucket) -> Self {
         R2Cache { bucket }
     }
 }
@@ -123,7 +123,7 @@ impl Cache for R2Cache {
 }
 
 /// `Date.now`, timers and `Math.random`.
-pub struct WorkerClock;
+pub(super) struct WorkerClock;
 
 impl Clock for WorkerClock {
     fn now_ms(&self) -> u64 {

@@ -83,7 +83,7 @@ fn start() {
 }
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+pub(crate) async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let api_req = match to_api_request(req).await? {
         Ok(r) => r,
         Err(bytes) => return to_worker_response(http::error::response(&too_large(bytes))),

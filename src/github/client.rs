@@ -9,8 +9,11 @@ use serde::Deserialize;
 /// The repository and branch a client works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repo {
+    /// The user or organisation that owns the repository.
     pub owner: String,
+    /// The repository's name.
     pub name: String,
+    /// The branch every read and write goes to.
     pub branch: String,
 }
 
@@ -82,6 +85,7 @@ struct TreeItem {
 }
 
 impl<H: HttpClient> GitHubClient<H> {
+    /// A client for `repo` at `api_base`, sending `token` and `user_agent` with every request.
     pub fn new(
         http: H,
         api_base: &str,

@@ -8,28 +8,60 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GitHubError {
     /// 404: the file, branch or repository does not exist (or the token cannot see it).
-    NotFound { message: String },
+    NotFound {
+        /// GitHub's message.
+        message: String,
+    },
     /// 409 "<path> does not match <sha>": the file changed; re-read and re-apply.
-    FileChanged { message: String },
+    FileChanged {
+        /// GitHub's message.
+        message: String,
+    },
     /// 409 "is at <commit> but expected <commit>": the branch moved; retry.
-    BranchMoved { message: String },
+    BranchMoved {
+        /// GitHub's message.
+        message: String,
+    },
     /// 422 "\"sha\" wasn't supplied": the file exists now; read, then update.
     ShaMissing,
     /// 403/429 over a rate limit: wait `retry_after_secs`.
     RateLimited {
+        /// Seconds to wait before trying again.
         retry_after_secs: u64,
+        /// GitHub's message.
         message: String,
     },
     /// 401, or a 403 that is not a rate limit: the token or its permissions are wrong.
-    Unauthorized { status: u16, message: String },
+    Unauthorized {
+        /// The HTTP status, 401 or 403.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
     /// Any other 4xx: the request itself was refused.
-    Rejected { status: u16, message: String },
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
     /// 5xx: GitHub failed; a write may or may not have happened.
-    Server { status: u16, message: String },
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
     /// No response: a write may or may not have happened.
-    Network { message: String },
+    Network {
+        /// Why no response arrived.
+        message: String,
+    },
     /// A response we could not understand.
-    BadResponse { message: String },
+    BadResponse {
+        /// What was wrong with the response.
+        message: String,
+    },
     /// The platform refused to send the request: this invocation used up its
     /// subrequests. Nothing was sent; a new invocation may try again at once.
     TooManySubrequests,

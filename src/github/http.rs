@@ -5,17 +5,24 @@
 /// An outgoing HTTP request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
+    /// The HTTP method, e.g. `GET`.
     pub method: &'static str,
+    /// The full URL.
     pub url: String,
+    /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
+    /// The body, if any.
     pub body: Option<String>,
 }
 
 /// A received HTTP response. Header names are lowercase.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// Header names (lowercase) and values, in order.
     pub headers: Vec<(String, String)>,
+    /// The body's bytes.
     pub body: Vec<u8>,
 }
 
@@ -33,6 +40,7 @@ impl HttpResponse {
 /// must not contain secrets.
 #[allow(async_fn_in_trait)]
 pub trait HttpClient {
+    /// Sends `request` and waits for the response.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String>;
 }
 
@@ -40,8 +48,11 @@ pub trait HttpClient {
 /// longer fails as a network error (so a write's outcome counts as unclear and is
 /// re-read before anything is applied again). Dropping the inner request cancels it.
 pub struct TimedHttp<'a, H, K> {
+    /// The client that sends the requests.
     pub inner: H,
+    /// The clock that times them.
     pub clock: &'a K,
+    /// How long a request may take, in milliseconds.
     pub timeout_ms: u64,
 }
 

@@ -29,9 +29,13 @@ struct Fault {
 /// Counts of requests by method, and commits made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
+    /// GET requests.
     pub get: usize,
+    /// PUT requests.
     pub put: usize,
+    /// GET requests answered 304.
     pub not_modified: usize,
+    /// Commits made.
     pub commits: usize,
     /// Git Data API requests (any method).
     pub git_data: usize,
@@ -85,6 +89,7 @@ fn matches_etag(if_none_match: Option<&str>, sha: &str) -> bool {
 }
 
 impl MemoryGitHost {
+    /// An empty host.
     pub fn new() -> Self {
         Self::default()
     }
@@ -96,6 +101,7 @@ impl MemoryGitHost {
         s.advance();
     }
 
+    /// A file's content on the branch, if it exists.
     pub fn file(&self, path: &str) -> Option<String> {
         self.state.borrow().files.get(path).cloned()
     }
@@ -105,10 +111,12 @@ impl MemoryGitHost {
         self.state.borrow().head_id.clone()
     }
 
+    /// The counts so far.
     pub fn counters(&self) -> Counters {
         self.state.borrow().counters.clone()
     }
 
+    /// Sets every count back to zero.
     pub fn reset_counters(&self) {
         self.state.borrow_mut().counters = Counters::default();
     }

@@ -16,15 +16,18 @@ use serde::{Deserialize, Serialize};
 /// A file read from the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteFile {
+    /// The file's text.
     pub content: String,
     /// The blob sha: the optimistic lock for the next write.
     pub sha: String,
+    /// The response's ETag, for the next conditional read.
     pub etag: Option<String>,
 }
 
 /// The answer to a conditional request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched<T> {
+    /// It changed (or the request was not conditional): the new value.
     Modified(T),
     /// 304: what the caller has is current.
     NotModified,
@@ -33,11 +36,16 @@ pub enum Fetched<T> {
 /// One entry of a directory listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirEntry {
+    /// The file or directory name.
     pub name: String,
+    /// The path from the repository root.
     pub path: String,
+    /// The blob (or tree) sha.
     pub sha: String,
+    /// The size in bytes (0 for a directory).
     #[serde(default)]
     pub size: u64,
+    /// GitHub's `type`: `file`, `dir`, and so on.
     #[serde(rename = "type")]
     pub kind: String,
 }
@@ -45,24 +53,31 @@ pub struct DirEntry {
 /// A directory listing and its ETag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
+    /// The directory's entries.
     pub entries: Vec<DirEntry>,
+    /// The response's ETag, for the next conditional read.
     pub etag: Option<String>,
 }
 
 /// A sha-checked file write.
 #[derive(Debug, Clone, Copy)]
 pub struct PutFile<'a> {
+    /// The path from the repository root.
     pub path: &'a str,
+    /// The new text.
     pub content: &'a str,
     /// The blob sha being replaced; `None` creates the file.
     pub sha: Option<&'a str>,
+    /// The commit message.
     pub message: &'a str,
 }
 
 /// What a successful write returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
+    /// The blob sha of the file written.
     pub blob_sha: String,
+    /// The sha of the commit made.
     pub commit_sha: String,
 }
 
@@ -79,7 +94,9 @@ pub fn git_blob_sha(content: &str) -> String {
 /// One file of a multi-file commit.
 #[derive(Debug, Clone, Copy)]
 pub struct TreeFile<'a> {
+    /// The path from the repository root.
     pub path: &'a str,
+    /// The new text.
     pub content: &'a str,
     /// The blob sha the new content was made from (`None`: the file must not exist).
     pub base_sha: Option<&'a str>,
@@ -88,7 +105,9 @@ pub struct TreeFile<'a> {
 /// A commit's tree.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tree {
+    /// The tree's sha.
     pub sha: String,
+    /// The blob sha of every file, by path.
     pub blobs: std::collections::BTreeMap<String, String>,
 }
 

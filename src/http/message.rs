@@ -5,15 +5,20 @@ use serde::Serialize;
 /// An incoming request. Header names are lowercase.
 #[derive(Debug, Clone, Default)]
 pub struct ApiRequest {
+    /// The HTTP method, e.g. `GET`.
     pub method: String,
+    /// The URL path.
     pub path: String,
     /// The raw query string, without `?`.
     pub query: String,
+    /// Header names (lowercase) and values, in order.
     pub headers: Vec<(String, String)>,
+    /// The body's bytes.
     pub body: Vec<u8>,
 }
 
 impl ApiRequest {
+    /// The first header with this name, compared ignoring case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -33,12 +38,16 @@ impl ApiRequest {
 /// An outgoing response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
+    /// The body's bytes.
     pub body: Vec<u8>,
 }
 
 impl ApiResponse {
+    /// A response with `value` as its JSON body.
     pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResponse {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
         ApiResponse {
@@ -48,6 +57,7 @@ impl ApiResponse {
         }
     }
 
+    /// A response with `body` as text of `content_type`.
     pub fn text(status: u16, content_type: &str, body: String) -> ApiResponse {
         ApiResponse {
             status,
@@ -56,11 +66,13 @@ impl ApiResponse {
         }
     }
 
+    /// The response with one more header.
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> ApiResponse {
         self.headers.push((name.to_string(), value.into()));
         self
     }
 
+    /// The first header with this name, compared ignoring case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

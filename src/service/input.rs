@@ -6,13 +6,17 @@ use crate::thread::text::{normalize_newlines, py_rstrip};
 
 /// Limits, documented in the README.
 pub const MAX_TITLE_CHARS: usize = 200;
+/// The most bytes an entry body may have (64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most characters a role or entry type may have.
 pub const MAX_LABEL_CHARS: usize = 32;
 
 /// A field that failed its rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
+    /// The field's name.
     pub field: String,
+    /// What is wrong with its value.
     pub message: String,
 }
 
@@ -22,6 +26,7 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// A [`FieldError`] for `field`.
 pub fn field_error(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_string(),

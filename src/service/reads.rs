@@ -178,7 +178,9 @@ pub async fn thread_list<E: Effects>(app: &Service<'_, E>) -> Result<Listed, Ser
 /// A listing, and what keeps it from being complete.
 #[derive(Debug, Clone, Default)]
 pub struct Listed {
+    /// Every thread's summary, by topic.
     pub threads: Vec<ThreadSummary>,
+    /// Why the listing may be incomplete.
     pub warnings: Vec<String>,
 }
 

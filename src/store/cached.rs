@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// A cached thread file, or the knowledge that there is none (`missing`: GitHub
 /// answered 404 at `fetched_at_ms`; `content` and `sha` are empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CachedFile {
+pub(crate) struct CachedFile {
     pub content: String,
     pub sha: String,
     pub etag: Option<String>,
@@ -19,7 +19,7 @@ pub struct CachedFile {
 
 impl CachedFile {
     /// The record of a 404.
-    pub fn missing(at_ms: u64) -> CachedFile {
+    pub(crate) fn missing(at_ms: u64) -> CachedFile {
         CachedFile {
             content: String::new(),
             sha: String::new(),
@@ -32,7 +32,7 @@ impl CachedFile {
 
 /// A listing entry with the summary of the file at that sha, when known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListedFile {
+pub(super) struct ListedFile {
     #[serde(flatten)]
     pub entry: DirEntry,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,7 +45,7 @@ pub struct ListedFile {
 impl ListedFile {
     /// Whether the file at its listed sha has been read: summarised, or known not to
     /// be a thread.
-    pub fn is_known(&self) -> bool {
+    pub(super) fn is_known(&self) -> bool {
         let sha = Some(&self.entry.sha);
         self.summary.as_ref().map(|s| &s.sha) == sha || self.not_a_thread.as_ref() == sha
     }
@@ -54,7 +54,7 @@ impl ListedFile {
 /// A cached directory listing (a persisted shape: fields are only ever added, with
 /// defaults).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CachedListing {
+pub(super) struct CachedListing {
     pub etag: Option<String>,
     pub fetched_at_ms: u64,
     pub files: Vec<ListedFile>,
@@ -64,18 +64,18 @@ pub struct CachedListing {
     pub complete: bool,
 }
 
-pub fn file_key(namespace: &str, path: &str) -> String {
+pub(crate) fn file_key(namespace: &str, path: &str) -> String {
     format!("{namespace}/files/{path}")
 }
 
-pub fn listing_key(namespace: &str, dir: &str) -> String {
+pub(super) fn listing_key(namespace: &str, dir: &str) -> String {
     format!(
         "{namespace}/dirs/{}",
         if dir.is_empty() { "_root" } else { dir }
     )
 }
 
-pub async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFile> {
+pub(crate) async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFile> {
     let o = cache.get(key).await?;
     Some(CachedFile {
         content: String::from_utf8(o.body).ok()?,
@@ -86,7 +86,7 @@ pub async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFile> {
     })
 }
 
-pub async fn put_file<C: Cache>(cache: &C, key: &str, f: &CachedFile) {
+pub(super) async fn put_file<C: Cache>(cache: &C, key: &str, f: &CachedFile) {
     let mut meta = std::collections::BTreeMap::new();
     meta.insert("sha".to_string(), f.sha.clone());
     meta.insert("fetched_at".to_string(), f.fetched_at_ms.to_string());
@@ -103,11 +103,11 @@ pub async fn put_file<C: Cache>(cache: &C, key: &str, f: &CachedFile) {
     cache.put(key, object).await;
 }
 
-pub async fn get_listing<C: Cache>(cache: &C, key: &str) -> Option<CachedListing> {
+pub(super) async fn get_listing<C: Cache>(cache: &C, key: &str) -> Option<CachedListing> {
     serde_json::from_slice(&cache.get(key).await?.body).ok()
 }
 
-pub async fn put_listing<C: Cache>(cache: &C, key: &str, l: &CachedListing) {
+pub(super) async fn put_listing<C: Cache>(cache: &C, key: &str, l: &CachedListing) {
     let body = serde_json::to_vec(l).unwrap_or_default();
     cache
         .put(

@@ -34,9 +34,13 @@ pub struct StoreConfig {
 
 /// The store over its effects.
 pub struct Store<'a, G, C, K> {
+    /// The git host.
     pub git: &'a G,
+    /// The read cache.
     pub cache: &'a C,
+    /// The clock, for cache ages.
     pub clock: &'a K,
+    /// Where threads live and how long cached copies last.
     pub config: &'a StoreConfig,
 }
 
@@ -44,7 +48,10 @@ pub struct Store<'a, G, C, K> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
     /// The thread does not exist.
-    ThreadNotFound { topic: String },
+    ThreadNotFound {
+        /// The topic asked for.
+        topic: String,
+    },
     /// The git host failed.
     GitHub(GitHubError),
 }

@@ -22,6 +22,7 @@ pub enum ReadSource {
 }
 
 impl ReadSource {
+    /// Its name in the `x-watercooler-cache` header.
     pub fn as_str(self) -> &'static str {
         match self {
             ReadSource::Cache => "hit",
@@ -36,9 +37,11 @@ impl ReadSource {
 /// A thread file as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadFile {
+    /// The file's text.
     pub content: String,
     /// The blob sha of this content.
     pub sha: String,
+    /// Where it came from.
     pub source: ReadSource,
 }
 

@@ -66,10 +66,18 @@ pub fn resolve_target(target: &str, default_user: &str) -> String {
 /// Why an agent name was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentError {
+    /// The name is empty.
     Empty,
+    /// The name is longer than [`MAX_AGENT_LEN`] characters.
     TooLong,
+    /// The name holds a character other than letters, digits, spaces, '.', '_' and '-'.
     BadCharacter(char),
-    ForeignUser { given: String },
+    /// The `(user)` tag names a user other than the token's.
+    ForeignUser {
+        /// The user tag sent.
+        given: String,
+    },
+    /// The user tag breaks the user tag rule; says why.
     BadUser(String),
 }
 

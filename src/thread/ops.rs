@@ -12,15 +12,21 @@ use super::{agent, parse, render};
 
 /// Defaults shared with the local watercooler tools.
 pub const DEFAULT_ROLE: &str = "implementer";
+/// The entry type when none is given.
 pub const DEFAULT_TYPE: &str = "Note";
+/// The title of an ack that gives none.
 pub const ACK_TITLE: &str = "Ack";
+/// The body of an ack that gives none.
 pub const ACK_BODY: &str = "ack";
+/// The role of a handoff's entry.
 pub const HANDOFF_ROLE: &str = "pm";
 
 /// Who writes: a canonical agent name and the user its token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Author {
+    /// The canonical agent name.
     pub agent: String,
+    /// The user the token belongs to.
     pub user: String,
 }
 
@@ -37,23 +43,34 @@ impl Author {
 pub enum Operation {
     /// Append an entry; the ball moves to the author's counterpart. Creates the thread.
     Say {
+        /// The entry's title.
         title: String,
+        /// The entry's body.
         body: String,
+        /// The entry's role.
         role: String,
+        /// The entry's type.
         entry_type: String,
     },
     /// Append an acknowledgement; the ball stays.
     Ack {
+        /// The entry's title (`None`: "Ack").
         title: Option<String>,
+        /// The entry's body (`None`: "ack").
         body: Option<String>,
     },
     /// Move the ball to `target` (or the current holder's counterpart) with an entry.
     Handoff {
+        /// Who gets the ball (`None`: the current holder's counterpart).
         target: Option<String>,
+        /// The entry's body (`None`: "handoff to <target>").
         note: Option<String>,
     },
     /// Change the Status header line; no entry.
-    SetStatus { status: String },
+    SetStatus {
+        /// The new status (written uppercase).
+        status: String,
+    },
 }
 
 impl Operation {
@@ -81,8 +98,11 @@ impl Operation {
 /// Everything `apply` needs besides the current content.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
+    /// The thread's topic.
     pub topic: &'a str,
+    /// Who writes.
     pub author: &'a Author,
+    /// What to do.
     pub op: &'a Operation,
     /// Entry-ID for entry-appending operations.
     pub entry_id: Option<&'a str>,
@@ -94,7 +114,12 @@ pub struct Change<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// The new file content, and a one-line title for the commit message.
-    Content { content: String, title: String },
+    Content {
+        /// The new file content.
+        content: String,
+        /// The one-line title for the commit message.
+        title: String,
+    },
     /// Nothing to write: the status already has the requested value.
     Unchanged,
     /// Nothing to write: the thread already has an entry with this Entry-ID.
@@ -123,7 +148,12 @@ pub enum ApplyError {
     /// The result would not read back as the thread plus exactly this change.
     WouldCorrupt(String),
     /// The append would make the file larger than the limit.
-    TooLarge { size: usize, max: usize },
+    TooLarge {
+        /// The size the file would have, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for ApplyError {

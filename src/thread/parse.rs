@@ -23,14 +23,18 @@ pub const CLOSED_STATUSES: [&str; 6] = [
 /// A parsed thread file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Thread {
+    /// The header block.
     pub header: Header,
+    /// The entries, in file order.
     pub entries: Vec<Entry>,
 }
 
 /// The header block: the `# … — Thread` title line and `Key: value` lines, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Header {
+    /// The title line's text after `# `, if there is one.
     pub title: Option<String>,
+    /// The `Key: value` lines, in order.
     pub fields: Vec<(String, String)>,
 }
 
@@ -43,11 +47,16 @@ pub struct Entry {
     pub author: String,
     /// The timestamp as written.
     pub timestamp: String,
+    /// The `Role:` line's value.
     pub role: Option<String>,
+    /// The `Type:` line's value.
     #[serde(rename = "type")]
     pub entry_type: Option<String>,
+    /// The `Title:` line's value.
     pub title: Option<String>,
+    /// The text after the entry's header lines, without its Entry-ID line.
     pub body: String,
+    /// The id from the entry's last `<!-- Entry-ID: … -->` line.
     pub entry_id: Option<String>,
     /// Byte range of the entry's block in the file, separator included.
     #[serde(skip)]
@@ -65,9 +74,11 @@ impl Header {
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.as_str())
     }
+    /// The `Status` field's value.
     pub fn status(&self) -> Option<&str> {
         self.get("status")
     }
+    /// The `Ball` field's value.
     pub fn ball(&self) -> Option<&str> {
         self.get("ball")
     }

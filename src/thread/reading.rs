@@ -39,6 +39,7 @@ pub struct Readings {
 }
 
 impl Readings {
+    /// Reads `s` both ways and lists where the readings differ.
     pub fn of(s: &str) -> Readings {
         let ours = parse::parse(s);
         let tools = tools_reader::read(s);
@@ -104,16 +105,24 @@ pub fn line_number(s: &str, offset: usize) -> usize {
 /// The fields both readings must agree on, for one entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntryKey<'a> {
+    /// Byte offset of the entry's `Entry:` line.
     pub line: usize,
+    /// The author as written.
     pub author: &'a str,
+    /// The timestamp as written.
     pub timestamp: &'a str,
+    /// The entry's role.
     pub role: Option<&'a str>,
+    /// The entry's type.
     pub entry_type: Option<&'a str>,
+    /// The entry's title.
     pub title: Option<&'a str>,
+    /// The entry's Entry-ID.
     pub entry_id: Option<&'a str>,
 }
 
 impl<'a> EntryKey<'a> {
+    /// The key of an entry in this service's reading.
     pub fn of_ours(e: &'a Entry) -> Self {
         EntryKey {
             line: e.line,
@@ -126,6 +135,7 @@ impl<'a> EntryKey<'a> {
         }
     }
 
+    /// The key of an entry in the tools' reading.
     pub fn of_tools(e: &'a ToolsEntry) -> Self {
         EntryKey {
             line: e.line,

@@ -11,12 +11,19 @@ pub fn new_thread(topic: &str, ball: &str, created: &str) -> String {
 /// The parts of one entry block.
 #[derive(Debug, Clone, Copy)]
 pub struct EntryDraft<'a> {
+    /// `Agent (user)`.
     pub author: &'a str,
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
     pub timestamp: &'a str,
+    /// The entry's role.
     pub role: &'a str,
+    /// The entry's type.
     pub entry_type: &'a str,
+    /// The entry's title.
     pub title: &'a str,
+    /// The entry's body (trailing whitespace is dropped).
     pub body: &'a str,
+    /// The Entry-ID, if the entry has one.
     pub entry_id: Option<&'a str>,
 }
 

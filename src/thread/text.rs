@@ -74,7 +74,11 @@ pub fn line_spans(s: &str, from: usize) -> impl Iterator<Item = (usize, usize, u
 /// no write ever makes a file mixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineEnding {
+    /// `
+    /// `, as on Unix.
     Lf,
+    /// `\r
+    /// `, as on Windows.
     CrLf,
     /// A lone `\r` (old Mac files; CommonMark and the tools both read it as a break).
     Cr,
@@ -90,6 +94,7 @@ impl LineEnding {
         }
     }
 
+    /// The line break itself.
     pub fn as_str(self) -> &'static str {
         match self {
             LineEnding::Lf => "\n",

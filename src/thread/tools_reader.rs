@@ -30,11 +30,17 @@ pub struct ToolsEntry {
     pub end: usize,
     /// Byte offset of the first body line, when the metadata lines end in a blank line.
     pub body_start: Option<usize>,
+    /// The author as written (`Agent (user)`).
     pub agent: String,
+    /// The timestamp as written.
     pub timestamp: String,
+    /// The last `Role:` line's value.
     pub role: Option<String>,
+    /// The last `Type:` line's value.
     pub entry_type: Option<String>,
+    /// The last `Title:` line's value.
     pub title: Option<String>,
+    /// The first Entry-ID anywhere in the entry.
     pub entry_id: Option<String>,
 }
 
@@ -42,7 +48,9 @@ pub struct ToolsEntry {
 /// and where it was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenFence {
+    /// The fence character: a backtick or `~`.
     pub marker: char,
+    /// The length of the opening run.
     pub len: usize,
     /// Byte offset of the line that opened it.
     pub at: usize,
@@ -73,7 +81,9 @@ impl ToolsReading {
 /// One line: its byte range without the line break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
+    /// Byte offset where the line starts.
     pub start: usize,
+    /// Byte offset where the line ends, before its line break.
     pub end: usize,
 }
 

@@ -12,9 +12,18 @@ pub const MAX_TOPIC_LEN: usize = 128;
 /// Why a topic was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopicError {
+    /// The topic is empty.
     Empty,
-    TooLong { len: usize },
-    NotCanonical { suggestion: String },
+    /// The topic is longer than [`MAX_TOPIC_LEN`] bytes.
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The topic is not its own slug.
+    NotCanonical {
+        /// The topic's slug, to send instead (may be empty).
+        suggestion: String,
+    },
 }
 
 impl std::fmt::Display for TopicError {

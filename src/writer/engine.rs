@@ -22,18 +22,23 @@ pub trait JournalStore {
     fn update(&self, q: &Queued);
     /// Removes an operation that was never acknowledged.
     fn remove(&self, seq: u64);
+    /// The operation with this seq.
     fn get(&self, seq: u64) -> Option<Queued>;
+    /// The operation with this Entry-ID.
     fn by_entry_id(&self, entry_id: &str) -> Option<Queued>;
     /// Pending operations, by seq.
     fn pending(&self) -> Vec<Queued>;
     /// Failed operations, by seq.
     fn failed(&self) -> Vec<Queued>;
+    /// The writer's value under `key` (pacer state, last error and so on).
     fn meta(&self, key: &str) -> Option<String>;
+    /// Stores the writer's value under `key`.
     fn set_meta(&self, key: &str, value: &str);
     /// Forgets committed operations accepted before `before_ms`.
     fn prune_committed(&self, before_ms: u64);
     /// Keeps what is needed to recognise an Entry-ID for good.
     fn record_entry(&self, r: &EntryRecord);
+    /// The record kept for this Entry-ID.
     fn entry_record(&self, entry_id: &str) -> Option<EntryRecord>;
 }
 
@@ -76,8 +81,11 @@ impl Default for WriterConfig {
 /// One submitted operation (validated by the API layer).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Submit {
+    /// The thread's topic.
     pub topic: String,
+    /// Who writes.
     pub author: Author,
+    /// What to do.
     pub op: Operation,
     /// Required for entry-appending operations.
     pub entry_id: Option<String>,
@@ -90,17 +98,26 @@ pub enum Submitted {
     /// Landed in `commit_sha`, or (`None`) was already in the thread. `replayed`:
     /// this Entry-ID had been submitted before, and this is that operation's result.
     Committed {
+        /// The operation's seq.
         seq: u64,
+        /// The commit it landed in (`None`: it was already in the thread).
         commit_sha: Option<String>,
+        /// The Entry-ID was submitted before.
         #[serde(default)]
         replayed: bool,
     },
     /// Journaled; it will land when GitHub allows. Never dropped.
-    Queued { seq: u64 },
+    Queued {
+        /// The operation's seq.
+        seq: u64,
+    },
     /// Refused: it cannot apply.
     Failed {
+        /// The operation's seq.
         seq: u64,
+        /// Why, as a code.
         code: FailReason,
+        /// Why, in words.
         reason: String,
     },
 }
@@ -108,8 +125,11 @@ pub enum Submitted {
 /// What a flush did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Flushed {
+    /// How many operations it settled as committed.
     pub committed: usize,
+    /// The commit it made, if any.
     pub commit_sha: Option<String>,
+    /// What went wrong, if anything.
     pub error: Option<String>,
     /// Operations left for a later flush (budget, or topics set aside).
     #[serde(default)]
@@ -126,8 +146,11 @@ pub(super) const META_LAST_FAILED: &str = "last_attempt_failed";
 
 /// The writer over its effects.
 pub struct Writer<'a, G, C, K, J> {
+    /// The store, with the git host, cache and clock.
     pub store: Store<'a, G, C, K>,
+    /// The journal.
     pub journal: &'a J,
+    /// The writer settings.
     pub config: WriterConfig,
     /// True while a flush runs (in memory: a restart ends any flush).
     pub in_flight: &'a Cell<bool>,

@@ -8,17 +8,22 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum OpState {
+    /// Accepted, not committed yet.
     Pending,
     /// Landed in `commit_sha` (`None`: nothing to write, or the commit is unknown).
     /// `replayed`: the entry was already in the thread from an earlier send.
     Committed {
+        /// The commit it landed in, if there is one and it is known.
         commit_sha: Option<String>,
+        /// The entry was already in the thread from an earlier send.
         #[serde(default)]
         replayed: bool,
     },
     /// Failed for a reason retrying will not fix, or too often; kept until retried.
     Failed {
+        /// Why, as a code.
         code: FailReason,
+        /// Why, in words.
         reason: String,
     },
 }
@@ -51,17 +56,24 @@ pub enum FailReason {
 pub struct Queued {
     /// Arrival order.
     pub seq: u64,
+    /// The thread's topic.
     pub topic: String,
+    /// Who writes.
     pub author: Author,
+    /// What to do.
     pub op: Operation,
     /// The idempotency key; set for every operation that appends an entry.
     pub entry_id: Option<String>,
     /// The entry timestamp, fixed when the operation was accepted so that applying
     /// it again after a conflict writes the same bytes.
     pub timestamp: String,
+    /// When it was accepted, in milliseconds since the Unix epoch.
     pub accepted_at_ms: u64,
+    /// Where it stands.
     pub state: OpState,
+    /// Failed commit attempts so far.
     pub attempts: u32,
+    /// The latest failed attempt's error.
     pub last_error: Option<String>,
     /// The caller was told "accepted, queued": from then on the operation must never
     /// be dropped.
@@ -70,6 +82,7 @@ pub struct Queued {
 }
 
 impl Queued {
+    /// Whether it is not committed or failed yet.
     pub fn is_pending(&self) -> bool {
         self.state == OpState::Pending
     }
@@ -80,9 +93,13 @@ impl Queued {
 /// Persisted (version 1 of the digest: see [`content_digest`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryRecord {
+    /// The Entry-ID.
     pub entry_id: String,
+    /// The thread the entry is in.
     pub topic: String,
+    /// The [`content_digest`] of the operation.
     pub digest: String,
+    /// The commit it landed in, if known.
     pub commit_sha: Option<String>,
 }
 

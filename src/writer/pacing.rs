@@ -4,18 +4,24 @@
 use crate::github::GitHubError;
 use serde::{Deserialize, Serialize};
 
+/// The default minimum time between mutating requests.
 pub const DEFAULT_MIN_GAP_MS: u64 = 1_000;
+/// The first backoff after a failure; it doubles with each further one.
 pub const BACKOFF_BASE_MS: u64 = 1_000;
+/// The longest backoff: 5 minutes.
 pub const BACKOFF_CAP_MS: u64 = 300_000;
 
 /// The pacing state; kept in storage so it survives restarts (a persisted shape:
 /// fields are only ever added, with defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pacer {
+    /// The minimum time between mutating requests.
     pub min_gap_ms: u64,
+    /// When the last mutating request was sent.
     pub last_mutation_ms: Option<u64>,
     /// Our own backoff after failures.
     pub blocked_until_ms: u64,
+    /// Failures since the last success.
     pub consecutive_failures: u32,
     /// GitHub's own wait (`retry-after`, or the rate-limit reset): never skipped.
     #[serde(default)]
@@ -23,6 +29,7 @@ pub struct Pacer {
 }
 
 impl Pacer {
+    /// A pacer with nothing sent and no wait.
     pub fn new(min_gap_ms: u64) -> Pacer {
         Pacer {
             min_gap_ms,
@@ -50,6 +57,7 @@ impl Pacer {
         self.last_mutation_ms = Some(now_ms);
     }
 
+    /// After a successful write: clears every failure and wait.
     pub fn on_success(&mut self) {
         self.consecutive_failures = 0;
         self.blocked_until_ms = 0;

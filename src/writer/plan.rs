@@ -51,7 +51,9 @@ fn group_message(titles: &[(String, String, &Queued)]) -> String {
 /// A thread file the commit will write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
+    /// The thread's topic.
     pub topic: String,
+    /// The new content.
     pub content: String,
     /// The blob sha the change was applied to (`None`: a new file).
     pub base_sha: Option<String>,
@@ -62,6 +64,7 @@ pub struct PlannedFile {
 /// What one group commit does.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
+    /// The files to write.
     pub files: Vec<PlannedFile>,
     /// Status changes to the status the thread already has: done without a write.
     pub unchanged: Vec<u64>,

@@ -12,7 +12,9 @@ use crate::github::GitHost;
 /// reached); they never contain secrets.
 #[allow(async_fn_in_trait)]
 pub trait WriteQueue {
+    /// Submits an operation and waits for it up to the deadline.
     async fn submit(&self, s: &Submit) -> Result<Submitted, String>;
+    /// The sync status.
     async fn status(&self) -> Result<SyncStatus, String>;
     /// Flushes at once (past any backoff) and returns the status after.
     async fn flush_now(&self) -> Result<SyncStatus, String>;

@@ -1,33 +1,26 @@
 // End-to-end harness: a local git host with a real bare repository, and the built
 // Worker under `wrangler dev` (workerd, local R2) pointed at it.
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { entryIds, githostAdmin, gitShow, sha256, waitSynced, workerClient } from '../../scripts/lib/client.mjs';
 import { startGithost, startWorker, stop } from '../../scripts/lib/services.mjs';
+
+export { entryIds };
 
 export const WRITER = 'e2e-writer-token';
 export const READER = 'e2e-reader-token';
 export const OWNER = 'acme';
 export const REPO = 'threads';
 export const DIR = 'threads';
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 
 /** Starts a git host and a Worker. `vars` override the Worker's settings. */
 export async function setup({ vars = {} } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-e2e-'));
   const githost = await startGithost({ dir: path.join(tmp, 'githost') });
-  const adminPost = async (p, body) => {
-    const r = await fetch(`${githost.url}/_githost/${p}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!r.ok) throw new Error(`githost ${p}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
-  const repo = await adminPost('repos', {
+  const admin = githostAdmin(githost.url);
+  const repo = await admin.repo({
     owner: OWNER,
     name: REPO,
     default_branch: 'main',
@@ -62,87 +55,51 @@ export async function setup({ vars = {} } = {}) {
   const bare = repo.path;
   const git = (...args) => execFileSync('git', ['--git-dir', bare, ...args], { encoding: 'utf8' });
 
+  /** Changes a thread file in a clone, commits it as someone else, and pushes. */
+  const outside = (message, write, topic) => {
+    const work = fs.mkdtempSync(path.join(tmp, 'clone-'));
+    const run = (...args) => execFileSync('git', args, { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    run('clone', '-q', bare, '.');
+    fs.mkdirSync(path.join(work, DIR), { recursive: true });
+    write(path.join(work, DIR, `${topic}.md`));
+    run('add', '.');
+    run('-c', 'user.name=Outside', '-c', 'user.email=outside@example.com', 'commit', '-qm', message);
+    run('push', '-q', 'origin', 'HEAD:main');
+  };
+
   const h = {
     worker,
     githost,
     bare,
     tmp,
     git,
-    /** Calls the Worker. */
-    async api(method, p, { token = WRITER, body, headers = {}, raw } = {}) {
-      const hd = { ...headers };
-      if (token) hd.authorization = `Bearer ${token}`;
-      let payload;
-      if (raw !== undefined) payload = raw;
-      else if (body !== undefined) {
-        payload = JSON.stringify(body);
-        hd['content-type'] ??= 'application/json';
-      }
-      const r = await fetch(`${h.worker.url}${p}`, { method, headers: hd, body: payload });
-      const text = await r.text();
-      let json;
-      try {
-        json = JSON.parse(text);
-      } catch {}
-      return { status: r.status, headers: r.headers, text, json };
-    },
-    async stats() {
-      return (await fetch(`${githost.url}/_githost/stats`)).json();
-    },
-    async resetStats() {
-      await adminPost('stats/reset', {});
-    },
-    async fault(spec) {
-      return adminPost('faults', spec);
-    },
-    async clearFaults() {
-      await fetch(`${githost.url}/_githost/faults`, { method: 'DELETE' });
-    },
+    /** Calls the Worker (as the writer, unless `token` says otherwise). */
+    api: workerClient(() => h.worker.url, WRITER),
+    stats: admin.stats,
+    resetStats: admin.resetStats,
+    fault: admin.fault,
+    clearFaults: admin.clearFaults,
+    /** Makes the git host refuse mutating requests closer together than `ms`. */
+    pacing: admin.pacing,
+    /** Polls /v1/sync until every accepted write landed. */
+    synced: (ms) => waitSynced(h.api, ms),
     /** The file on the branch, or null. */
-    file(topic) {
-      try {
-        return git('show', `main:${DIR}/${topic}.md`);
-      } catch {
-        return null;
-      }
-    },
+    file: (topic) => gitShow(bare, 'main', `${DIR}/${topic}.md`),
     commitCount() {
       return Number(git('rev-list', '--count', 'main').trim());
     },
     /** Commits a change to a file with plain git, from a clone, and pushes it. */
     pushOutside(topic, edit) {
-      const work = fs.mkdtempSync(path.join(tmp, 'clone-'));
-      const run = (...args) => execFileSync('git', args, { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      run('clone', '-q', bare, '.');
-      const f = path.join(work, DIR, `${topic}.md`);
-      fs.writeFileSync(f, edit(fs.readFileSync(f, 'utf8')));
-      run('-c', 'user.name=Outside', '-c', 'user.email=outside@example.com', 'commit', '-qam', 'outside edit');
-      run('push', '-q', 'origin', 'HEAD:main');
+      outside('outside edit', (f) => fs.writeFileSync(f, edit(fs.readFileSync(f, 'utf8'))), topic);
     },
     /** Adds a new file with plain git, from a clone, and pushes it. */
     pushNew(topic, content) {
-      const work = fs.mkdtempSync(path.join(tmp, 'clone-'));
-      const run = (...args) => execFileSync('git', args, { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      run('clone', '-q', bare, '.');
-      fs.mkdirSync(path.join(work, DIR), { recursive: true });
-      fs.writeFileSync(path.join(work, DIR, `${topic}.md`), content);
-      run('add', '.');
-      run('-c', 'user.name=Outside', '-c', 'user.email=outside@example.com', 'commit', '-qm', 'outside add');
-      run('push', '-q', 'origin', 'HEAD:main');
+      outside('outside add', (f) => fs.writeFileSync(f, content), topic);
     },
     /** Stops the Worker (as Ctrl-C would) and starts it again on the same local state. */
     async restartWorker() {
       await stop(h.worker.child);
       h.worker = await startWorker({ ...workerOptions, port: h.worker.port });
-    },
-    /** Makes the git host refuse mutating requests closer together than `ms`. */
-    async pacing(ms) {
-      const r = await fetch(`${githost.url}/_githost/pacing`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ min_gap_ms: ms }),
-      });
-      if (!r.ok) throw new Error(`githost pacing: ${r.status}`);
     },
     async close() {
       await Promise.all([stop(h.worker.child), stop(githost.child)]);
@@ -150,11 +107,6 @@ export async function setup({ vars = {} } = {}) {
     },
   };
   return h;
-}
-
-/** Entry-IDs in a thread file, in order. */
-export function entryIds(content) {
-  return [...(content ?? '').matchAll(/^<!-- Entry-ID: (\S+) -->$/gm)].map((m) => m[1]);
 }
 
 /** How the watercooler tools read a file (tests/oracle/tools_reader.py). */

@@ -17,17 +17,7 @@ after(async () => {
 const say = (topic, body = {}) => h.api('POST', `/v1/threads/${topic}/entries`, { body: { title: 'T', body: 'B', ...body } });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls /v1/sync until every accepted write landed. */
-async function synced(ms) {
-  const deadline = Date.now() + ms;
-  let s;
-  while (Date.now() < deadline) {
-    s = (await h.api('GET', '/v1/sync')).json;
-    if (s.state === 'synced') return s;
-    await sleep(250);
-  }
-  assert.fail(`not synced after ${ms} ms: ${JSON.stringify(s)}`);
-}
+const synced = (ms) => h.synced(ms);
 
 test('50 concurrent says over 5 threads: each lands once, in few commits, none refused by pacing', async () => {
   for (let t = 0; t < 5; t++) await say(`burst-${t}`, { title: 'seed' });

@@ -8,7 +8,7 @@ use watercooler_worker::thread::reading::EntryKey;
 use watercooler_worker::thread::{tools_reader, Author, Change, Operation};
 
 /// Every file in `tests/fixtures/tools-written`, by name, plus the reference sample.
-pub fn corpus() -> Vec<(String, String)> {
+pub(crate) fn corpus() -> Vec<(String, String)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut out: Vec<(String, String)> = std::fs::read_dir(root.join("tools-written"))
         .expect("tests/fixtures/tools-written")
@@ -28,7 +28,7 @@ pub fn corpus() -> Vec<(String, String)> {
 
 /// Fragments of text: fences of every kind, Entry-like lines, Entry-ID comments,
 /// indentation, every Unicode line break, and letters Python folds oddly.
-pub const FRAGMENTS: &[&str] = &[
+pub(crate) const FRAGMENTS: &[&str] = &[
     "```",
     "````",
     "~~~",
@@ -89,10 +89,10 @@ pub const FRAGMENTS: &[&str] = &[
 ];
 
 /// Ordinary fragments, so that a fair share of the generated text is accepted.
-pub const PLAIN: &[&str] = &["a", "plain text", " ", "\n", "é", "-", "0", "(x)", "`code`"];
+pub(crate) const PLAIN: &[&str] = &["a", "plain text", " ", "\n", "é", "-", "0", "(x)", "`code`"];
 
 /// Text made of fragments: ordinary ones three times as often as hostile ones.
-pub fn text(max: usize) -> impl Strategy<Value = String> {
+pub(crate) fn text(max: usize) -> impl Strategy<Value = String> {
     let fragment = prop_oneof![
         3 => proptest::sample::select(PLAIN),
         1 => proptest::sample::select(FRAGMENTS),
@@ -100,18 +100,18 @@ pub fn text(max: usize) -> impl Strategy<Value = String> {
     proptest::collection::vec(fragment, 0..max).prop_map(|parts| parts.concat())
 }
 
-pub fn author(agent: &str) -> Author {
+pub(crate) fn author(agent: &str) -> Author {
     Author {
         agent: agent.into(),
         user: "mira".into(),
     }
 }
 
-pub const ENTRY_ID: &str = "01KAZ3NDEKTSV4RRFFQ69G5FAV";
-pub const NOW: &str = "2026-11-25T12:00:00Z";
+pub(crate) const ENTRY_ID: &str = "01KAZ3NDEKTSV4RRFFQ69G5FAV";
+pub(crate) const NOW: &str = "2026-11-25T12:00:00Z";
 
 /// A change of `op` by `who` with the test's id and time.
-pub fn change<'a>(topic: &'a str, who: &'a Author, op: &'a Operation) -> Change<'a> {
+pub(crate) fn change<'a>(topic: &'a str, who: &'a Author, op: &'a Operation) -> Change<'a> {
     Change {
         topic,
         author: who,
@@ -122,7 +122,7 @@ pub fn change<'a>(topic: &'a str, who: &'a Author, op: &'a Operation) -> Change<
 }
 
 /// The tools' entries as (agent, timestamp, role, type, title, id), in file order.
-pub type Key = (
+pub(crate) type Key = (
     String,
     String,
     Option<String>,
@@ -143,7 +143,7 @@ fn owned(k: EntryKey) -> Key {
     )
 }
 
-pub fn tools_keys(s: &str) -> Vec<Key> {
+pub(crate) fn tools_keys(s: &str) -> Vec<Key> {
     let r = tools_reader::read(s);
     r.entries
         .iter()
@@ -151,7 +151,7 @@ pub fn tools_keys(s: &str) -> Vec<Key> {
         .collect()
 }
 
-pub fn our_keys(s: &str) -> Vec<Key> {
+pub(crate) fn our_keys(s: &str) -> Vec<Key> {
     let t = watercooler_worker::thread::parse(s);
     t.entries
         .iter()
@@ -160,6 +160,6 @@ pub fn our_keys(s: &str) -> Vec<Key> {
 }
 
 /// The length of `s` after Python's `rstrip()`.
-pub fn py_rstrip_len(s: &str) -> usize {
+pub(crate) fn py_rstrip_len(s: &str) -> usize {
     watercooler_worker::thread::text::py_rstrip(s).len()
 }

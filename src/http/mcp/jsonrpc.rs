@@ -2,9 +2,13 @@
 
 use serde_json::{json, Value};
 
+/// JSON-RPC error code: the body is not valid JSON.
 pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC error code: the message is not a valid request.
 pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC error code: no such method.
 pub const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC error code: the parameters are wrong.
 pub const INVALID_PARAMS: i64 = -32602;
 
 /// One incoming message, by kind.
@@ -12,12 +16,18 @@ pub const INVALID_PARAMS: i64 = -32602;
 pub enum Message {
     /// Has an id: needs an answer.
     Request {
+        /// The request's id, echoed in the answer.
         id: Value,
+        /// The method named.
         method: String,
+        /// The parameters: an object, or null when absent.
         params: Value,
     },
     /// No id: answered with 202 and no body.
-    Notification { method: String },
+    Notification {
+        /// The method named.
+        method: String,
+    },
     /// A client's answer to a server request: also 202.
     Response,
 }
@@ -25,7 +35,9 @@ pub enum Message {
 /// A message that is not valid JSON-RPC: the error to answer, with the id if readable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invalid {
+    /// The message's id, or null when it has no valid one.
     pub id: Value,
+    /// What is wrong with the message.
     pub message: String,
 }
 
@@ -73,10 +85,12 @@ pub fn classify(v: &Value) -> Result<Message, Invalid> {
     }
 }
 
+/// A success response to request `id`.
 pub fn result(id: &Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
+/// An error response to request `id`.
 pub fn error(id: &Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }

@@ -105,14 +105,14 @@ pub fn input_schema(props: &[(&str, Value, &str, bool)]) -> Value {
 macro_rules! args {
     ($(#[$m:meta])* $name:ident { $($(#[doc = $doc:literal])* $f:ident : $t:ty),* $(,)? }) => {
         $(#[$m])*
-        pub struct $name { $($(#[doc = $doc])* pub $f: $t,)* }
+        pub(super) struct $name { $($(#[doc = $doc])* pub $f: $t,)* }
 
         impl $name {
             /// The fields the tool takes, the common ones included.
-            pub const FIELDS: &'static [&'static str] = &[$(stringify!($f),)* "code_path", "agent_func"];
+            pub(super) const FIELDS: &'static [&'static str] = &[$(stringify!($f),)* "code_path", "agent_func"];
 
             /// The input schema.
-            pub fn schema() -> serde_json::Value {
+            pub(super) fn schema() -> serde_json::Value {
                 $crate::http::mcp::tools::args::input_schema(&[
                     $((stringify!($f), <$t as $crate::http::mcp::tools::args::Arg>::schema(), concat!("" $(, $doc)*), <$t as $crate::http::mcp::tools::args::Arg>::REQUIRED),)*
                 ])
@@ -120,7 +120,7 @@ macro_rules! args {
 
             /// Reads the arguments.
             #[allow(unused_variables)]
-            pub fn parse(f: &$crate::http::json::JsonFields) -> Result<Self, $crate::service::ServiceError> {
+            pub(super) fn parse(f: &$crate::http::json::JsonFields) -> Result<Self, $crate::service::ServiceError> {
                 Ok($name { $($f: <$t as $crate::http::mcp::tools::args::Arg>::take(f, stringify!($f))?,)* })
             }
         }

@@ -51,7 +51,7 @@ args! {
 
 record! {
     /// What health answers.
-    pub struct HealthOut {
+    pub(super) struct HealthOut {
         required {
             ok: bool,
             version: String,
@@ -65,7 +65,7 @@ record! {
 
 record! {
     /// What whoami answers.
-    pub struct WhoamiOut {
+    pub(super) struct WhoamiOut {
         required {
             user: String,
             agent: Option<String>,
@@ -78,7 +78,7 @@ record! {
 
 record! {
     /// What list_threads answers.
-    pub struct ListOut {
+    pub(super) struct ListOut {
         required {
             /// Agent (user) that "your turn" means.
             me: Option<String>,
@@ -91,7 +91,7 @@ record! {
 
 record! {
     /// What reindex answers.
-    pub struct IndexOut {
+    pub(super) struct IndexOut {
         required {
             open: Vec<ThreadSummary>,
             in_review: Vec<ThreadSummary>,
@@ -101,7 +101,7 @@ record! {
 }
 
 /// watercooler_health.
-pub const HEALTH: Spec = Spec {
+pub(super) const HEALTH: Spec = Spec {
     name: "watercooler_health",
     title: "Health",
     description:
@@ -113,7 +113,10 @@ pub const HEALTH: Spec = Spec {
     fields: NoArgs::FIELDS,
 };
 
-pub fn health<E: Effects>(cx: &Ctx<'_, '_, E>, f: &JsonFields) -> Result<Value, ServiceError> {
+pub(super) fn health<E: Effects>(
+    cx: &Ctx<'_, '_, E>,
+    f: &JsonFields,
+) -> Result<Value, ServiceError> {
     NoArgs::parse(f)?;
     let c = cx.svc.config;
     Ok(structured(
@@ -129,7 +132,7 @@ pub fn health<E: Effects>(cx: &Ctx<'_, '_, E>, f: &JsonFields) -> Result<Value, 
 }
 
 /// watercooler_whoami.
-pub const WHOAMI: Spec = Spec {
+pub(super) const WHOAMI: Spec = Spec {
     name: "watercooler_whoami",
     title: "Who am I",
     description: "Show the user your token belongs to, the agent name your entries will carry, and whether you may write.",
@@ -140,7 +143,10 @@ pub const WHOAMI: Spec = Spec {
     fields: WhoamiArgs::FIELDS,
 };
 
-pub fn whoami<E: Effects>(cx: &Ctx<'_, '_, E>, f: &JsonFields) -> Result<Value, ServiceError> {
+pub(super) fn whoami<E: Effects>(
+    cx: &Ctx<'_, '_, E>,
+    f: &JsonFields,
+) -> Result<Value, ServiceError> {
     let a = WhoamiArgs::parse(f)?;
     let c = caller(a.agent, f)?;
     let agent = agent_for(c.agent.as_deref(), cx.who)?;
@@ -159,7 +165,7 @@ pub fn whoami<E: Effects>(cx: &Ctx<'_, '_, E>, f: &JsonFields) -> Result<Value, 
 }
 
 /// watercooler_list_threads.
-pub const LIST_THREADS: Spec = Spec {
+pub(super) const LIST_THREADS: Spec = Spec {
     name: "watercooler_list_threads",
     title: "List threads",
     description: "List threads in three sections: new entries for you, your turn (you hold the ball), and waiting on others. Paginate with cursor.",
@@ -170,7 +176,7 @@ pub const LIST_THREADS: Spec = Spec {
     fields: ListArgs::FIELDS,
 };
 
-pub async fn list_threads<E: Effects>(
+pub(super) async fn list_threads<E: Effects>(
     cx: &Ctx<'_, '_, E>,
     f: &JsonFields,
 ) -> Result<Value, ServiceError> {
@@ -266,7 +272,7 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
 }
 
 /// watercooler_sync.
-pub const SYNC: Spec = Spec {
+pub(super) const SYNC: Spec = Spec {
     name: "watercooler_sync",
     title: "Sync status",
     description: "Show whether every accepted write has reached git (status), flush queued writes at once (now), or put failed writes back in the queue (retry).",
@@ -277,7 +283,10 @@ pub const SYNC: Spec = Spec {
     fields: SyncArgs::FIELDS,
 };
 
-pub async fn sync<E: Effects>(cx: &Ctx<'_, '_, E>, f: &JsonFields) -> Result<Value, ServiceError> {
+pub(super) async fn sync<E: Effects>(
+    cx: &Ctx<'_, '_, E>,
+    f: &JsonFields,
+) -> Result<Value, ServiceError> {
     let a = SyncArgs::parse(f)?;
     let s = cx
         .svc
@@ -302,7 +311,7 @@ pub async fn sync<E: Effects>(cx: &Ctx<'_, '_, E>, f: &JsonFields) -> Result<Val
 }
 
 /// watercooler_reindex.
-pub const REINDEX: Spec = Spec {
+pub(super) const REINDEX: Spec = Spec {
     name: "watercooler_reindex",
     title: "Thread index",
     description: "Summarise all threads grouped as open, in review and closed.",
@@ -313,7 +322,7 @@ pub const REINDEX: Spec = Spec {
     fields: NoArgs::FIELDS,
 };
 
-pub async fn reindex<E: Effects>(
+pub(super) async fn reindex<E: Effects>(
     cx: &Ctx<'_, '_, E>,
     f: &JsonFields,
 ) -> Result<Value, ServiceError> {

@@ -63,7 +63,7 @@ args! {
 
 record! {
     /// One entry, as the entry tools show it.
-    pub struct EntryOut {
+    pub(super) struct EntryOut {
         required {
             /// 0-based position in the thread.
             index: usize,
@@ -85,7 +85,7 @@ record! {
 
 record! {
     /// What list_thread_entries answers.
-    pub struct EntriesOut {
+    pub(super) struct EntriesOut {
         required {
             topic: String,
             total: usize,
@@ -101,7 +101,7 @@ record! {
 
 record! {
     /// What get_thread_entry answers.
-    pub struct EntryOneOut {
+    pub(super) struct EntryOneOut {
         required {
             topic: String,
             entry: EntryOut,
@@ -115,7 +115,7 @@ record! {
 
 record! {
     /// What get_thread_entry_range answers.
-    pub struct RangeOut {
+    pub(super) struct RangeOut {
         required {
             topic: String,
             total: usize,
@@ -143,7 +143,7 @@ fn entry_out(e: &Entry, full: bool, view: &View) -> EntryOut {
 }
 
 /// watercooler_read_thread.
-pub const READ_THREAD: Spec = Spec {
+pub(super) const READ_THREAD: Spec = Spec {
     name: "watercooler_read_thread",
     title: "Read a thread",
     description: "Read a thread as markdown (default) or JSON, optionally from an entry index and limited to a number of entries.",
@@ -154,7 +154,7 @@ pub const READ_THREAD: Spec = Spec {
     fields: ReadArgs::FIELDS,
 };
 
-pub async fn read_thread<E: Effects>(
+pub(super) async fn read_thread<E: Effects>(
     cx: &Ctx<'_, '_, E>,
     f: &JsonFields,
 ) -> Result<Value, ServiceError> {
@@ -198,7 +198,7 @@ pub async fn read_thread<E: Effects>(
 }
 
 /// watercooler_list_thread_entries.
-pub const LIST_THREAD_ENTRIES: Spec = Spec {
+pub(super) const LIST_THREAD_ENTRIES: Spec = Spec {
     name: "watercooler_list_thread_entries",
     title: "List thread entries",
     description: "List entry headers (index, author, time, role, type, title, id) without bodies.",
@@ -209,7 +209,7 @@ pub const LIST_THREAD_ENTRIES: Spec = Spec {
     fields: EntriesArgs::FIELDS,
 };
 
-pub async fn list_thread_entries<E: Effects>(
+pub(super) async fn list_thread_entries<E: Effects>(
     cx: &Ctx<'_, '_, E>,
     f: &JsonFields,
 ) -> Result<Value, ServiceError> {
@@ -251,7 +251,7 @@ fn entries_text(topic: &str, entries: &[&Entry], total: usize) -> String {
 }
 
 /// watercooler_get_thread_entry.
-pub const GET_THREAD_ENTRY: Spec = Spec {
+pub(super) const GET_THREAD_ENTRY: Spec = Spec {
     name: "watercooler_get_thread_entry",
     title: "Get one entry",
     description: "Get one entry with its body, by index or by entry_id (give exactly one).",
@@ -262,7 +262,7 @@ pub const GET_THREAD_ENTRY: Spec = Spec {
     fields: EntryArgs::FIELDS,
 };
 
-pub async fn get_thread_entry<E: Effects>(
+pub(super) async fn get_thread_entry<E: Effects>(
     cx: &Ctx<'_, '_, E>,
     f: &JsonFields,
 ) -> Result<Value, ServiceError> {
@@ -303,7 +303,7 @@ pub async fn get_thread_entry<E: Effects>(
 }
 
 /// watercooler_get_thread_entry_range.
-pub const GET_THREAD_ENTRY_RANGE: Spec = Spec {
+pub(super) const GET_THREAD_ENTRY_RANGE: Spec = Spec {
     name: "watercooler_get_thread_entry_range",
     title: "Get a range of entries",
     description: "Get entries start_index..=end_index (inclusive) with their bodies.",
@@ -314,7 +314,7 @@ pub const GET_THREAD_ENTRY_RANGE: Spec = Spec {
     fields: RangeArgs::FIELDS,
 };
 
-pub async fn get_thread_entry_range<E: Effects>(
+pub(super) async fn get_thread_entry_range<E: Effects>(
     cx: &Ctx<'_, '_, E>,
     f: &JsonFields,
 ) -> Result<Value, ServiceError> {

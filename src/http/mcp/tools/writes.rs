@@ -76,7 +76,7 @@ args! {
 
 record! {
     /// What a write tool answers.
-    pub struct WriteOut {
+    pub(super) struct WriteOut {
         required {
             topic: String,
             /// The commit that holds it (null while queued, or when nothing was written).
@@ -101,7 +101,7 @@ record! {
 }
 
 /// watercooler_say.
-pub const SAY: Spec = Spec {
+pub(super) const SAY: Spec = Spec {
     name: "watercooler_say",
     title: "Say",
     description: "Add an entry to a thread (creating it if needed) and pass the ball to your counterpart. Read the thread first.",
@@ -113,7 +113,7 @@ pub const SAY: Spec = Spec {
 };
 
 /// watercooler_ack.
-pub const ACK: Spec = Spec {
+pub(super) const ACK: Spec = Spec {
     name: "watercooler_ack",
     title: "Acknowledge",
     description: "Acknowledge a thread with a short entry; the ball does not move.",
@@ -125,7 +125,7 @@ pub const ACK: Spec = Spec {
 };
 
 /// watercooler_handoff.
-pub const HANDOFF: Spec = Spec {
+pub(super) const HANDOFF: Spec = Spec {
     name: "watercooler_handoff",
     title: "Hand off",
     description: "Pass the ball to target_agent (default: the current holder's counterpart) with a handoff entry.",
@@ -137,7 +137,7 @@ pub const HANDOFF: Spec = Spec {
 };
 
 /// watercooler_set_status.
-pub const SET_STATUS: Spec = Spec {
+pub(super) const SET_STATUS: Spec = Spec {
     name: "watercooler_set_status",
     title: "Set status",
     description: "Set a thread's Status (stored uppercased), e.g. OPEN, IN_REVIEW, BLOCKED, CLOSED. Writes no entry.",
@@ -149,7 +149,7 @@ pub const SET_STATUS: Spec = Spec {
 };
 
 /// Runs a write tool.
-pub async fn write<E: Effects>(
+pub(super) async fn write<E: Effects>(
     cx: &Ctx<'_, '_, E>,
     tool: Tool,
     f: &JsonFields,

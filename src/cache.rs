@@ -3,6 +3,7 @@
 //! The cache is best-effort. Implementations swallow (and log) their own failures:
 //! a broken cache makes reads slower, never wrong.
 
+#[cfg(any(test, feature = "testing"))]
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ pub trait Cache {
     async fn delete(&self, key: &str);
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// An in-memory cache for tests, with counters.
 #[derive(Debug, Default)]
 pub struct MemoryCache {
@@ -36,6 +38,7 @@ pub struct MemoryCache {
     pub puts: std::cell::Cell<usize>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl MemoryCache {
     /// An empty cache.
     pub fn new() -> Self {
@@ -43,6 +46,7 @@ impl MemoryCache {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Cache for MemoryCache {
     async fn get(&self, key: &str) -> Option<CacheObject> {
         self.gets.set(self.gets.get() + 1);

@@ -1,6 +1,7 @@
 //! Time and randomness, as effects: the Worker uses `Date.now`, timers and
 //! `Math.random`; tests use [`FakeClock`], which only pretends to sleep.
 
+#[cfg(any(test, feature = "testing"))]
 use std::cell::Cell;
 
 /// Wall-clock time and waiting.
@@ -18,6 +19,7 @@ pub trait Entropy {
     fn random_u64(&self) -> u64;
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// A clock that advances only when told to or when slept on, recording each sleep.
 #[derive(Debug)]
 pub struct FakeClock {
@@ -27,6 +29,7 @@ pub struct FakeClock {
     pub slept: std::cell::RefCell<Vec<u64>>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl FakeClock {
     /// A clock that reads `now_ms`.
     pub fn at(now_ms: u64) -> Self {
@@ -42,6 +45,7 @@ impl FakeClock {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Clock for FakeClock {
     fn now_ms(&self) -> u64 {
         self.now.get()
@@ -52,6 +56,7 @@ impl Clock for FakeClock {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Entropy for FakeClock {
     fn random_u64(&self) -> u64 {
         // splitmix64: deterministic, good enough for tests.

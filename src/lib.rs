@@ -16,5 +16,8 @@ pub mod store;
 pub mod thread;
 pub mod writer;
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("store", 2),
     ("writer", 3),
     ("auth", 4),
+    ("testing", 4),
     ("config", 5),
     ("service", 6),
     ("http", 7),

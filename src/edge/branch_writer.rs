@@ -8,9 +8,8 @@ use super::{github, parts, store_config};
 use crate::config::ConfigError;
 use crate::github::Repo;
 use crate::store::Store;
-use crate::writer::{
-    EntryRecord, JournalStore, OpState, Queued, Submit, Submitted, SyncStatus, WriteQueue, Writer,
-};
+use crate::writer::queue::{Call, Envelope, Reply};
+use crate::writer::{EntryRecord, JournalStore, OpState, Queued, WriteQueue, Writer};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use worker::{
@@ -215,13 +214,6 @@ impl JournalStore for SqlJournal {
     }
 }
 
-/// What the object answers `/retry` with.
-#[derive(Serialize, Deserialize)]
-struct Retried {
-    retried: usize,
-    status: SyncStatus,
-}
-
 fn json_response<T: Serialize>(v: &T) -> Result<Response> {
     Response::from_json(v)
 }
@@ -278,54 +270,23 @@ impl DurableObject for BranchWriter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let url = req.url()?;
-        let path = url.path().to_string();
-        let body = if req.method() == Method::Post {
-            req.text().await?
-        } else {
-            String::new()
+        // One route: a versioned call in, a reply out (see `writer::queue`).
+        let envelope: std::result::Result<Envelope, String> = match req.method() {
+            Method::Post => req
+                .text()
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|body| {
+                    serde_json::from_str(&body).map_err(|e| format!("not a writer call: {e}"))
+                }),
+            _ => Err("the writer takes POST".into()),
         };
-        let topic = url
-            .query_pairs()
-            .find(|(k, _)| k == "topic")
-            .map(|(_, v)| v.into_owned());
-        let out = self
-            .with_writer(async |w| -> std::result::Result<String, String> {
-                let json = match path.as_str() {
-                    "/submit" => {
-                        let s: Submit =
-                            serde_json::from_str(&body).map_err(|e| format!("bad submit: {e}"))?;
-                        serde_json::to_string(&w.submit(s).await)
-                    }
-                    "/status" => serde_json::to_string(&w.status()),
-                    "/now" => {
-                        w.flush_now().await;
-                        serde_json::to_string(&w.status())
-                    }
-                    "/retry" => {
-                        let retried = w.retry_failed();
-                        w.flush_now().await;
-                        serde_json::to_string(&Retried {
-                            retried,
-                            status: w.status(),
-                        })
-                    }
-                    "/pending" => serde_json::to_string(&match topic.as_deref() {
-                        Some(t) => w.pending_for(t),
-                        None => w.pending_all(),
-                    }),
-                    other => return Err(format!("no route {other}")),
-                };
-                json.map_err(|e| e.to_string())
-            })
-            .await;
-        match out {
-            Ok(Ok(json)) => Ok(Response::ok(json)?.with_headers({
-                let h = worker::Headers::new();
-                h.set("content-type", "application/json")?;
-                h
-            })),
-            Ok(Err(e)) => Response::error(e, 400),
+        let envelope = match envelope {
+            Ok(e) => e,
+            Err(e) => return Response::error(e, 400),
+        };
+        match self.with_writer(async |w| w.answer(envelope).await).await {
+            Ok(reply) => json_response(&reply),
             Err(e) => Response::error(e.to_string(), 500),
         }
     }
@@ -363,19 +324,13 @@ impl DoQueue {
         Ok(DoQueue { stub })
     }
 
-    async fn call<T: for<'de> Deserialize<'de>>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<String>,
-    ) -> std::result::Result<T, String> {
+    async fn send(&self, call: Call) -> std::result::Result<Reply, String> {
+        let body = serde_json::to_string(&Envelope::new(call)).map_err(|e| e.to_string())?;
         let mut init = RequestInit::new();
-        init.with_method(method);
-        if let Some(b) = body {
-            init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&b)));
-        }
-        let req = Request::new_with_init(&format!("https://writer{path}"), &init)
-            .map_err(|e| e.to_string())?;
+        init.with_method(Method::Post)
+            .with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
+        let req =
+            Request::new_with_init("https://writer/call", &init).map_err(|e| e.to_string())?;
         let mut resp = self
             .stub
             .fetch_with_request(req)
@@ -390,30 +345,7 @@ impl DoQueue {
 }
 
 impl WriteQueue for DoQueue {
-    async fn submit(&self, s: &Submit) -> std::result::Result<Submitted, String> {
-        let body = serde_json::to_string(s).map_err(|e| e.to_string())?;
-        self.call(Method::Post, "/submit", Some(body)).await
-    }
-    async fn status(&self) -> std::result::Result<SyncStatus, String> {
-        self.call(Method::Get, "/status", None).await
-    }
-    async fn flush_now(&self) -> std::result::Result<SyncStatus, String> {
-        self.call(Method::Post, "/now", Some(String::new())).await
-    }
-    async fn retry(&self) -> std::result::Result<(usize, SyncStatus), String> {
-        let r: Retried = self
-            .call(Method::Post, "/retry", Some(String::new()))
-            .await?;
-        Ok((r.retried, r.status))
-    }
-    async fn pending_all(&self) -> std::result::Result<Vec<Queued>, String> {
-        self.call(Method::Get, "/pending", None).await
-    }
-    async fn pending_for(&self, topic: &str) -> std::result::Result<Vec<Queued>, String> {
-        let path = format!(
-            "/pending?topic={}",
-            crate::github::http::encode_component(topic)
-        );
-        self.call(Method::Get, &path, None).await
+    async fn call(&self, call: Call) -> std::result::Result<Reply, String> {
+        self.send(call).await
     }
 }

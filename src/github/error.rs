@@ -127,6 +127,8 @@ impl std::fmt::Display for GitHubError {
     }
 }
 
+impl std::error::Error for GitHubError {}
+
 #[derive(Deserialize)]
 struct ErrorBody {
     #[serde(default)]

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod error;
 pub mod http;
+#[cfg(any(test, feature = "testing"))]
 pub mod memory;
 
 pub use client::{GitHubClient, Repo};

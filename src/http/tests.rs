@@ -6,12 +6,9 @@ use crate::cache::MemoryCache;
 use crate::clock::FakeClock;
 use crate::config::Config;
 use crate::github::memory::MemoryGitHost;
-use crate::store::Store;
-use crate::store::StoreConfig;
-use crate::writer::{MemoryJournal, Writer, WriterConfig};
+use crate::writer::{MemoryJournal, Writer};
 use futures::executor::block_on;
 use serde_json::{json, Value};
-use std::cell::Cell;
 
 /// The in-memory effects, with an in-process writer as the queue.
 struct TestEffects<'a>(std::marker::PhantomData<&'a ()>);
@@ -23,14 +20,17 @@ impl<'a> Effects for TestEffects<'a> {
     type Queue = Writer<'a, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal>;
 }
 
+/// The shared fixture, with threads at the repository root, and a configuration.
 struct Fixture {
-    git: MemoryGitHost,
-    cache: MemoryCache,
-    clock: FakeClock,
+    base: crate::testing::Fixture,
     config: Config,
-    store_config: StoreConfig,
-    journal: MemoryJournal,
-    in_flight: Cell<bool>,
+}
+
+impl std::ops::Deref for Fixture {
+    type Target = crate::testing::Fixture;
+    fn deref(&self) -> &Self::Target {
+        &self.base
+    }
 }
 
 fn fixture() -> Fixture {
@@ -47,18 +47,8 @@ fn fixture() -> Fixture {
     })
     .unwrap();
     Fixture {
-        git: MemoryGitHost::new(),
-        cache: MemoryCache::new(),
-        clock: FakeClock::at(1_772_442_900_000),
+        base: crate::testing::Fixture::in_dir(""),
         config,
-        store_config: StoreConfig {
-            threads_dir: String::new(),
-            cache_ttl_ms: 30_000,
-            not_found_ttl_ms: 10_000,
-            cache_namespace: "t".into(),
-        },
-        journal: MemoryJournal::default(),
-        in_flight: Cell::new(false),
     }
 }
 
@@ -81,21 +71,10 @@ impl Fixture {
         body: Option<Value>,
         extra: &[(&str, &str)],
     ) -> (u16, Value, ApiResponse) {
-        let store = || Store {
-            git: &self.git,
-            cache: &self.cache,
-            clock: &self.clock,
-            config: &self.store_config,
-        };
-        let writer = Writer::new(
-            store(),
-            &self.journal,
-            WriterConfig::default(),
-            &self.in_flight,
-        );
+        let writer = self.writer();
         let app: Service<'_, TestEffects<'_>> = Service {
             config: &self.config,
-            store: store(),
+            store: self.store(),
             queue: &writer,
             clock: &self.clock,
         };

@@ -320,9 +320,7 @@ impl<E: Effects> Service<'_, E> {
             }
             "retry" => {
                 require_write(who)?;
-                let (retried, mut status) = self.queue.retry().await.map_err(unreachable)?;
-                status.retried = Some(retried);
-                status
+                self.queue.retry().await.map_err(unreachable)?
             }
             other => {
                 return Err(ServiceError::field(

@@ -26,6 +26,8 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+impl std::error::Error for FieldError {}
+
 /// A [`FieldError`] for `field`.
 pub fn field_error(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {

@@ -76,7 +76,7 @@ pub async fn thread_view<E: Effects>(
     app: &Service<'_, E>,
     topic: &str,
 ) -> Result<View, ServiceError> {
-    let pending: Vec<Queued> = app.queue.pending_for(topic).await.unwrap_or_default();
+    let pending: Vec<Queued> = app.queue.pending(Some(topic)).await.unwrap_or_default();
     let mut unavailable = None;
     let committed = match app.store.read_thread(topic).await {
         Ok(f) => Some(f),
@@ -135,7 +135,7 @@ pub async fn thread_view<E: Effects>(
 /// Every thread's summary, with what the journal holds applied: threads that exist
 /// only in the journal are listed, and `pending` counts what is not committed yet.
 pub async fn thread_list<E: Effects>(app: &Service<'_, E>) -> Result<Listed, ServiceError> {
-    let pending = app.queue.pending_all().await.unwrap_or_default();
+    let pending = app.queue.pending(None).await.unwrap_or_default();
     let mut warnings = vec![];
     let mut threads = match app.store.list_threads().await {
         Ok(t) => t,

@@ -65,6 +65,8 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+impl std::error::Error for StoreError {}
+
 impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     /// The repository path of a topic's file. The topic must be valid.
     pub fn path_of(&self, topic: &str) -> String {

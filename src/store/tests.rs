@@ -1,47 +1,14 @@
 //! The store against the in-memory git host: request costs and conflict handling.
 
 use super::*;
-use crate::cache::MemoryCache;
-use crate::clock::FakeClock;
-use crate::github::memory::{MemoryGitHost, Strike};
+use crate::github::memory::Strike;
 use futures::executor::block_on;
 
-const T0: u64 = 1_772_442_900_000;
-
-struct Fixture {
-    git: MemoryGitHost,
-    cache: MemoryCache,
-    clock: FakeClock,
-    config: StoreConfig,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        Fixture {
-            git: MemoryGitHost::new(),
-            cache: MemoryCache::new(),
-            clock: FakeClock::at(T0),
-            config: StoreConfig {
-                threads_dir: "threads".into(),
-                cache_ttl_ms: 30_000,
-                not_found_ttl_ms: 10_000,
-                cache_namespace: "v1/acme/threads/main".into(),
-            },
-        }
-    }
-    fn store(&self) -> Store<'_, MemoryGitHost, MemoryCache, FakeClock> {
-        Store {
-            git: &self.git,
-            cache: &self.cache,
-            clock: &self.clock,
-            config: &self.config,
-        }
-    }
-}
+use crate::testing::Fixture;
 
 #[test]
 fn miss_costs_one_get_then_hits_cost_nothing() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     f.git.push(
         "threads/t.md",
         include_str!("../../tests/fixtures/release-plan.md"),
@@ -56,7 +23,7 @@ fn miss_costs_one_get_then_hits_cost_nothing() {
 
 #[test]
 fn stale_entries_are_revalidated_with_the_etag() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     f.git.push("threads/t.md", "a");
     block_on(f.store().read_thread("t")).unwrap();
     f.clock.advance(30_000);
@@ -76,7 +43,7 @@ fn stale_entries_are_revalidated_with_the_etag() {
 
 #[test]
 fn stale_copies_are_served_while_github_fails() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     f.git.push("threads/t.md", "a");
     block_on(f.store().read_thread("t")).unwrap();
     f.clock.advance(60_000);
@@ -96,7 +63,7 @@ fn stale_copies_are_served_while_github_fails() {
 
 #[test]
 fn a_missing_thread_is_not_found() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     assert_eq!(
         block_on(f.store().read_thread("nope")),
         Err(StoreError::ThreadNotFound {
@@ -107,7 +74,7 @@ fn a_missing_thread_is_not_found() {
 
 #[test]
 fn listing_costs_at_most_one_request_when_nothing_changed() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     for (i, t) in ["a", "b", "c"].iter().enumerate() {
         f.git.push(&format!("threads/{t}.md"), &format!("# {t} — Thread\nStatus: OPEN\nBall: Codex (m)\n\n---\nEntry: Claude (m) 2026-01-01T00:00:0{i}Z\nTitle: x\n\nb\n"));
     }
@@ -147,7 +114,7 @@ fn listing_costs_at_most_one_request_when_nothing_changed() {
 
 #[test]
 fn listing_uses_cached_files_that_match_the_listed_sha_whatever_their_age() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     f.git.push("threads/a.md", "# a — Thread\nStatus: OPEN\n");
     block_on(f.store().read_thread("a")).unwrap();
     f.clock.advance(3_600_000);
@@ -159,7 +126,7 @@ fn listing_uses_cached_files_that_match_the_listed_sha_whatever_their_age() {
 
 #[test]
 fn asking_for_missing_topics_costs_a_request_or_two_whatever_the_topics() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     f.git
         .push("threads/real.md", "# real — Thread\nStatus: OPEN\n");
     for i in 0..50 {
@@ -176,7 +143,7 @@ fn asking_for_missing_topics_costs_a_request_or_two_whatever_the_topics() {
 
 #[test]
 fn a_file_pushed_elsewhere_is_seen_once_not_found_expires_and_listings_learn_of_it() {
-    let f = Fixture::new();
+    let f = Fixture::default();
     f.git.push("threads/a.md", "# a — Thread\nStatus: OPEN\n");
     assert_eq!(block_on(f.store().list_threads()).unwrap().len(), 1);
     let _ = block_on(f.store().read_thread("b"));

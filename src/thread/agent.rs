@@ -100,6 +100,8 @@ impl std::fmt::Display for AgentError {
     }
 }
 
+impl std::error::Error for AgentError {}
+
 /// A character for an error message: its code point and name, and the character
 /// itself when it is visible.
 fn shown_char(c: char) -> String {

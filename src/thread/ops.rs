@@ -176,6 +176,8 @@ impl std::fmt::Display for ApplyError {
     }
 }
 
+impl std::error::Error for ApplyError {}
+
 /// The parts of the entry a change appends, and the header line it sets.
 struct Draft {
     role: String,

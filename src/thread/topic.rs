@@ -46,6 +46,8 @@ impl std::fmt::Display for TopicError {
     }
 }
 
+impl std::error::Error for TopicError {}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }

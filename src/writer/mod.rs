@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod flush;
 pub mod journal;
+#[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod pacing;
 pub mod plan;
@@ -13,6 +14,7 @@ pub mod queue;
 pub use engine::{Flushed, JournalStore, Submit, Submitted, Writer, WriterConfig};
 pub use flush::FlushState;
 pub use journal::{EntryRecord, FailReason, OpState, Queued, SyncState, SyncStatus};
+#[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryJournal;
 pub use pacing::Pacer;
 pub use plan::{plan, Plan, PlannedFile};

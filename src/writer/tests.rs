@@ -6,50 +6,19 @@ use crate::cache::MemoryCache;
 use crate::clock::{Clock, FakeClock};
 use crate::github::memory::{MemoryGitHost, Strike};
 use crate::github::GitHubError;
-use crate::store::{Store, StoreConfig};
+use crate::testing::Fixture;
 use crate::thread::{parse, Author, Operation};
 use futures::executor::block_on;
-use std::cell::Cell;
-
-struct Fixture {
-    git: MemoryGitHost,
-    cache: MemoryCache,
-    clock: FakeClock,
-    config: StoreConfig,
-    journal: MemoryJournal,
-    in_flight: Cell<bool>,
-}
 
 fn fixture() -> Fixture {
-    Fixture {
-        git: MemoryGitHost::new(),
-        cache: MemoryCache::new(),
-        clock: FakeClock::at(1_772_442_900_000),
-        config: StoreConfig {
-            threads_dir: "threads".into(),
-            cache_ttl_ms: 30_000,
-            not_found_ttl_ms: 10_000,
-            cache_namespace: "t".into(),
-        },
-        journal: MemoryJournal::default(),
-        in_flight: Cell::new(false),
-    }
+    Fixture::default()
 }
 
-impl Fixture {
-    fn writer(&self) -> Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal> {
-        Writer::new(
-            Store {
-                git: &self.git,
-                cache: &self.cache,
-                clock: &self.clock,
-                config: &self.config,
-            },
-            &self.journal,
-            WriterConfig::default(),
-            &self.in_flight,
-        )
-    }
+trait Ids {
+    fn ids(&self, topic: &str) -> Vec<String>;
+}
+
+impl Ids for Fixture {
     fn ids(&self, topic: &str) -> Vec<String> {
         let c = self
             .git
@@ -514,17 +483,7 @@ fn invocation(
     f: &Fixture,
     config: WriterConfig,
 ) -> Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal> {
-    Writer::new(
-        Store {
-            git: &f.git,
-            cache: &f.cache,
-            clock: &f.clock,
-            config: &f.config,
-        },
-        &f.journal,
-        config,
-        &f.in_flight,
-    )
+    f.writer_with(config)
 }
 
 /// Runs alarm-driven flushes, each in a fresh invocation, until nothing is pending.
@@ -717,4 +676,40 @@ fn an_append_past_max_thread_bytes_is_refused_and_a_status_change_still_works() 
         block_on(w.submit(close)),
         Submitted::Committed { .. }
     ));
+}
+
+#[test]
+fn the_worker_and_its_writer_speak_one_versioned_protocol() {
+    use super::queue::{Call, Envelope, Reply, PROTOCOL_VERSION};
+    let f = fixture();
+    let w = f.writer();
+    // A call survives the wire as it is.
+    let call = Envelope::new(Call::Submit {
+        submit: say("a", 1),
+    });
+    let wire = serde_json::to_string(&call).unwrap();
+    assert!(
+        wire.contains(&format!("\"v\":{PROTOCOL_VERSION}")),
+        "{wire}"
+    );
+    let back: Envelope = serde_json::from_str(&wire).unwrap();
+    assert_eq!(back, call);
+    let Reply::Submitted { submitted } = block_on(w.answer(back)) else {
+        panic!()
+    };
+    assert!(matches!(submitted, Submitted::Committed { .. }));
+    // Another version is refused with a message, not misread.
+    let old = Envelope {
+        v: PROTOCOL_VERSION + 1,
+        call: Call::Status,
+    };
+    let Reply::Refused { message } = block_on(w.answer(old)) else {
+        panic!()
+    };
+    assert!(message.contains("deploy the Worker and its Durable Object together"));
+    // Retry says how many it put back.
+    let Reply::Status { status } = block_on(w.answer(Envelope::new(Call::Retry))) else {
+        panic!()
+    };
+    assert_eq!(status.retried, Some(0));
 }

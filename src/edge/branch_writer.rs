@@ -8,7 +8,7 @@ use super::{github, parts, store_config};
 use crate::config::ConfigError;
 use crate::github::Repo;
 use crate::store::Store;
-use crate::writer::queue::{Call, Envelope, Reply};
+use crate::writer::queue::{Call, Envelope, QueueError, Reply};
 use crate::writer::{EntryRecord, JournalStore, OpState, Queued, WriteQueue, Writer};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
@@ -113,7 +113,7 @@ impl JournalStore for SqlJournal {
             vec![
                 opt_text(q.entry_id.as_deref()),
                 state_name(&q.state).into(),
-                q.topic.clone().into(),
+                q.topic.to_string().into(),
                 (q.accepted_at_ms as i64).into(),
                 json_of(q).into(),
             ],
@@ -192,7 +192,7 @@ impl JournalStore for SqlJournal {
         self.exec(
             "INSERT INTO entry_ids (entry_id, record) VALUES (?, ?) ON CONFLICT (entry_id) DO UPDATE SET record = excluded.record",
             vec![
-                r.entry_id.clone().into(),
+                r.entry_id.to_string().into(),
                 serde_json::to_string(r).unwrap_or_default().into(),
             ],
         );
@@ -271,21 +271,11 @@ impl DurableObject for BranchWriter {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         // One route: a versioned call in, a reply out (see `writer::queue`).
-        let envelope: std::result::Result<Envelope, String> = match req.method() {
-            Method::Post => req
-                .text()
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|body| {
-                    serde_json::from_str(&body).map_err(|e| format!("not a writer call: {e}"))
-                }),
-            _ => Err("the writer takes POST".into()),
-        };
-        let envelope = match envelope {
-            Ok(e) => e,
-            Err(e) => return Response::error(e, 400),
-        };
-        match self.with_writer(async |w| w.answer(envelope).await).await {
+        if req.method() != Method::Post {
+            return Response::error("the writer takes POST", 405);
+        }
+        let wire = req.text().await?;
+        match self.with_writer(async |w| w.answer_wire(&wire).await).await {
             Ok(reply) => json_response(&reply),
             Err(e) => Response::error(e.to_string(), 500),
         }
@@ -324,28 +314,34 @@ impl DoQueue {
         Ok(DoQueue { stub })
     }
 
-    async fn send(&self, call: Call) -> std::result::Result<Reply, String> {
-        let body = serde_json::to_string(&Envelope::new(call)).map_err(|e| e.to_string())?;
+    async fn send(&self, call: Call) -> std::result::Result<Reply, QueueError> {
+        let unreachable = |e: String| QueueError::Unreachable(e);
+        let body =
+            serde_json::to_string(&Envelope::new(call)).map_err(|e| unreachable(e.to_string()))?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
-        let req =
-            Request::new_with_init("https://writer/call", &init).map_err(|e| e.to_string())?;
+        let req = Request::new_with_init("https://writer/call", &init)
+            .map_err(|e| unreachable(e.to_string()))?;
         let mut resp = self
             .stub
             .fetch_with_request(req)
             .await
-            .map_err(|e| e.to_string())?;
-        let text = resp.text().await.map_err(|e| e.to_string())?;
+            .map_err(|e| unreachable(e.to_string()))?;
+        let text = resp.text().await.map_err(|e| unreachable(e.to_string()))?;
         if resp.status_code() != 200 {
-            return Err(format!("writer answered {}: {text}", resp.status_code()));
+            return Err(unreachable(format!(
+                "writer answered {}: {text}",
+                resp.status_code()
+            )));
         }
-        serde_json::from_str(&text).map_err(|e| format!("unreadable writer answer: {e}"))
+        serde_json::from_str(&text)
+            .map_err(|e| unreachable(format!("unreadable writer answer: {e}")))
     }
 }
 
 impl WriteQueue for DoQueue {
-    async fn call(&self, call: Call) -> std::result::Result<Reply, String> {
+    async fn call(&self, call: Call) -> std::result::Result<Reply, QueueError> {
         self.send(call).await
     }
 }

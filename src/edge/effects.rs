@@ -2,7 +2,7 @@
 
 use crate::cache::{Cache, CacheObject};
 use crate::clock::{Clock, Entropy};
-use crate::github::http::{HttpClient, HttpRequest, HttpResponse};
+use crate::github::http::{HttpClient, HttpRequest, HttpResponse, SendError};
 use std::collections::HashMap;
 use std::time::Duration;
 use worker::{
@@ -13,12 +13,13 @@ use worker::{
 pub(super) struct FetchHttp;
 
 impl HttpClient for FetchHttp {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
+        let failed = |what: String| SendError::from_runtime(what);
         let headers = Headers::new();
         for (k, v) in &request.headers {
             headers
                 .set(k, v)
-                .map_err(|e| format!("bad header {k}: {e}"))?;
+                .map_err(|e| failed(format!("bad header {k}: {e}")))?;
         }
         let mut init = RequestInit::new();
         init.with_method(Method::from(request.method.to_string()))
@@ -26,8 +27,8 @@ impl HttpClient for FetchHttp {
         if let Some(body) = request.body {
             init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
         }
-        let req =
-            Request::new_with_init(&request.url, &init).map_err(|e| format!("bad request: {e}"))?;
+        let req = Request::new_with_init(&request.url, &init)
+            .map_err(|e| failed(format!("bad request: {e}")))?;
         // Abort the request if this future is dropped (a timeout, or a caller's
         // deadline): GitHub's connection is not left open for nothing.
         let mut abort = AbortOnDrop(Some(AbortController::default()));
@@ -36,7 +37,7 @@ impl HttpClient for FetchHttp {
             Some(s) => Fetch::Request(req).send_with_signal(s).await,
             None => Fetch::Request(req).send().await,
         };
-        let mut resp = sent.map_err(|e| e.to_string())?;
+        let mut resp = sent.map_err(|e| failed(e.to_string()))?;
         let headers = resp
             .headers()
             .entries()
@@ -46,7 +47,7 @@ impl HttpClient for FetchHttp {
         let body = resp
             .bytes()
             .await
-            .map_err(|e| format!("reading the answer: {e}"))?;
+            .map_err(|e| failed(format!("reading the answer: {e}")))?;
         abort.0 = None;
         Ok(HttpResponse {
             status,

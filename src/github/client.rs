@@ -1,9 +1,12 @@
 //! [`GitHost`] over GitHub's REST API (or anything that speaks its subset).
 
 use super::error::{classify, GitHubError};
-use super::http::{encode_component, HttpClient, HttpRequest, HttpResponse};
-use super::{DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, Tree, TreeFile, Written};
+use super::http::{encode_component, HttpClient, HttpRequest, HttpResponse, SendError};
+use super::{
+    DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, Sha, Tree, TreeFile, Written,
+};
 use base64::Engine;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 /// The repository and branch a client works on.
@@ -178,16 +181,11 @@ impl<H: HttpClient> GitHubClient<H> {
     }
 
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, GitHubError> {
-        self.http.send(req).await.map_err(|message| {
-            // workerd: "Too many subrequests." when an invocation is out of them.
-            if message
-                .to_ascii_lowercase()
-                .contains("too many subrequests")
-            {
-                GitHubError::TooManySubrequests
-            } else {
-                GitHubError::Network { message }
-            }
+        self.http.send(req).await.map_err(|e| match e {
+            SendError::TooManySubrequests => GitHubError::TooManySubrequests,
+            e => GitHubError::Network {
+                message: e.to_string(),
+            },
         })
     }
 
@@ -218,6 +216,26 @@ impl<H: HttpClient> GitHubClient<H> {
             _ => Err(self.fail(&resp)),
         }
     }
+    /// A conditional GET of JSON from the Contents API: `None` when unchanged
+    /// (304), else the parsed body and its ETag. `what` names the shape
+    /// expected ("a file", "a directory") for the error when it is not.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        if_none_match: Option<&str>,
+        what: &str,
+    ) -> Result<Option<(T, Option<String>)>, GitHubError> {
+        let Some(resp) = self
+            .get_conditional(path, ACCEPT_JSON, if_none_match)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let etag = resp.header("etag").map(str::to_string);
+        let body = serde_json::from_slice(&resp.body)
+            .map_err(|_| bad(format!("'{path}' is not {what}")))?;
+        Ok(Some((body, etag)))
+    }
 }
 
 fn bad(message: impl Into<String>) -> GitHubError {
@@ -242,15 +260,12 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
         path: &str,
         if_none_match: Option<&str>,
     ) -> Result<Fetched<RemoteFile>, GitHubError> {
-        let Some(resp) = self
-            .get_conditional(path, ACCEPT_JSON, if_none_match)
+        let Some((body, etag)) = self
+            .get_json::<ContentBody>(path, if_none_match, "a file")
             .await?
         else {
             return Ok(Fetched::NotModified);
         };
-        let etag = resp.header("etag").map(str::to_string);
-        let body: ContentBody =
-            serde_json::from_slice(&resp.body).map_err(|_| bad(format!("{path} is not a file")))?;
         if body.kind != "file" {
             return Err(bad(format!("{path} is a {}, not a file", body.kind)));
         }
@@ -265,7 +280,7 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
         };
         Ok(Fetched::Modified(RemoteFile {
             content: utf8(bytes, path)?,
-            sha: body.sha,
+            sha: Sha(body.sha),
             etag,
         }))
     }
@@ -275,15 +290,12 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
         path: &str,
         if_none_match: Option<&str>,
     ) -> Result<Fetched<Listing>, GitHubError> {
-        let Some(resp) = self
-            .get_conditional(path, ACCEPT_JSON, if_none_match)
+        let Some((entries, etag)) = self
+            .get_json::<Vec<DirEntry>>(path, if_none_match, "a directory")
             .await?
         else {
             return Ok(Fetched::NotModified);
         };
-        let etag = resp.header("etag").map(str::to_string);
-        let entries: Vec<DirEntry> = serde_json::from_slice(&resp.body)
-            .map_err(|_| bad(format!("'{path}' is not a directory")))?;
         Ok(Fetched::Modified(Listing { entries, etag }))
     }
 
@@ -309,17 +321,17 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
         let parsed: PutBody = serde_json::from_slice(&resp.body)
             .map_err(|_| bad("PUT answer without content and commit"))?;
         Ok(Written {
-            blob_sha: parsed.content.sha,
-            commit_sha: parsed.commit.sha,
+            blob_sha: Sha(parsed.content.sha),
+            commit_sha: Sha(parsed.commit.sha),
         })
     }
 
-    async fn branch_head(&self) -> Result<String, GitHubError> {
+    async fn branch_head(&self) -> Result<Sha, GitHubError> {
         let url = self.repo_url(&format!("git/ref/{}", self.branch_ref()));
         let r: RefBody = self
             .json_call("GET", url, None, &[200], "GET git/ref")
             .await?;
-        Ok(r.object.sha)
+        Ok(Sha(r.object.sha))
     }
 
     async fn tree_at(&self, commit_sha: &str) -> Result<Tree, GitHubError> {
@@ -339,16 +351,19 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
             .tree
             .into_iter()
             .filter(|i| i.kind == "blob")
-            .map(|i| (i.path, i.sha))
+            .map(|i| (i.path, Sha(i.sha)))
             .collect();
-        Ok(Tree { sha: t.sha, blobs })
+        Ok(Tree {
+            sha: Sha(t.sha),
+            blobs,
+        })
     }
 
     async fn create_tree(
         &self,
         base_tree: &str,
         files: &[TreeFile<'_>],
-    ) -> Result<String, GitHubError> {
+    ) -> Result<Sha, GitHubError> {
         let tree: Vec<serde_json::Value> = files
             .iter()
             .map(|f| serde_json::json!({"path": f.path, "mode": "100644", "type": "blob", "content": f.content}))
@@ -363,7 +378,7 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
                 "POST git/trees",
             )
             .await?;
-        Ok(t.sha)
+        Ok(Sha(t.sha))
     }
 
     async fn create_commit(
@@ -371,7 +386,7 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
         message: &str,
         tree: &str,
         parent: &str,
-    ) -> Result<String, GitHubError> {
+    ) -> Result<Sha, GitHubError> {
         let body = serde_json::json!({"message": message, "tree": tree, "parents": [parent]});
         let c: ShaOnly = self
             .json_call(
@@ -382,7 +397,7 @@ impl<H: HttpClient> GitHost for GitHubClient<H> {
                 "POST git/commits",
             )
             .await?;
-        Ok(c.sha)
+        Ok(Sha(c.sha))
     }
 
     async fn update_branch(&self, commit_sha: &str) -> Result<(), GitHubError> {
@@ -407,11 +422,11 @@ mod tests {
     }
 
     impl HttpClient for &Canned {
-        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
             self.seen.borrow_mut().push(request);
             let mut r = self.responses.borrow_mut();
             if r.is_empty() {
-                Err("connection refused".into())
+                Err(SendError::Failed("connection refused".into()))
             } else {
                 Ok(r.remove(0))
             }

@@ -36,12 +36,53 @@ impl HttpResponse {
     }
 }
 
-/// Sends HTTP requests. `Err` means no response arrived (a network failure); its text
-/// must not contain secrets.
+/// Why no response arrived. Its text never holds secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// No answer within the timeout, in milliseconds.
+    TimedOut(u64),
+    /// The platform refused another outgoing request in this invocation (workerd's
+    /// "Too many subrequests").
+    TooManySubrequests,
+    /// The request could not be sent or its answer not read.
+    Failed(String),
+}
+
+impl SendError {
+    /// A failure the runtime described in words: its limit on subrequests is told
+    /// apart, anything else is a network failure.
+    pub fn from_runtime(message: String) -> SendError {
+        match message
+            .to_ascii_lowercase()
+            .contains("too many subrequests")
+        {
+            true => SendError::TooManySubrequests,
+            false => SendError::Failed(message),
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::TimedOut(ms) => write!(
+                f,
+                "no answer within {} s (GITHUB_TIMEOUT_SECONDS)",
+                ms.div_ceil(1000)
+            ),
+            SendError::TooManySubrequests => f.write_str("too many subrequests"),
+            SendError::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Sends HTTP requests. `Err` means no response arrived.
 #[allow(async_fn_in_trait)]
 pub trait HttpClient {
     /// Sends `request` and waits for the response.
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String>;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError>;
 }
 
 /// An [`HttpClient`] whose requests give up after `timeout_ms`: a request GitHub holds
@@ -56,22 +97,14 @@ pub struct TimedHttp<'a, H, K> {
     pub timeout_ms: u64,
 }
 
-/// What a timed-out request reports.
-pub fn timeout_message(timeout_ms: u64) -> String {
-    format!(
-        "no answer within {} s (GITHUB_TIMEOUT_SECONDS)",
-        timeout_ms.div_ceil(1000)
-    )
-}
-
 impl<H: HttpClient, K: crate::clock::Clock> HttpClient for TimedHttp<'_, H, K> {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
         use futures::future::{select, Either};
         let send = std::pin::pin!(self.inner.send(request));
         let timer = std::pin::pin!(self.clock.sleep(self.timeout_ms));
         match select(send, timer).await {
             Either::Left((answer, _)) => answer,
-            Either::Right(((), _)) => Err(timeout_message(self.timeout_ms)),
+            Either::Right(((), _)) => Err(SendError::TimedOut(self.timeout_ms)),
         }
     }
 }
@@ -97,14 +130,14 @@ mod tests {
 
     struct Hung;
     impl HttpClient for Hung {
-        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, String> {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, SendError> {
             std::future::pending().await
         }
     }
 
     struct Quick;
     impl HttpClient for Quick {
-        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, String> {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, SendError> {
             Ok(HttpResponse {
                 status: 200,
                 ..Default::default()
@@ -130,7 +163,8 @@ mod tests {
             timeout_ms: 10_000,
         };
         let err = block_on(hung.send(get())).unwrap_err();
-        assert!(err.contains("no answer within 10 s"), "{err}");
+        assert_eq!(err, SendError::TimedOut(10_000));
+        assert!(err.to_string().contains("no answer within 10 s"), "{err}");
         assert_eq!(*clock.slept.borrow(), vec![10_000]);
         let quick = TimedHttp {
             inner: Quick,
@@ -138,6 +172,15 @@ mod tests {
             timeout_ms: 10_000,
         };
         assert_eq!(block_on(quick.send(get())).unwrap().status, 200);
+    }
+
+    #[test]
+    fn the_runtime_limit_on_subrequests_is_told_apart_from_a_network_failure() {
+        let limit = SendError::from_runtime("Error: Too many subrequests.".into());
+        assert_eq!(limit, SendError::TooManySubrequests);
+        let down = SendError::from_runtime("connection reset".into());
+        assert_eq!(down, SendError::Failed("connection reset".into()));
+        assert_eq!(down.to_string(), "connection reset");
     }
 
     #[test]

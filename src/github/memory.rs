@@ -2,7 +2,7 @@
 //! scripted failures: the test double for the store's logic.
 
 use super::{
-    git_blob_sha, DirEntry, Fetched, GitHost, GitHubError, Listing, PutFile, RemoteFile, Tree,
+    git_blob_sha, DirEntry, Fetched, GitHost, GitHubError, Listing, PutFile, RemoteFile, Sha, Tree,
     TreeFile, Written,
 };
 use std::cell::RefCell;
@@ -76,7 +76,7 @@ pub struct MemoryGitHost {
 }
 
 /// The git blob id of content.
-pub fn blob_sha(content: &str) -> String {
+pub fn blob_sha(content: &str) -> Sha {
     git_blob_sha(content)
 }
 
@@ -107,8 +107,8 @@ impl MemoryGitHost {
     }
 
     /// The commit the branch points at.
-    pub fn head(&self) -> String {
-        self.state.borrow().head_id.clone()
+    pub fn head(&self) -> Sha {
+        Sha(self.state.borrow().head_id.clone())
     }
 
     /// The counts so far.
@@ -197,7 +197,7 @@ impl MemoryGitHost {
                 .map(|e| format!("{} {}\n", e.name, e.sha))
                 .collect::<String>(),
         );
-        (entries, tree)
+        (entries, tree.0)
     }
 }
 
@@ -285,7 +285,7 @@ impl GitHost for MemoryGitHost {
         s.counters.commits += 1;
         let written = Written {
             blob_sha: blob_sha(put.content),
-            commit_sha: s.head_id.clone(),
+            commit_sha: Sha(s.head_id.clone()),
         };
         match fault {
             Some(f) => Err(f.error),
@@ -293,7 +293,7 @@ impl GitHost for MemoryGitHost {
         }
     }
 
-    async fn branch_head(&self) -> Result<String, GitHubError> {
+    async fn branch_head(&self) -> Result<Sha, GitHubError> {
         self.git_data_request("GET").await?;
         let mut s = self.state.borrow_mut();
         let head = s.head_id.clone();
@@ -303,7 +303,7 @@ impl GitHost for MemoryGitHost {
         s.commit_objects
             .entry(head.clone())
             .or_insert((tree, String::new()));
-        Ok(head)
+        Ok(Sha(head))
     }
 
     async fn tree_at(&self, commit_sha: &str) -> Result<Tree, GitHubError> {
@@ -317,7 +317,7 @@ impl GitHost for MemoryGitHost {
             })?;
         let files = s.trees.get(tree).cloned().unwrap_or_default();
         Ok(Tree {
-            sha: tree.clone(),
+            sha: Sha(tree.clone()),
             blobs: files
                 .iter()
                 .map(|(p, c)| (p.clone(), blob_sha(c)))
@@ -329,7 +329,7 @@ impl GitHost for MemoryGitHost {
         &self,
         base_tree: &str,
         files: &[TreeFile<'_>],
-    ) -> Result<String, GitHubError> {
+    ) -> Result<Sha, GitHubError> {
         self.git_data_request("POST").await?;
         if let Some(e) = self.refusal(files.iter().map(|f| f.path)) {
             return Err(e);
@@ -348,7 +348,7 @@ impl GitHost for MemoryGitHost {
         }
         let id = format!("tree-{}", s.trees.len());
         s.trees.insert(id.clone(), tree);
-        Ok(id)
+        Ok(Sha(id))
     }
 
     async fn create_commit(
@@ -356,13 +356,13 @@ impl GitHost for MemoryGitHost {
         _message: &str,
         tree: &str,
         parent: &str,
-    ) -> Result<String, GitHubError> {
+    ) -> Result<Sha, GitHubError> {
         self.git_data_request("POST").await?;
         let mut s = self.state.borrow_mut();
         let id = format!("c{:039x}", s.commit_objects.len() + 1);
         s.commit_objects
             .insert(id.clone(), (tree.to_string(), parent.to_string()));
-        Ok(id)
+        Ok(Sha(id))
     }
 
     async fn update_branch(&self, commit_sha: &str) -> Result<(), GitHubError> {

@@ -14,13 +14,62 @@ pub use error::GitHubError;
 
 use serde::{Deserialize, Serialize};
 
+/// A git object id (a commit's or a blob's) as the host gives it (persisted as a
+/// plain string).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sha(pub String);
+
+impl std::ops::Deref for Sha {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Sha {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl crate::schema::Schema for Sha {
+    fn schema() -> serde_json::Value {
+        String::schema()
+    }
+}
+
+impl From<String> for Sha {
+    fn from(s: String) -> Sha {
+        Sha(s)
+    }
+}
+
+impl From<&str> for Sha {
+    fn from(s: &str) -> Sha {
+        Sha(s.to_string())
+    }
+}
+
+impl PartialEq<str> for Sha {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Sha {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// A file read from the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteFile {
     /// The file's text.
     pub content: String,
     /// The blob sha: the optimistic lock for the next write.
-    pub sha: String,
+    pub sha: Sha,
     /// The response's ETag, for the next conditional read.
     pub etag: Option<String>,
 }
@@ -42,7 +91,7 @@ pub struct DirEntry {
     /// The path from the repository root.
     pub path: String,
     /// The blob (or tree) sha.
-    pub sha: String,
+    pub sha: Sha,
     /// The size in bytes (0 for a directory).
     #[serde(default)]
     pub size: u64,
@@ -77,19 +126,19 @@ pub struct PutFile<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     /// The blob sha of the file written.
-    pub blob_sha: String,
+    pub blob_sha: Sha,
     /// The sha of the commit made.
-    pub commit_sha: String,
+    pub commit_sha: Sha,
 }
 
 /// The blob sha git gives `content`: SHA-1 of `blob <len>\0<content>`, in hex. Lets a
 /// multi-file commit know its blob shas without reading them back.
-pub fn git_blob_sha(content: &str) -> String {
+pub fn git_blob_sha(content: &str) -> Sha {
     use sha1::{Digest, Sha1};
     let mut h = Sha1::new();
     h.update(format!("blob {}\0", content.len()).as_bytes());
     h.update(content.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    Sha(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// One file of a multi-file commit.
@@ -107,9 +156,9 @@ pub struct TreeFile<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tree {
     /// The tree's sha.
-    pub sha: String,
+    pub sha: Sha,
     /// The blob sha of every file, by path.
-    pub blobs: std::collections::BTreeMap<String, String>,
+    pub blobs: std::collections::BTreeMap<String, Sha>,
 }
 
 /// The operations the store performs on the git host.
@@ -133,7 +182,7 @@ pub trait GitHost {
     // The Git Data API: several files in one commit.
 
     /// The commit the branch points at.
-    async fn branch_head(&self) -> Result<String, GitHubError>;
+    async fn branch_head(&self) -> Result<Sha, GitHubError>;
     /// The tree of a commit: its sha and the blob sha of every file, by path.
     async fn tree_at(&self, commit_sha: &str) -> Result<Tree, GitHubError>;
     /// A new tree: `base_tree` with `files` written. Returns its sha.
@@ -141,14 +190,14 @@ pub trait GitHost {
         &self,
         base_tree: &str,
         files: &[TreeFile<'_>],
-    ) -> Result<String, GitHubError>;
+    ) -> Result<Sha, GitHubError>;
     /// A new commit of `tree` on `parent`. Returns its sha.
     async fn create_commit(
         &self,
         message: &str,
         tree: &str,
         parent: &str,
-    ) -> Result<String, GitHubError>;
+    ) -> Result<Sha, GitHubError>;
     /// Moves the branch to `commit_sha`, a fast-forward only: `BranchMoved` when it
     /// moved meanwhile.
     async fn update_branch(&self, commit_sha: &str) -> Result<(), GitHubError>;
@@ -165,12 +214,12 @@ pub async fn commit_files<G: GitHost>(
     files: &[TreeFile<'_>],
     message: &str,
     before_write: impl AsyncFn(),
-) -> Result<String, GitHubError> {
+) -> Result<Sha, GitHubError> {
     let head = git.branch_head().await?;
     let tree = git.tree_at(&head).await?;
     if let Some(f) = files
         .iter()
-        .find(|f| tree.blobs.get(f.path).map(String::as_str) != f.base_sha)
+        .find(|f| tree.blobs.get(f.path).map(|s| &**s) != f.base_sha)
     {
         return Err(GitHubError::FileChanged {
             message: format!(

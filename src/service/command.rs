@@ -6,8 +6,9 @@ use super::error::{ErrorCode, ServiceError};
 use super::input;
 use super::{Effects, Service};
 use crate::auth::Principal;
-use crate::thread::{agent, ops, topic, Author, Operation};
-use crate::writer::{Submit, Submitted, SyncStatus, WriteQueue};
+use crate::github::Sha;
+use crate::thread::{agent, ops, Author, EntryId, Operation, Topic};
+use crate::writer::{QueueError, Submit, Submitted, SyncStatus, WriteQueue};
 
 /// A write as a transport received it: raw fields, checked here.
 #[derive(Debug, Clone, Default)]
@@ -89,13 +90,13 @@ pub struct Written {
     /// How it ended.
     pub outcome: Outcome,
     /// The thread.
-    pub topic: String,
+    pub topic: Topic,
     /// The entry's id (entry-appending writes).
-    pub entry_id: Option<String>,
+    pub entry_id: Option<EntryId>,
     /// The commit that holds it (`None` while queued, or for a no-op).
-    pub commit_sha: Option<String>,
+    pub commit_sha: Option<Sha>,
     /// The file's blob sha after it (unless queued).
-    pub blob_sha: Option<String>,
+    pub blob_sha: Option<Sha>,
     /// The file after it (unless queued).
     pub content: Option<String>,
     /// How the two readings of the thread differ (files written elsewhere).
@@ -127,11 +128,9 @@ pub fn require_write(who: &Principal) -> Result<(), ServiceError> {
     }
 }
 
-/// A topic as given, checked.
-pub fn topic_arg(t: &str) -> Result<String, ServiceError> {
-    topic::validate(t)
-        .map(str::to_string)
-        .map_err(|e| ServiceError::new(ErrorCode::InvalidTopic, format!("topic: {e}")))
+/// A topic as given, parsed once here and trusted below.
+pub fn topic_arg(t: &str) -> Result<Topic, ServiceError> {
+    Topic::parse(t).map_err(|e| ServiceError::new(ErrorCode::InvalidTopic, format!("topic: {e}")))
 }
 
 /// The agent a request acts as: the given name (validated; its user tag, if any,
@@ -227,9 +226,9 @@ fn operation(kind: &WriteKind<'_>, who: &Principal) -> Result<Operation, Service
 
 impl<E: Effects> Service<'_, E> {
     /// A fresh Entry-ID.
-    pub fn new_entry_id(&self) -> String {
+    pub fn new_entry_id(&self) -> EntryId {
         use crate::clock::{Clock, Entropy};
-        input::new_entry_id(
+        EntryId::new(
             self.clock.now_ms(),
             self.clock.random_u64(),
             self.clock.random_u64(),
@@ -253,27 +252,27 @@ impl<E: Effects> Service<'_, E> {
     /// operations get `entry_id`, or a fresh one.
     async fn commit(
         &self,
-        topic: &str,
+        topic: &Topic,
         author: &Author,
         op: &Operation,
-        entry_id: Option<String>,
+        entry_id: Option<EntryId>,
     ) -> Result<Written, ServiceError> {
         let entry_id = op
             .appends_entry()
             .then(|| entry_id.unwrap_or_else(|| self.new_entry_id()));
         let submit = Submit {
-            topic: topic.to_string(),
+            topic: topic.clone(),
             author: author.clone(),
             op: op.clone(),
             entry_id: entry_id.clone(),
         };
         let outcome = self.queue.submit(&submit).await.map_err(|e| {
-            ServiceError::writer_unavailable(&e, "retry with the same entry_id")
+            ServiceError::writer_unavailable(&e.to_string(), "retry with the same entry_id")
                 .with_entry_id(entry_id.as_deref())
         })?;
         let mut written = Written {
             outcome: Outcome::Queued,
-            topic: topic.to_string(),
+            topic: topic.clone(),
             entry_id: entry_id.clone(),
             commit_sha: None,
             blob_sha: None,
@@ -310,8 +309,9 @@ impl<E: Effects> Service<'_, E> {
 
     /// The sync actions: `status` (read scope), `now` and `retry` (write scope).
     pub async fn sync(&self, who: &Principal, action: &str) -> Result<SyncStatus, ServiceError> {
-        let unreachable =
-            |e: String| ServiceError::writer_unavailable(&e, "try again in a few seconds");
+        let unreachable = |e: QueueError| {
+            ServiceError::writer_unavailable(&e.to_string(), "try again in a few seconds")
+        };
         let mut report = match action {
             "status" => self.queue.status().await.map_err(unreachable)?,
             "now" => {

@@ -1,8 +1,8 @@
 //! Input rules shared by the REST API and the MCP tools, with messages that say what
 //! to send instead.
 
-use crate::thread::lint;
 use crate::thread::text::{normalize_newlines, py_rstrip};
+use crate::thread::{lint, EntryId, Topic};
 
 /// Limits, documented in the README.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -79,57 +79,45 @@ pub fn body(field: &str, s: &str, allow_empty: bool) -> Result<String, FieldErro
 
 /// A role or entry type: 1 to 32 letters, digits, '_' or '-'.
 pub fn label(field: &str, s: &str) -> Result<String, FieldError> {
-    single_line(field, s)?;
-    let t = s.trim();
-    if t.is_empty()
-        || t.chars().count() > MAX_LABEL_CHARS
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-    {
-        return Err(field_error(
-            field,
-            format!("must be 1-{MAX_LABEL_CHARS} letters, digits, '_' or '-' (for example \"planner\" or \"Note\")"),
-        ));
-    }
-    Ok(t.to_string())
+    word(field, s, false, "\"planner\" or \"Note\"").map(str::to_string)
 }
 
 /// A status: 1 to 32 letters, digits, spaces, '_' or '-'; stored uppercased.
 pub fn status(field: &str, s: &str) -> Result<String, FieldError> {
+    word(field, s, true, "\"OPEN\", \"IN_REVIEW\" or \"CLOSED\"").map(str::to_uppercase)
+}
+
+/// One short word, trimmed: 1 to 32 letters, digits, '_' or '-', and spaces
+/// when `spaces` is set. `examples` goes into the error message.
+fn word<'a>(field: &str, s: &'a str, spaces: bool, examples: &str) -> Result<&'a str, FieldError> {
     single_line(field, s)?;
     let t = s.trim();
-    if t.is_empty()
-        || t.chars().count() > MAX_LABEL_CHARS
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '))
-    {
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-') || (spaces && c == ' ');
+    if t.is_empty() || t.chars().count() > MAX_LABEL_CHARS || !t.chars().all(allowed) {
+        let spaces = if spaces { " spaces," } else { "" };
         return Err(field_error(
             field,
-            format!("must be 1-{MAX_LABEL_CHARS} letters, digits, spaces, '_' or '-' (for example \"OPEN\", \"IN_REVIEW\" or \"CLOSED\")"),
+            format!("must be 1-{MAX_LABEL_CHARS} letters, digits,{spaces} '_' or '-' (for example {examples})"),
         ));
     }
-    Ok(t.to_uppercase())
+    Ok(t)
 }
 
 /// An Entry-ID: a 26-character ULID, returned uppercased.
-pub fn entry_id(field: &str, s: &str) -> Result<String, FieldError> {
+pub fn entry_id(field: &str, s: &str) -> Result<EntryId, FieldError> {
     single_line(field, s)?;
-    let t = s.trim().to_ascii_uppercase();
-    match ulid::Ulid::from_string(&t) {
-        Ok(_) if t.len() == 26 => Ok(t),
-        _ => Err(field_error(
+    EntryId::parse(s).ok_or_else(|| {
+        field_error(
             field,
             "must be a 26-character ULID such as 01ARZ3NDEKTSV4RRFFQ69G5FAV, or left out",
-        )),
-    }
+        )
+    })
 }
 
-/// A new ULID from a time and random bits.
-pub fn new_entry_id(now_ms: u64, random_hi: u64, random_lo: u64) -> String {
-    let random = (u128::from(random_hi) << 64) | u128::from(random_lo);
-    ulid::Ulid::from_parts(now_ms, random).to_string()
+/// A topic as given, checked.
+pub fn topic(field: &str, s: &str) -> Result<Topic, FieldError> {
+    Topic::parse(s).map_err(|e| field_error(field, e.to_string()))
 }
 
 #[cfg(test)]
@@ -167,12 +155,12 @@ mod tests {
         assert_eq!(status("status", "in_review").unwrap(), "IN_REVIEW");
         assert!(status("status", "a\nb").is_err());
         assert_eq!(
-            entry_id("entry_id", "01arz3ndektsv4rrffq69g5fav").unwrap(),
+            entry_id("entry_id", "01arz3ndektsv4rrffq69g5fav")
+                .unwrap()
+                .as_str(),
             "01ARZ3NDEKTSV4RRFFQ69G5FAV"
         );
         assert!(entry_id("entry_id", "nope").is_err());
-        let id = new_entry_id(1_772_442_900_000, 1, 2);
-        assert_eq!(id.len(), 26);
-        assert!(entry_id("x", &id).is_ok());
+        assert!(topic("topic", "../x").is_err());
     }
 }

@@ -3,6 +3,7 @@
 
 use super::error::{ErrorCode, ServiceError};
 use super::{Effects, Service};
+use crate::github::Sha;
 use crate::store::{ReadSource, StoreError, ThreadSummary};
 use crate::thread::{self, Reading};
 use crate::writer::plan::Limits;
@@ -17,7 +18,7 @@ pub struct View {
     /// The file with pending operations applied.
     pub content: String,
     /// The blob sha of the committed file (`None`: not committed yet).
-    pub sha: Option<String>,
+    pub sha: Option<Sha>,
     /// Where the committed file came from (`None`: it does not exist yet).
     pub source: Option<ReadSource>,
     /// Entry-IDs of entries that are accepted but not committed.
@@ -51,14 +52,17 @@ impl View {
 fn with_pending<E: Effects>(
     app: &Service<'_, E>,
     topic: &str,
-    base: Option<(String, String)>,
+    base: Option<(String, Sha)>,
     pending: &[Queued],
 ) -> Option<(String, Vec<u64>)> {
     let refs: Vec<&Queued> = pending.iter().filter(|q| q.topic == topic).collect();
     if refs.is_empty() {
         return None;
     }
-    let current = BTreeMap::from([(topic.to_string(), base)]);
+    let Ok(key) = crate::thread::Topic::parse(topic) else {
+        return None;
+    };
+    let current = BTreeMap::from([(key, base)]);
     let limits = Limits {
         max_thread_bytes: app.config.writer.max_thread_bytes,
     };
@@ -111,7 +115,7 @@ pub async fn thread_view<E: Effects>(
         view.pending_ids = pending
             .iter()
             .filter(|q| ops.contains(&q.seq))
-            .filter_map(|q| q.entry_id.clone())
+            .filter_map(|q| q.entry_id.as_ref().map(|id| id.to_string()))
             .collect();
     }
     if committed.is_none() && view.pending == 0 {

@@ -3,7 +3,7 @@
 
 use super::summary::ThreadSummary;
 use crate::cache::{Cache, CacheObject};
-use crate::github::DirEntry;
+use crate::github::{DirEntry, Sha};
 use serde::{Deserialize, Serialize};
 
 /// A cached thread file, or the knowledge that there is none (`missing`: GitHub
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CachedFile {
     pub content: String,
-    pub sha: String,
+    pub sha: Sha,
     pub etag: Option<String>,
     pub fetched_at_ms: u64,
     pub missing: bool,
@@ -22,7 +22,7 @@ impl CachedFile {
     pub(crate) fn missing(at_ms: u64) -> CachedFile {
         CachedFile {
             content: String::new(),
-            sha: String::new(),
+            sha: Sha::default(),
             etag: None,
             fetched_at_ms: at_ms,
             missing: true,
@@ -39,7 +39,7 @@ pub(super) struct ListedFile {
     pub summary: Option<ThreadSummary>,
     /// The blob sha at which the file was found not to be a thread (listings skip it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_a_thread: Option<String>,
+    pub not_a_thread: Option<Sha>,
 }
 
 impl ListedFile {
@@ -79,7 +79,7 @@ pub(crate) async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFil
     let o = cache.get(key).await?;
     Some(CachedFile {
         content: String::from_utf8(o.body).ok()?,
-        sha: o.meta.get("sha")?.clone(),
+        sha: Sha(o.meta.get("sha")?.clone()),
         etag: o.meta.get("etag").cloned(),
         fetched_at_ms: o.meta.get("fetched_at")?.parse().ok()?,
         missing: o.meta.get("missing").is_some_and(|m| m == "1"),
@@ -88,7 +88,7 @@ pub(crate) async fn get_file<C: Cache>(cache: &C, key: &str) -> Option<CachedFil
 
 pub(super) async fn put_file<C: Cache>(cache: &C, key: &str, f: &CachedFile) {
     let mut meta = std::collections::BTreeMap::new();
-    meta.insert("sha".to_string(), f.sha.clone());
+    meta.insert("sha".to_string(), f.sha.to_string());
     meta.insert("fetched_at".to_string(), f.fetched_at_ms.to_string());
     if let Some(e) = &f.etag {
         meta.insert("etag".to_string(), e.clone());

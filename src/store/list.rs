@@ -6,7 +6,7 @@ use super::summary::ThreadSummary;
 use super::{join_path, Store, StoreError};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
-use crate::github::{DirEntry, Fetched, GitHost, GitHubError};
+use crate::github::{DirEntry, Fetched, GitHost, GitHubError, Sha};
 use crate::thread::topic;
 
 fn is_thread_file(e: &DirEntry) -> bool {
@@ -199,11 +199,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             return;
         };
         let summary = ThreadSummary::of(topic, sha, content);
-        let not_a_thread = summary.is_none().then(|| sha.to_string());
+        let not_a_thread = summary.is_none().then(|| Sha::from(sha));
         let entry = DirEntry {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
             path: join_path(&dir, &topic::file_name(topic).unwrap_or_default()),
-            sha: sha.to_string(),
+            sha: Sha::from(sha),
             size: content.len() as u64,
             kind: "file".into(),
         };

@@ -4,7 +4,7 @@ use super::cached::{self, CachedFile};
 use super::{Store, StoreError};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
-use crate::github::{Fetched, GitHost, GitHubError, RemoteFile};
+use crate::github::{Fetched, GitHost, GitHubError, RemoteFile, Sha};
 
 /// Where a read was served from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub struct ThreadFile {
     /// The file's text.
     pub content: String,
     /// The blob sha of this content.
-    pub sha: String,
+    pub sha: Sha,
     /// Where it came from.
     pub source: ReadSource,
 }
@@ -144,7 +144,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         let key = cached::file_key(&self.config.cache_namespace, path);
         let file = CachedFile {
             content: content.to_string(),
-            sha: sha.to_string(),
+            sha: Sha::from(sha),
             etag,
             fetched_at_ms: self.clock.now_ms(),
             missing: false,

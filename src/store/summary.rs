@@ -1,5 +1,6 @@
 //! What a listing shows of one thread, made from its file.
 
+use crate::github::Sha;
 use crate::thread;
 
 crate::record! {
@@ -26,7 +27,7 @@ crate::record! {
             /// The last entry's author is not the ball holder: the holder has news.
             new_for_ball: bool,
             /// The blob sha the summary was made from.
-            sha: String,
+            sha: Sha,
         }
         optional {
             /// How the watercooler tools' reading and CommonMark's differ (0 for every
@@ -60,7 +61,7 @@ impl ThreadSummary {
             last_author: last.map(|e| e.author.clone()),
             last_title: last.and_then(|e| e.title.clone()),
             new_for_ball: t.has_news_for_ball(),
-            sha: sha.to_string(),
+            sha: Sha::from(sha),
             warnings: Some(reading.warnings.len()),
             pending: Some(0),
             section: None,

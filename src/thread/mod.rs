@@ -7,6 +7,7 @@
 //! [`lint`] and [`ops`] make sure every write reads the same under both.
 
 pub mod agent;
+pub mod ids;
 pub mod lint;
 pub mod ops;
 pub mod parse;
@@ -17,6 +18,8 @@ pub mod timestamp;
 pub mod tools_reader;
 pub mod topic;
 
+pub use ids::EntryId;
 pub use ops::{apply, Applied, ApplyError, Author, Change, Operation, Presence};
 pub use parse::{parse, Entry, Header, Thread};
 pub use reading::{read, Reading};
+pub use topic::Topic;

@@ -450,15 +450,15 @@ fn check(
     header: Option<&(&'static str, String)>,
 ) -> Result<(), ApplyError> {
     let tools = tools_reader::read(after);
-    let mut want: Vec<EntryKey> = before
-        .tools
-        .entries
-        .iter()
-        .map(|e| EntryKey::of_tools(e).shifted(delta))
-        .collect();
-    want.extend(new);
-    let got: Vec<EntryKey> = tools.entries.iter().map(EntryKey::of_tools).collect();
-    compare(after, "the watercooler tools", &want, &got)?;
+    let tools_view = (&before.tools.entries[..], &tools.entries[..]);
+    same_entries(
+        after,
+        "the watercooler tools",
+        tools_view,
+        EntryKey::of_tools,
+        delta,
+        new,
+    )?;
     let dropped = |r: &ToolsReading, d: isize| -> Vec<usize> {
         r.duplicates
             .iter()
@@ -482,15 +482,15 @@ fn check(
     }
     let ours = parse::parse(after);
     if before.agree() {
-        let mut want: Vec<EntryKey> = before
-            .ours
-            .entries
-            .iter()
-            .map(|e| EntryKey::of_ours(e).shifted(delta))
-            .collect();
-        want.extend(new);
-        let got: Vec<EntryKey> = ours.entries.iter().map(EntryKey::of_ours).collect();
-        compare(after, "this service (CommonMark)", &want, &got)?;
+        let ours_view = (&before.ours.entries[..], &ours.entries[..]);
+        same_entries(
+            after,
+            "this service (CommonMark)",
+            ours_view,
+            EntryKey::of_ours,
+            delta,
+            new,
+        )?;
     }
     if let Some((key, value)) = header {
         if ours.header.get(key) != Some(value.as_str()) {
@@ -500,6 +500,22 @@ fn check(
         }
     }
     Ok(())
+}
+
+/// Checks that one reader sees in `s` the entries it saw before (`then`,
+/// moved by `delta` lines), followed by `new`, and nothing else.
+fn same_entries<'a, E>(
+    s: &str,
+    reader: &str,
+    (then, now): (&'a [E], &'a [E]),
+    key: fn(&'a E) -> EntryKey<'a>,
+    delta: isize,
+    new: Option<EntryKey<'a>>,
+) -> Result<(), ApplyError> {
+    let mut want: Vec<EntryKey> = then.iter().map(|e| key(e).shifted(delta)).collect();
+    want.extend(new);
+    let got: Vec<EntryKey> = now.iter().map(key).collect();
+    compare(s, reader, &want, &got)
 }
 
 fn compare(s: &str, reader: &str, want: &[EntryKey], got: &[EntryKey]) -> Result<(), ApplyError> {

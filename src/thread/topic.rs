@@ -69,6 +69,51 @@ pub fn slug(topic: &str) -> String {
         .to_string()
 }
 
+/// A valid topic, parsed once at the edge of the service and trusted below it
+/// (persisted as a plain string).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct Topic(String);
+
+impl Topic {
+    /// Checks a topic as given (see [`validate`]).
+    pub fn parse(s: &str) -> Result<Topic, TopicError> {
+        validate(s).map(|t| Topic(t.to_string()))
+    }
+
+    /// The topic as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Topic {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Topic {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Topic {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Topic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Checks that `topic` is acceptable as given and returns it unchanged.
 pub fn validate(topic: &str) -> Result<&str, TopicError> {
     if topic.is_empty() {

@@ -9,9 +9,9 @@ use super::journal::{self, content_digest, EntryRecord, FailReason, OpState, Que
 use super::pacing::Pacer;
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
-use crate::github::GitHost;
+use crate::github::{GitHost, Sha};
 use crate::store::Store;
-use crate::thread::{timestamp, Author, Operation};
+use crate::thread::{timestamp, Author, EntryId, Operation, Topic};
 use std::cell::Cell;
 
 /// Durable journal storage (SQLite in the Durable Object; memory in tests).
@@ -82,13 +82,13 @@ impl Default for WriterConfig {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Submit {
     /// The thread's topic.
-    pub topic: String,
+    pub topic: Topic,
     /// Who writes.
     pub author: Author,
     /// What to do.
     pub op: Operation,
     /// Required for entry-appending operations.
-    pub entry_id: Option<String>,
+    pub entry_id: Option<EntryId>,
 }
 
 /// How a submission ended, for the caller.
@@ -101,7 +101,7 @@ pub enum Submitted {
         /// The operation's seq.
         seq: u64,
         /// The commit it landed in (`None`: it was already in the thread).
-        commit_sha: Option<String>,
+        commit_sha: Option<Sha>,
         /// The Entry-ID was submitted before.
         #[serde(default)]
         replayed: bool,
@@ -128,7 +128,7 @@ pub struct Flushed {
     /// How many operations it settled as committed.
     pub committed: usize,
     /// The commit it made, if any.
-    pub commit_sha: Option<String>,
+    pub commit_sha: Option<Sha>,
     /// What went wrong, if anything.
     pub error: Option<String>,
     /// Operations left for a later flush (budget, or topics set aside).

@@ -21,8 +21,10 @@ use super::pacing::{BACKOFF_BASE_MS, BACKOFF_CAP_MS};
 use super::plan::{plan, Current, Limits, Plan};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
-use crate::github::{commit_files, git_blob_sha, Fetched, GitHost, GitHubError, PutFile, TreeFile};
-use crate::thread::{ApplyError, Presence};
+use crate::github::{
+    commit_files, git_blob_sha, Fetched, GitHost, GitHubError, PutFile, Sha, TreeFile,
+};
+use crate::thread::{ApplyError, Presence, Topic};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -83,7 +85,7 @@ fn load_state<J: JournalStore>(journal: &J) -> FlushState {
         .unwrap_or_default();
     if journal.meta(META_FRESH_V0).is_some_and(|v| v == "1") {
         st.fresh
-            .extend(journal.pending().into_iter().map(|q| q.topic));
+            .extend(journal.pending().into_iter().map(|q| q.topic.to_string()));
         journal.set_meta(META_FRESH_V0, "0");
     }
     st
@@ -94,7 +96,7 @@ fn save_state<J: JournalStore>(journal: &J, st: &FlushState) {
 }
 
 /// The topics of `pending`, oldest first.
-fn topics_in_order(pending: &[Queued]) -> Vec<String> {
+fn topics_in_order(pending: &[Queued]) -> Vec<Topic> {
     let mut seen = BTreeSet::new();
     pending
         .iter()
@@ -130,7 +132,13 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         let now = self.store.clock.now_ms();
         let back = topics_in_order(&pending)
             .iter()
-            .map(|t| st.held.get(t).copied().filter(|u| *u > now).unwrap_or(now))
+            .map(|t| {
+                st.held
+                    .get(t.as_str())
+                    .copied()
+                    .filter(|u| *u > now)
+                    .unwrap_or(now)
+            })
             .min()
             .unwrap_or(now);
         Some(self.pacer().next_allowed_at().max(back))
@@ -187,7 +195,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             save_state(self.journal, &st);
             return done;
         }
-        *guard.writing.borrow_mut() = planned.files.iter().map(|f| f.topic.clone()).collect();
+        *guard.writing.borrow_mut() = planned.files.iter().map(|f| f.topic.to_string()).collect();
         let result = self.write(&planned).await;
         guard.writing.borrow_mut().clear();
         let written: Vec<Queued> = pending
@@ -204,7 +212,8 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 done
             }
             Err(e) => {
-                let topics: Vec<String> = planned.files.iter().map(|f| f.topic.clone()).collect();
+                let topics: Vec<String> =
+                    planned.files.iter().map(|f| f.topic.to_string()).collect();
                 let mut failed = self.write_failed(&written, &topics, &mut st, e);
                 failed.committed = done.committed;
                 failed.carried_over = carried;
@@ -219,19 +228,19 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         &self,
         pending: &[Queued],
         st: &mut FlushState,
-    ) -> Result<BTreeMap<String, Current>, Flushed> {
-        let eligible: Vec<String> = topics_in_order(pending)
+    ) -> Result<BTreeMap<Topic, Current>, Flushed> {
+        let eligible: Vec<Topic> = topics_in_order(pending)
             .into_iter()
-            .filter(|t| !st.held.contains_key(t))
+            .filter(|t| !st.held.contains_key(t.as_str()))
             .collect();
         let most = if st.isolate > 0 { 1 } else { usize::MAX };
-        let mut current: BTreeMap<String, Current> = BTreeMap::new();
+        let mut current: BTreeMap<Topic, Current> = BTreeMap::new();
         for topic in eligible.iter().take(most) {
             let write_cost = match current.is_empty() {
                 true => 1,
                 false => GROUP_COMMIT_COST,
             };
-            let cached = match st.fresh.contains(topic) {
+            let cached = match st.fresh.contains(topic.as_str()) {
                 true => None,
                 false => self.cached(topic).await,
             };
@@ -249,7 +258,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                     }
                 }
             };
-            st.fresh.remove(topic);
+            st.fresh.remove(topic.as_str());
             current.insert(topic.clone(), content);
         }
         Ok(current)
@@ -317,7 +326,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
 
     /// Writes the planned files: one PUT for one file, else one Git Data commit. Every
     /// mutating request keeps the pacing gap.
-    async fn write(&self, planned: &Plan) -> Result<String, GitHubError> {
+    async fn write(&self, planned: &Plan) -> Result<Sha, GitHubError> {
         let clock = self.store.clock;
         let paths: Vec<String> = planned
             .files
@@ -370,7 +379,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         &self,
         planned: &Plan,
         written: &[Queued],
-        commit_sha: &str,
+        commit_sha: &Sha,
         st: &mut FlushState,
     ) {
         let clock = self.store.clock;
@@ -386,7 +395,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             self.finish(
                 q.seq,
                 OpState::Committed {
-                    commit_sha: Some(commit_sha.to_string()),
+                    commit_sha: Some(commit_sha.clone()),
                     replayed: false,
                 },
             );

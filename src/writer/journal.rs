@@ -1,7 +1,8 @@
 //! The journal: every accepted operation, durably kept until it is committed, and
 //! kept (never dropped) when it fails for good.
 
-use crate::thread::{Author, Operation};
+use crate::github::Sha;
+use crate::thread::{Author, EntryId, Operation, Topic};
 use serde::{Deserialize, Serialize};
 
 /// Where an operation stands.
@@ -14,7 +15,7 @@ pub enum OpState {
     /// `replayed`: the entry was already in the thread from an earlier send.
     Committed {
         /// The commit it landed in, if there is one and it is known.
-        commit_sha: Option<String>,
+        commit_sha: Option<Sha>,
         /// The entry was already in the thread from an earlier send.
         #[serde(default)]
         replayed: bool,
@@ -57,13 +58,13 @@ pub struct Queued {
     /// Arrival order.
     pub seq: u64,
     /// The thread's topic.
-    pub topic: String,
+    pub topic: Topic,
     /// Who writes.
     pub author: Author,
     /// What to do.
     pub op: Operation,
     /// The idempotency key; set for every operation that appends an entry.
-    pub entry_id: Option<String>,
+    pub entry_id: Option<EntryId>,
     /// The entry timestamp, fixed when the operation was accepted so that applying
     /// it again after a conflict writes the same bytes.
     pub timestamp: String,
@@ -94,13 +95,13 @@ impl Queued {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryRecord {
     /// The Entry-ID.
-    pub entry_id: String,
+    pub entry_id: EntryId,
     /// The thread the entry is in.
-    pub topic: String,
+    pub topic: Topic,
     /// The [`content_digest`] of the operation.
     pub digest: String,
     /// The commit it landed in, if known.
-    pub commit_sha: Option<String>,
+    pub commit_sha: Option<Sha>,
 }
 
 /// A digest of what an operation writes (topic, author and operation), to tell a
@@ -213,7 +214,7 @@ mod tests {
     pub(crate) fn queued(seq: u64, topic: &str, accepted_at_ms: u64, state: OpState) -> Queued {
         Queued {
             seq,
-            topic: topic.into(),
+            topic: Topic::parse(topic).unwrap(),
             author: Author {
                 agent: "Claude".into(),
                 user: "mira".into(),
@@ -222,7 +223,7 @@ mod tests {
                 title: None,
                 body: None,
             },
-            entry_id: Some(format!("01ARZ3NDEKTSV4RRFFQ69G{seq:04}")),
+            entry_id: EntryId::parse(&format!("01ARZ3NDEKTSV4RRFFQ69G{seq:04}")),
             timestamp: "2026-03-02T09:15:00Z".into(),
             accepted_at_ms,
             state,

@@ -71,7 +71,7 @@ impl JournalStore for MemoryJournal {
     fn record_entry(&self, r: &EntryRecord) {
         self.records
             .borrow_mut()
-            .insert(r.entry_id.clone(), r.clone());
+            .insert(r.entry_id.to_string(), r.clone());
     }
     fn entry_record(&self, entry_id: &str) -> Option<EntryRecord> {
         self.records.borrow().get(entry_id).cloned()

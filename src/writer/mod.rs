@@ -18,7 +18,7 @@ pub use journal::{EntryRecord, FailReason, OpState, Queued, SyncState, SyncStatu
 pub use memory::MemoryJournal;
 pub use pacing::Pacer;
 pub use plan::{plan, Plan, PlannedFile};
-pub use queue::WriteQueue;
+pub use queue::{QueueError, WriteQueue};
 
 #[cfg(test)]
 mod tests;

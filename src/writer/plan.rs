@@ -3,7 +3,8 @@
 //! another's.
 
 use super::journal::Queued;
-use crate::thread::{apply, Applied, ApplyError, Change, Presence};
+use crate::github::Sha;
+use crate::thread::{apply, Applied, ApplyError, Change, Presence, Topic};
 use std::collections::BTreeMap;
 
 /// `<Agent (user)>: <title> (<topic>)`, a blank line, then the trailers.
@@ -52,11 +53,11 @@ fn group_message(titles: &[(String, String, &Queued)]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     /// The thread's topic.
-    pub topic: String,
+    pub topic: Topic,
     /// The new content.
     pub content: String,
     /// The blob sha the change was applied to (`None`: a new file).
-    pub base_sha: Option<String>,
+    pub base_sha: Option<Sha>,
     /// The operations it carries, by seq.
     pub ops: Vec<u64>,
 }
@@ -79,7 +80,7 @@ pub struct Plan {
 }
 
 /// The current state of one thread: its content and blob sha, or `None` if missing.
-pub type Current = Option<(String, String)>;
+pub type Current = Option<(String, Sha)>;
 
 /// Limits a plan keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,7 @@ impl Default for Limits {
 
 /// Plans a commit of `pending` (any order; applied by seq) on top of `current`,
 /// which must hold every topic they touch.
-pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>, limits: &Limits) -> Plan {
+pub fn plan(pending: &[&Queued], current: &BTreeMap<Topic, Current>, limits: &Limits) -> Plan {
     let mut ordered: Vec<&Queued> = pending.to_vec();
     ordered.sort_by_key(|q| q.seq);
     let mut out = Plan::default();
@@ -162,13 +163,13 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<String, Current>, limits: &L
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::thread::{parse, Author, Operation};
+    use crate::thread::{parse, Author, EntryId, Operation};
     use crate::writer::journal::OpState;
 
     fn say(seq: u64, topic: &str, agent: &str, title: &str) -> Queued {
         Queued {
             seq,
-            topic: topic.into(),
+            topic: Topic::parse(topic).unwrap(),
             author: Author {
                 agent: agent.into(),
                 user: "mira".into(),
@@ -179,7 +180,7 @@ mod tests {
                 role: "implementer".into(),
                 entry_type: "Note".into(),
             },
-            entry_id: Some(format!("01ARZ3NDEKTSV4RRFFQ69G{seq:04}")),
+            entry_id: EntryId::parse(&format!("01ARZ3NDEKTSV4RRFFQ69G{seq:04}")),
             timestamp: "2026-03-02T09:15:00Z".into(),
             accepted_at_ms: seq,
             state: OpState::Pending,
@@ -198,8 +199,8 @@ mod tests {
         ];
         let refs: Vec<&Queued> = ops.iter().collect();
         let mut current = BTreeMap::new();
-        current.insert("a".to_string(), None);
-        current.insert("b".to_string(), None);
+        current.insert(Topic::parse("a").unwrap(), None);
+        current.insert(Topic::parse("b").unwrap(), None);
         let p = plan(&refs, &current, &Limits::default());
         assert_eq!(p.files.len(), 2);
         let a = &p.files[0];
@@ -240,7 +241,7 @@ mod tests {
     fn a_single_operation_gets_its_own_message() {
         let op = say(1, "a", "Claude", "only");
         let mut current = BTreeMap::new();
-        current.insert("a".to_string(), None);
+        current.insert(Topic::parse("a").unwrap(), None);
         let p = plan(&[&op], &current, &Limits::default());
         assert_eq!(
             p.message,
@@ -254,14 +255,14 @@ mod tests {
         let mut current = BTreeMap::new();
         let first = plan(
             &[&landed],
-            &BTreeMap::from([("a".to_string(), None)]),
+            &BTreeMap::from([(Topic::parse("a").unwrap(), None)]),
             &Limits::default(),
         );
         current.insert(
-            "a".to_string(),
-            Some((first.files[0].content.clone(), "sha-a".to_string())),
+            Topic::parse("a").unwrap(),
+            Some((first.files[0].content.clone(), Sha::from("sha-a"))),
         );
-        current.insert("b".to_string(), None);
+        current.insert(Topic::parse("b").unwrap(), None);
         let mut ack_missing = say(2, "b", "Codex", "x");
         ack_missing.op = Operation::Ack {
             title: None,

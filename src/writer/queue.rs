@@ -15,50 +15,45 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// What the Worker asks its branch's writer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Call {
     /// Journal an operation and wait for it up to the deadline.
-    Submit {
-        /// The operation.
-        submit: Submit,
-    },
+    Submit(Submit),
     /// The sync status.
     Status,
     /// Flush at once (past our own backoff) and report the status.
     Now,
     /// Put failed operations back in the queue, flush, and report.
     Retry,
-    /// What is pending: on one thread, or everywhere.
-    Pending {
-        /// The thread, or none for every thread.
-        topic: Option<String>,
-    },
+    /// What is pending: on one thread, or (none) everywhere.
+    Pending(Option<String>),
 }
 
 /// What the writer answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reply", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Reply {
     /// How a submission ended.
-    Submitted {
-        /// Its outcome.
-        submitted: Submitted,
-    },
+    Submitted(Submitted),
     /// The sync status (after `now` or `retry`, with what they did).
-    Status {
-        /// The status.
-        status: SyncStatus,
-    },
-    /// Pending operations.
-    Pending {
-        /// In arrival order.
-        ops: Vec<Queued>,
-    },
-    /// The call could not be taken (another protocol version).
-    Refused {
-        /// Why, and what to do.
-        message: String,
-    },
+    Status(SyncStatus),
+    /// Pending operations, in arrival order.
+    Pending(Vec<Queued>),
+    /// The call could not be taken (another protocol version, or not a call): why,
+    /// and what to do.
+    Refused(String),
+}
+
+impl Reply {
+    /// The reply's name on the wire.
+    fn kind(&self) -> &'static str {
+        match self {
+            Reply::Submitted(_) => "submitted",
+            Reply::Status(_) => "status",
+            Reply::Pending(_) => "pending",
+            Reply::Refused(_) => "refused",
+        }
+    }
 }
 
 /// A call on the wire, with the protocol version it was written for.
@@ -67,7 +62,6 @@ pub struct Envelope {
     /// The protocol version.
     pub v: u32,
     /// The call.
-    #[serde(flatten)]
     pub call: Call,
 }
 
@@ -81,97 +75,132 @@ impl Envelope {
     }
 }
 
-/// The writer, wherever it runs. Errors are plain text (the writer could not be
-/// reached); they never contain secrets.
+/// Opens a call from the wire. The version is read first, on its own, so a call from
+/// another version is refused with a message, never misread or rejected as garbage.
+/// `Err` is the refusal's message.
+pub fn open(wire: &str) -> Result<Call, String> {
+    #[derive(Deserialize)]
+    struct Version {
+        v: u32,
+    }
+    let version: Version = serde_json::from_str(wire)
+        .map_err(|e| format!("not a writer call (no protocol version): {e}"))?;
+    if version.v != PROTOCOL_VERSION {
+        return Err(format!(
+            "the writer speaks protocol {PROTOCOL_VERSION}, the call was made for {}: deploy the Worker and its Durable Object together",
+            version.v
+        ));
+    }
+    serde_json::from_str::<Envelope>(wire)
+        .map(|e| e.call)
+        .map_err(|e| format!("not a writer call: {e}"))
+}
+
+/// Why a call got no usable reply. Its text never holds secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueError {
+    /// The writer could not be reached, or its answer not read.
+    Unreachable(String),
+    /// The writer refused the call (see [`Reply::Refused`]).
+    Refused(String),
+    /// The writer answered with another kind of reply than the call asks for.
+    Unexpected(&'static str),
+}
+
+impl std::fmt::Display for QueueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueueError::Unreachable(why) | QueueError::Refused(why) => f.write_str(why),
+            QueueError::Unexpected(kind) => {
+                write!(f, "the writer answered {kind}, not what was asked")
+            }
+        }
+    }
+}
+
+impl std::error::Error for QueueError {}
+
+/// The writer, wherever it runs.
 #[allow(async_fn_in_trait)]
 pub trait WriteQueue {
     /// Sends one call and returns the reply.
-    async fn call(&self, call: Call) -> Result<Reply, String>;
+    async fn call(&self, call: Call) -> Result<Reply, QueueError>;
 
     /// Submits an operation and waits for it up to the deadline.
-    async fn submit(&self, s: &Submit) -> Result<Submitted, String> {
-        match self.call(Call::Submit { submit: s.clone() }).await? {
-            Reply::Submitted { submitted } => Ok(submitted),
+    async fn submit(&self, s: &Submit) -> Result<Submitted, QueueError> {
+        match self.call(Call::Submit(s.clone())).await? {
+            Reply::Submitted(submitted) => Ok(submitted),
             other => Err(unexpected(other)),
         }
     }
 
     /// The sync status.
-    async fn status(&self) -> Result<SyncStatus, String> {
+    async fn status(&self) -> Result<SyncStatus, QueueError> {
         status_of(self.call(Call::Status).await?)
     }
 
     /// Flushes at once (past our own backoff) and returns the status after.
-    async fn flush_now(&self) -> Result<SyncStatus, String> {
+    async fn flush_now(&self) -> Result<SyncStatus, QueueError> {
         status_of(self.call(Call::Now).await?)
     }
 
     /// Moves failed operations back to pending and flushes; the status says how many.
-    async fn retry(&self) -> Result<SyncStatus, String> {
+    async fn retry(&self) -> Result<SyncStatus, QueueError> {
         status_of(self.call(Call::Retry).await?)
     }
 
     /// Pending operations on one thread (read-your-writes), or on every thread.
-    async fn pending(&self, topic: Option<&str>) -> Result<Vec<Queued>, String> {
-        let topic = topic.map(str::to_string);
-        match self.call(Call::Pending { topic }).await? {
-            Reply::Pending { ops } => Ok(ops),
+    async fn pending(&self, topic: Option<&str>) -> Result<Vec<Queued>, QueueError> {
+        match self.call(Call::Pending(topic.map(str::to_string))).await? {
+            Reply::Pending(ops) => Ok(ops),
             other => Err(unexpected(other)),
         }
     }
 }
 
-fn status_of(reply: Reply) -> Result<SyncStatus, String> {
+fn status_of(reply: Reply) -> Result<SyncStatus, QueueError> {
     match reply {
-        Reply::Status { status } => Ok(status),
+        Reply::Status(status) => Ok(status),
         other => Err(unexpected(other)),
     }
 }
 
-fn unexpected(reply: Reply) -> String {
+fn unexpected(reply: Reply) -> QueueError {
     match reply {
-        Reply::Refused { message } => message,
-        other => format!("the writer answered something else: {other:?}"),
+        Reply::Refused(message) => QueueError::Refused(message),
+        other => QueueError::Unexpected(other.kind()),
     }
 }
 
 impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C, K, J> {
-    /// Answers one call: the Durable Object's only route, and the in-process queue.
-    pub async fn answer(&self, e: Envelope) -> Reply {
-        if e.v != PROTOCOL_VERSION {
-            return Reply::Refused {
-                message: format!(
-                    "the writer speaks protocol {PROTOCOL_VERSION}, the call was made for {}: deploy the Worker and its Durable Object together",
-                    e.v
-                ),
-            };
+    /// Answers a call as it came over the wire: the Durable Object's only route.
+    pub async fn answer_wire(&self, wire: &str) -> Reply {
+        match open(wire) {
+            Ok(call) => self.answer(call).await,
+            Err(why) => Reply::Refused(why),
         }
-        match e.call {
-            Call::Submit { submit } => Reply::Submitted {
-                submitted: self.submit(submit).await,
-            },
-            Call::Status => Reply::Status {
-                status: self.status(),
-            },
+    }
+
+    /// Answers one call (the in-process queue calls this directly).
+    pub async fn answer(&self, call: Call) -> Reply {
+        match call {
+            Call::Submit(submit) => Reply::Submitted(self.submit(submit).await),
+            Call::Status => Reply::Status(self.status()),
             Call::Now => {
                 self.flush_now().await;
-                Reply::Status {
-                    status: self.status(),
-                }
+                Reply::Status(self.status())
             }
             Call::Retry => {
                 let retried = self.retry_failed();
                 self.flush_now().await;
                 let mut status = self.status();
                 status.retried = Some(retried);
-                Reply::Status { status }
+                Reply::Status(status)
             }
-            Call::Pending { topic } => Reply::Pending {
-                ops: match topic {
-                    Some(t) => self.pending_for(&t),
-                    None => self.pending_all(),
-                },
-            },
+            Call::Pending(topic) => Reply::Pending(match topic {
+                Some(t) => self.pending_for(&t),
+                None => self.pending_all(),
+            }),
         }
     }
 }
@@ -179,7 +208,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
 impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> WriteQueue
     for Writer<'_, G, C, K, J>
 {
-    async fn call(&self, call: Call) -> Result<Reply, String> {
-        Ok(self.answer(Envelope::new(call)).await)
+    async fn call(&self, call: Call) -> Result<Reply, QueueError> {
+        Ok(self.answer(call).await)
     }
 }

@@ -7,7 +7,7 @@ use crate::clock::{Clock, FakeClock};
 use crate::github::memory::{MemoryGitHost, Strike};
 use crate::github::GitHubError;
 use crate::testing::Fixture;
-use crate::thread::{parse, Author, Operation};
+use crate::thread::{parse, Author, EntryId, Operation, Topic};
 use futures::executor::block_on;
 
 fn fixture() -> Fixture {
@@ -34,7 +34,7 @@ impl Ids for Fixture {
 
 fn say(topic: &str, n: u32) -> Submit {
     Submit {
-        topic: topic.into(),
+        topic: Topic::parse(topic).unwrap(),
         author: Author {
             agent: if n.is_multiple_of(2) {
                 "Claude"
@@ -50,7 +50,7 @@ fn say(topic: &str, n: u32) -> Submit {
             role: "implementer".into(),
             entry_type: "Note".into(),
         },
-        entry_id: Some(format!("01ARZ3NDEKTSV4RRFFQ69G{n:04}")),
+        entry_id: EntryId::parse(&format!("01ARZ3NDEKTSV4RRFFQ69G{n:04}")),
     }
 }
 
@@ -149,16 +149,14 @@ fn an_outage_queues_writes_and_a_lost_answer_does_not_duplicate() {
     let w = f.writer();
     block_on(w.submit(say("a", 1)));
     f.clock.advance(1_000);
-    for _ in 0..6 {
-        f.git.fail_next(
-            "PUT",
-            GitHubError::Server {
-                status: 503,
-                message: "down".into(),
-            },
-            Strike::Before,
-        );
-    }
+    fail_puts(
+        &f,
+        6,
+        GitHubError::Server {
+            status: 503,
+            message: "down".into(),
+        },
+    );
     let out = block_on(w.submit(say("a", 2)));
     assert!(matches!(out, Submitted::Queued { .. }));
     // Read-your-writes: the queued entry is visible as pending.
@@ -172,14 +170,7 @@ fn an_outage_queues_writes_and_a_lost_answer_does_not_duplicate() {
         },
         Strike::After,
     );
-    for _ in 0..20 {
-        if w.status().pending == 0 {
-            break;
-        }
-        f.clock
-            .advance(w.next_flush_at().unwrap().saturating_sub(f.clock.now_ms()));
-        block_on(w.flush());
-    }
+    flush_as_alarms_would(&f, &w);
     assert_eq!(w.status().state, SyncState::Synced);
     assert_eq!(
         f.ids("a"),
@@ -246,26 +237,17 @@ fn persistent_refusals_fail_after_the_attempts_and_can_be_retried() {
     let f = fixture();
     let w = f.writer();
     block_on(w.submit(say("a", 1)));
-    for _ in 0..10 {
-        f.git.fail_next(
-            "PUT",
-            GitHubError::Unauthorized {
-                status: 401,
-                message: "Bad credentials".into(),
-            },
-            Strike::Before,
-        );
-    }
+    fail_puts(
+        &f,
+        10,
+        GitHubError::Unauthorized {
+            status: 401,
+            message: "Bad credentials".into(),
+        },
+    );
     let out = block_on(w.submit(say("a", 2)));
     assert!(matches!(out, Submitted::Queued { .. }));
-    for _ in 0..20 {
-        if w.status().pending == 0 {
-            break;
-        }
-        f.clock
-            .advance(w.next_flush_at().unwrap().saturating_sub(f.clock.now_ms()));
-        block_on(w.flush());
-    }
+    flush_as_alarms_would(&f, &w);
     let s = w.status();
     assert_eq!((s.state, s.failed, s.pending), (SyncState::Failing, 1, 0));
     assert!(s.last_error.unwrap().contains("Bad credentials"));
@@ -354,6 +336,29 @@ fn a_moved_branch_is_retried_without_a_re_read() {
     assert!(matches!(out, Submitted::Committed { .. }), "{out:?}");
     assert_eq!((f.git.counters().put, f.git.counters().get), (3, 0));
     assert_eq!(f.ids("a").len(), 2);
+}
+
+/// The next `n` PUTs fail with `error` before reaching the repository.
+fn fail_puts(f: &Fixture, n: usize, error: GitHubError) {
+    for _ in 0..n {
+        f.git.fail_next("PUT", error.clone(), Strike::Before);
+    }
+}
+
+/// Flushes at each time the writer asks to be woken, until nothing is pending
+/// (at most 20 alarms).
+fn flush_as_alarms_would(
+    f: &Fixture,
+    w: &Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal>,
+) {
+    for _ in 0..20 {
+        if w.status().pending == 0 {
+            break;
+        }
+        f.clock
+            .advance(w.next_flush_at().unwrap().saturating_sub(f.clock.now_ms()));
+        block_on(w.flush());
+    }
 }
 
 /// Thread "a" with one entry committed; a second later, the next PUT fails so.
@@ -684,31 +689,33 @@ fn the_worker_and_its_writer_speak_one_versioned_protocol() {
     let f = fixture();
     let w = f.writer();
     // A call survives the wire as it is.
-    let call = Envelope::new(Call::Submit {
-        submit: say("a", 1),
-    });
+    let call = Envelope::new(Call::Submit(say("a", 1)));
     let wire = serde_json::to_string(&call).unwrap();
     assert!(
-        wire.contains(&format!("\"v\":{PROTOCOL_VERSION}")),
+        wire.starts_with(&format!("{{\"v\":{PROTOCOL_VERSION},")),
         "{wire}"
     );
-    let back: Envelope = serde_json::from_str(&wire).unwrap();
-    assert_eq!(back, call);
-    let Reply::Submitted { submitted } = block_on(w.answer(back)) else {
+    assert_eq!(serde_json::from_str::<Envelope>(&wire).unwrap(), call);
+    let Reply::Submitted(submitted) = block_on(w.answer_wire(&wire)) else {
         panic!()
     };
     assert!(matches!(submitted, Submitted::Committed { .. }));
-    // Another version is refused with a message, not misread.
-    let old = Envelope {
-        v: PROTOCOL_VERSION + 1,
-        call: Call::Status,
-    };
-    let Reply::Refused { message } = block_on(w.answer(old)) else {
+    // Another version is refused with a message, not misread, even a call this build
+    // does not know.
+    let newer = format!("{{\"v\":{},\"call\":\"compact\"}}", PROTOCOL_VERSION + 1);
+    let Reply::Refused(message) = block_on(w.answer_wire(&newer)) else {
         panic!()
     };
     assert!(message.contains("deploy the Worker and its Durable Object together"));
+    // Anything else is refused as not a call.
+    for junk in ["", "{}", "{\"v\":1,\"call\":\"compact\"}"] {
+        let Reply::Refused(message) = block_on(w.answer_wire(junk)) else {
+            panic!("{junk}")
+        };
+        assert!(message.starts_with("not a writer call"), "{message}");
+    }
     // Retry says how many it put back.
-    let Reply::Status { status } = block_on(w.answer(Envelope::new(Call::Retry))) else {
+    let Reply::Status(status) = block_on(w.answer(Call::Retry)) else {
         panic!()
     };
     assert_eq!(status.retried, Some(0));

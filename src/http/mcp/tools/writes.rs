@@ -3,6 +3,7 @@
 
 use super::args::args;
 use super::{caller, structured, Ctx, Spec, Tool};
+use crate::github::Sha;
 use crate::http::json::JsonFields;
 use crate::record;
 use crate::schema::Schema;
@@ -80,7 +81,7 @@ record! {
         required {
             topic: String,
             /// The commit that holds it (null while queued, or when nothing was written).
-            commit_sha: Option<String>,
+            commit_sha: Option<Sha>,
             /// Who holds the ball now (null while queued).
             ball: Option<String>,
             /// The thread's status now (null while queued).
@@ -88,7 +89,7 @@ record! {
         }
         optional {
             entry_id: String,
-            blob_sha: String,
+            blob_sha: Sha,
             /// Already there: nothing was written.
             unchanged: bool,
             /// Stored and committed later, exactly once.
@@ -239,11 +240,11 @@ fn answer(topic: &str, w: &Written) -> Value {
     };
     let queued = w.outcome == Outcome::Queued;
     let out = WriteOut {
-        topic: w.topic.clone(),
+        topic: w.topic.to_string(),
         commit_sha: w.commit_sha.clone(),
         ball,
         status,
-        entry_id: w.entry_id.clone(),
+        entry_id: w.entry_id.as_ref().map(|id| id.to_string()),
         blob_sha: w.blob_sha.clone(),
         unchanged: (w.outcome == Outcome::Unchanged).then_some(true),
         queued: queued.then_some(true),

@@ -1,6 +1,7 @@
 //! Client tokens. AUTH_TOKENS maps the lowercase hex SHA-256 of each token to who it
 //! belongs to; the Worker never stores or logs a token itself.
 
+use crate::github::{Repo, RepoPattern};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -14,6 +15,18 @@ pub struct Principal {
     pub can_write: bool,
     /// Agent name used when a request names none.
     pub agent: Option<String>,
+    /// The repositories the token opens; `None`: only the default repository.
+    pub repos: Option<Vec<RepoPattern>>,
+}
+
+impl Principal {
+    /// Whether this principal may use `repo`, given the deployment's default.
+    pub fn may_use(&self, repo: &Repo, default: &Repo) -> bool {
+        match &self.repos {
+            Some(patterns) => patterns.iter().any(|p| p.matches(&repo.owner, &repo.name)),
+            None => repo == default,
+        }
+    }
 }
 
 /// The parsed AUTH_TOKENS table.
@@ -27,6 +40,8 @@ struct Grant {
     scopes: Vec<String>,
     #[serde(default)]
     agent: Option<String>,
+    #[serde(default)]
+    repos: Option<Vec<String>>,
 }
 
 /// Why a request was not authenticated.
@@ -74,7 +89,7 @@ impl AuthTokens {
                 ));
             }
             let grant: Grant = serde_json::from_value(value)
-                .map_err(|e| format!("entry {short}…: {e}; expected {{\"user\": \"name\", \"scopes\": [\"read\", \"write\"], \"agent\"?: \"Claude\"}}"))?;
+                .map_err(|e| format!("entry {short}…: {e}; expected {{\"user\": \"name\", \"scopes\": [\"read\", \"write\"], \"agent\"?: \"Claude\", \"repos\"?: [\"owner/*\"]}}"))?;
             crate::thread::agent::validate_user(&grant.user)
                 .map_err(|why| format!("entry {short}…: user {why}"))?;
             if grant.scopes.is_empty() || grant.scopes.iter().any(|s| s != "read" && s != "write") {
@@ -89,10 +104,25 @@ impl AuthTokens {
                 ),
                 None => None,
             };
+            let repos = match grant.repos {
+                Some(list) if list.is_empty() => {
+                    return Err(format!(
+                        "entry {short}…: repos is empty; leave it out for the default repository"
+                    ))
+                }
+                Some(list) => Some(
+                    list.iter()
+                        .map(|p| RepoPattern::parse(p))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| format!("entry {short}…: repos: {e}"))?,
+                ),
+                None => None,
+            };
             let principal = Principal {
                 user: grant.user,
                 can_write: grant.scopes.iter().any(|s| s == "write"),
                 agent,
+                repos,
             };
             out.insert(key, principal);
         }
@@ -165,6 +195,28 @@ mod tests {
     }
 
     #[test]
+    fn a_token_opens_the_default_repository_or_the_ones_it_lists() {
+        let json = format!(
+            r#"{{"{}": {{"user": "mira", "scopes": ["read"], "repos": ["acme/*"]}}, "{}": {{"user": "rob", "scopes": ["read"]}}}}"#,
+            token_hash("wide"),
+            token_hash("narrow")
+        );
+        let t = AuthTokens::parse(&json).unwrap();
+        let repo = |o: &str, n: &str| Repo {
+            owner: o.into(),
+            name: n.into(),
+            branch: "main".into(),
+        };
+        let default = repo("acme", "threads");
+        let wide = t.authenticate(Some("Bearer wide")).unwrap();
+        let narrow = t.authenticate(Some("Bearer narrow")).unwrap();
+        assert!(wide.may_use(&repo("acme", "notes"), &default));
+        assert!(!wide.may_use(&repo("team", "notes"), &default));
+        assert!(narrow.may_use(&default, &default));
+        assert!(!narrow.may_use(&repo("acme", "notes"), &default));
+    }
+
+    #[test]
     fn rejects_malformed_tables_without_echoing_keys() {
         let k = token_hash("x");
         for bad in [
@@ -175,6 +227,8 @@ mod tests {
             format!(r#"{{"{k}": {{"user": "a", "scopes": ["admin"]}}}}"#),
             format!(r#"{{"{k}": {{"user": "a", "scopes": []}}}}"#),
             format!(r#"{{"{k}": {{"user": "a"}}}}"#),
+            format!(r#"{{"{k}": {{"user": "a", "scopes": ["read"], "repos": []}}}}"#),
+            format!(r#"{{"{k}": {{"user": "a", "scopes": ["read"], "repos": ["nope"]}}}}"#),
         ] {
             let e = AuthTokens::parse(&bad).unwrap_err();
             assert!(!e.contains(&k), "{e}");

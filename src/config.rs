@@ -4,7 +4,8 @@
 //! README.md and .dev.vars.example are checked against it.
 
 use crate::auth::AuthTokens;
-use crate::github::Repo;
+use crate::github::pattern::is_name;
+use crate::github::{Repo, RepoPattern};
 use crate::writer::WriterConfig;
 
 /// Where a setting lives.
@@ -39,13 +40,18 @@ const fn var(name: &'static str, default: &'static str, doc: &'static str) -> Se
 }
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [Setting; 15] = [
+pub const SETTINGS: [Setting; 16] = [
     var(
         "GITHUB_REPO",
         "",
         "owner/name of the repository holding the threads (required)",
     ),
-    var("GITHUB_BRANCH", "main", "branch to read and write"),
+    var(
+        "GITHUB_REPOS",
+        "",
+        "more repositories to serve, comma-separated owner/name or owner/* (GITHUB_REPO is always served)",
+    ),
+    var("GITHUB_BRANCH", "main", "branch to read and write, in every repository"),
     var(
         "THREADS_DIR",
         "",
@@ -121,8 +127,13 @@ pub const MAX_CACHE_TTL_SECONDS: u64 = 86_400;
 /// The Worker's configuration.
 #[derive(Clone)]
 pub struct Config {
-    /// The repository and branch.
+    /// The repository and branch this request is served from.
     pub repo: Repo,
+    /// The repository served at the routes that name none (GITHUB_REPO).
+    pub default_repo: Repo,
+    /// The other repositories served, under `/v1/repos/{owner}/{name}` and
+    /// `/mcp/{owner}/{name}` (GITHUB_REPOS).
+    pub repos: Vec<RepoPattern>,
     /// Directory of thread files, without leading or trailing `/`; `""` is the root.
     pub threads_dir: String,
     /// GitHub's REST base URL.
@@ -145,6 +156,32 @@ pub struct Config {
 }
 
 impl Config {
+    /// This configuration serving `owner/name`, or `None` when the deployment does
+    /// not serve it. The default repository keeps its spelling (its writer and cache
+    /// are named by it); others are lowercased, so every spelling of one repository
+    /// reaches one writer.
+    pub fn for_repo(&self, owner: &str, name: &str) -> Option<Config> {
+        let d = &self.default_repo;
+        let repo = if d.owner.eq_ignore_ascii_case(owner) && d.name.eq_ignore_ascii_case(name) {
+            d.clone()
+        } else if is_name(owner)
+            && is_name(name)
+            && self.repos.iter().any(|p| p.matches(owner, name))
+        {
+            Repo {
+                owner: owner.to_ascii_lowercase(),
+                name: name.to_ascii_lowercase(),
+                branch: d.branch.clone(),
+            }
+        } else {
+            return None;
+        };
+        Some(Config {
+            repo,
+            ..self.clone()
+        })
+    }
+
     /// Whether a request with this `Origin` header may call `/mcp`.
     pub fn origin_allowed(&self, origin: &str) -> bool {
         self.allowed_origins
@@ -157,6 +194,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("repo", &self.repo)
+            .field("repos", &self.repos)
             .field("threads_dir", &self.threads_dir)
             .field("api_base", &self.api_base)
             .field("cache_ttl_seconds", &self.cache_ttl_seconds)
@@ -190,14 +228,6 @@ fn err(setting: &'static str, message: impl Into<String>) -> ConfigError {
         setting,
         message: message.into(),
     }
-}
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// Settings by name, trimmed; unset or empty counts as missing.
@@ -344,8 +374,16 @@ impl Config {
             "it maps sha256(client token) to {\"user\", \"scopes\"}: see .dev.vars.example",
         )?;
         let tokens = AuthTokens::parse(&tokens_json).map_err(|m| err("AUTH_TOKENS", m))?;
+        let repos = RepoPattern::parse_list(&l.or_default("GITHUB_REPOS")).map_err(|m| {
+            err(
+                "GITHUB_REPOS",
+                format!("{m}; list owner/name or owner/*, comma-separated"),
+            )
+        })?;
         Ok(Config {
+            default_repo: repo.clone(),
             repo,
+            repos,
             threads_dir,
             api_base,
             cache_ttl_seconds,
@@ -416,8 +454,9 @@ mod tests {
 
     #[test]
     fn every_bad_setting_is_named() {
-        let cases: [(&str, &str); 10] = [
+        let cases: [(&str, &str); 11] = [
             ("GITHUB_REPO", "nope"),
+            ("GITHUB_REPOS", "acme/a, b"),
             ("GITHUB_REPO", "a/b/c"),
             ("GITHUB_BRANCH", "a..b"),
             ("THREADS_DIR", "../etc"),
@@ -458,6 +497,32 @@ mod tests {
         assert!(!Config::from_lookup(lookup(&base()))
             .unwrap()
             .origin_allowed("https://a.example"));
+    }
+
+    #[test]
+    fn the_default_repository_and_the_listed_ones_are_served() {
+        let mut pairs = base();
+        pairs.push(("GITHUB_REPOS", "acme/*, Team/notes"));
+        pairs.push(("GITHUB_BRANCH", "trunk"));
+        let c = Config::from_lookup(lookup(&pairs)).unwrap();
+        let served = |o: &str, n: &str| c.for_repo(o, n).map(|c| c.repo);
+        assert_eq!(served("ACME", "Threads").unwrap(), c.default_repo);
+        let notes = served("team", "NOTES").unwrap();
+        assert_eq!(
+            (
+                notes.owner.as_str(),
+                notes.name.as_str(),
+                notes.branch.as_str()
+            ),
+            ("team", "notes", "trunk")
+        );
+        assert_eq!(served("acme", "other").unwrap().name, "other");
+        assert!(served("team", "other").is_none());
+        assert!(served("evil", "threads").is_none());
+        assert!(served("acme", "..").is_none());
+        let only_default = Config::from_lookup(lookup(&base())).unwrap();
+        assert!(only_default.for_repo("acme", "other").is_none());
+        assert!(only_default.for_repo("acme", "threads").is_some());
     }
 
     #[test]

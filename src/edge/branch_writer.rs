@@ -5,7 +5,7 @@
 
 use super::effects::{R2Cache, WorkerClock};
 use super::{github, parts, store_config};
-use crate::config::ConfigError;
+use crate::config::{Config, ConfigError};
 use crate::github::Repo;
 use crate::store::Store;
 use crate::writer::queue::{Call, Envelope, QueueError, Reply};
@@ -18,6 +18,11 @@ use worker::{
 };
 
 const BINDING: &str = "BRANCH_WRITER";
+/// The header in which the Worker names the repository a call is for.
+const REPO_HEADER: &str = "x-watercooler-repo";
+/// The journal's meta key under which the object remembers its repository, for
+/// alarms (which come without a call). Absent: the default repository.
+const REPO_KEY: &str = "repo";
 
 #[durable_object]
 pub struct BranchWriter {
@@ -220,15 +225,40 @@ fn json_response<T: Serialize>(v: &T) -> Result<Response> {
 
 impl BranchWriter {
     /// Runs `f` with a writer over this object's storage and the Worker's effects.
+    /// This object's configuration: for the repository the call names (remembered
+    /// for alarms), else the one remembered, else the default repository.
+    fn config(
+        &self,
+        named: Option<String>,
+    ) -> std::result::Result<(Config, worker::Bucket), ConfigError> {
+        let p = parts(&self.env)?;
+        let remembered = self.journal.meta(REPO_KEY);
+        let Some(full) = named.clone().or(remembered.clone()) else {
+            return Ok((p.config, p.bucket));
+        };
+        let config = full
+            .split_once('/')
+            .and_then(|(owner, name)| p.config.for_repo(owner, name))
+            .ok_or_else(|| ConfigError {
+                setting: "GITHUB_REPOS",
+                message: format!("{full} is no longer served; add it back to GITHUB_REPOS to let its queued writes land"),
+            })?;
+        if named.is_some() && named != remembered {
+            self.journal.set_meta(REPO_KEY, &full);
+        }
+        Ok((config, p.bucket))
+    }
+
     async fn with_writer<T>(
         &self,
+        repo: Option<String>,
         f: impl AsyncFnOnce(&Writer<'_, super::EdgeGitHub, R2Cache, WorkerClock, SqlJournal>) -> T,
     ) -> std::result::Result<T, ConfigError> {
-        let p = parts(&self.env)?;
-        let git = github(&p.config);
-        let cache = R2Cache::new(p.bucket.clone());
+        let (config, bucket) = self.config(repo)?;
+        let git = github(&config);
+        let cache = R2Cache::new(bucket);
         let clock = WorkerClock;
-        let store_config = store_config(&p.config);
+        let store_config = store_config(&config);
         let writer = Writer::new(
             Store {
                 git: &git,
@@ -237,7 +267,7 @@ impl BranchWriter {
                 config: &store_config,
             },
             &self.journal,
-            p.config.writer,
+            config.writer,
             &self.in_flight,
         );
         let out = f(&writer).await;
@@ -274,15 +304,19 @@ impl DurableObject for BranchWriter {
         if req.method() != Method::Post {
             return Response::error("the writer takes POST", 405);
         }
+        let repo = req.headers().get(REPO_HEADER)?;
         let wire = req.text().await?;
-        match self.with_writer(async |w| w.answer_wire(&wire).await).await {
+        match self
+            .with_writer(repo, async |w| w.answer_wire(&wire).await)
+            .await
+        {
             Ok(reply) => json_response(&reply),
             Err(e) => Response::error(e.to_string(), 500),
         }
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let flushed = self.with_writer(async |w| w.flush().await).await;
+        let flushed = self.with_writer(None, async |w| w.flush().await).await;
         match flushed {
             Ok(f) => json_response(&f),
             Err(e) => Response::error(e.to_string(), 500),
@@ -293,6 +327,8 @@ impl DurableObject for BranchWriter {
 /// The Worker's handle on its branch's writer.
 pub(super) struct DoQueue {
     stub: Stub,
+    /// `owner/name`, sent with every call.
+    repo: String,
 }
 
 impl DoQueue {
@@ -311,15 +347,23 @@ impl DoQueue {
             .id_from_name(&name)
             .and_then(|id| id.get_stub())
             .map_err(|e| missing(&format!("the writer could not be addressed ({e})")))?;
-        Ok(DoQueue { stub })
+        Ok(DoQueue {
+            stub,
+            repo: format!("{}/{}", repo.owner, repo.name),
+        })
     }
 
     async fn send(&self, call: Call) -> std::result::Result<Reply, QueueError> {
         let unreachable = |e: String| QueueError::Unreachable(e);
         let body =
             serde_json::to_string(&Envelope::new(call)).map_err(|e| unreachable(e.to_string()))?;
+        let headers = worker::Headers::new();
+        headers
+            .set(REPO_HEADER, &self.repo)
+            .map_err(|e| unreachable(e.to_string()))?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
+            .with_headers(headers)
             .with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
         let req = Request::new_with_init("https://writer/call", &init)
             .map_err(|e| unreachable(e.to_string()))?;

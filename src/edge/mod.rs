@@ -90,9 +90,10 @@ pub(crate) async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Respo
     };
     let resp = match parts(&env) {
         Err(e) => http::config_error_response(&api_req, &e),
-        Ok(p) => match DoQueue::for_branch(&env, &p.config.repo) {
-            Err(e) => http::config_error_response(&api_req, &e),
-            Ok(queue) => serve(&p, &queue, &api_req).await,
+        Ok(p) => match http::target(&p.config, &api_req) {
+            Err(refused) => refused,
+            Ok(None) => serve(&env, &p.config, &p.bucket, &api_req).await,
+            Ok(Some((config, req))) => serve(&env, &config, &p.bucket, &req).await,
         },
     };
     to_worker_response(resp)
@@ -108,19 +109,30 @@ impl Effects for EdgeEffects {
     type Queue = DoQueue;
 }
 
-async fn serve(p: &Parts, queue: &DoQueue, req: &ApiRequest) -> ApiResponse {
-    let cache = R2Cache::new(p.bucket.clone());
-    let git = github(&p.config);
-    let store_config = store_config(&p.config);
+/// Serves a request from one repository: its GitHub client, cache namespace and
+/// writer.
+async fn serve(
+    env: &Env,
+    config: &Config,
+    bucket: &worker::Bucket,
+    req: &ApiRequest,
+) -> ApiResponse {
+    let queue = match DoQueue::for_branch(env, &config.repo) {
+        Ok(q) => q,
+        Err(e) => return http::config_error_response(req, &e),
+    };
+    let cache = R2Cache::new(bucket.clone());
+    let git = github(config);
+    let store_config = store_config(config);
     let svc: Service<'_, EdgeEffects> = Service {
-        config: &p.config,
+        config,
         store: Store {
             git: &git,
             cache: &cache,
             clock: &CLOCK,
             config: &store_config,
         },
-        queue,
+        queue: &queue,
         clock: &CLOCK,
     };
     http::handle(&svc, req).await

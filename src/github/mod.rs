@@ -8,9 +8,11 @@ pub mod error;
 pub mod http;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
+pub mod pattern;
 
 pub use client::{GitHubClient, Repo};
 pub use error::GitHubError;
+pub use pattern::RepoPattern;
 
 use serde::{Deserialize, Serialize};
 

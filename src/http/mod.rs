@@ -10,7 +10,7 @@ pub mod rest;
 
 pub use message::{ApiRequest, ApiResponse};
 
-use crate::config::ConfigError;
+use crate::config::{Config, ConfigError};
 use crate::service::{Effects, ErrorCode, Service, ServiceError, VERSION};
 use serde_json::json;
 
@@ -33,6 +33,39 @@ pub async fn handle<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiRe
             ),
         ),
     }
+}
+
+/// The repository a request names: `/v1/repos/{owner}/{name}/...` and
+/// `/mcp/{owner}/{name}` become `/v1/...` and `/mcp` served from that repository's
+/// configuration. `Ok(None)`: the request names none (the default repository).
+/// A repository the deployment does not serve is a 404 at once, before any
+/// GitHub request.
+pub fn target(
+    config: &Config,
+    req: &ApiRequest,
+) -> Result<Option<(Config, ApiRequest)>, ApiResponse> {
+    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    let tail =
+        |skip: usize| -> String { segments[skip..].iter().map(|s| format!("/{s}")).collect() };
+    let (owner, name, path) = match segments.as_slice() {
+        ["v1", "repos", owner, name, ..] => (*owner, *name, format!("/v1{}", tail(4))),
+        ["mcp", owner, name, ..] => (*owner, *name, format!("/mcp{}", tail(3))),
+        _ => return Ok(None),
+    };
+    let Some(config) = config.for_repo(owner, name) else {
+        return Err(error::route_error(
+            404,
+            "repo_not_served",
+            format!(
+                "{owner}/{name} is not served here; the operator lists the repositories in GITHUB_REPOS"
+            ),
+        ));
+    };
+    let req = ApiRequest {
+        path,
+        ..req.clone()
+    };
+    Ok(Some((config, req)))
 }
 
 fn health<E: Effects>(svc: &Service<'_, E>) -> ApiResponse {

@@ -37,12 +37,14 @@ fn fixture() -> Fixture {
     let tokens = json!({
         token_hash("w"): {"user": "mira", "scopes": ["read", "write"]},
         token_hash("r"): {"user": "rob", "scopes": ["read"], "agent": "Codex"},
+        token_hash("n"): {"user": "nia", "scopes": ["read", "write"], "repos": ["acme/notes"]},
     })
     .to_string();
     let config = Config::from_lookup(|k| match k {
         "GITHUB_REPO" => Some("acme/threads".into()),
         "GITHUB_TOKEN" => Some("ghp_secret".into()),
         "AUTH_TOKENS" => Some(tokens.clone()),
+        "GITHUB_REPOS" => Some("acme/*".into()),
         _ => None,
     })
     .unwrap();
@@ -71,13 +73,6 @@ impl Fixture {
         body: Option<Value>,
         extra: &[(&str, &str)],
     ) -> (u16, Value, ApiResponse) {
-        let writer = self.writer();
-        let app: Service<'_, TestEffects<'_>> = Service {
-            config: &self.config,
-            store: self.store(),
-            queue: &writer,
-            clock: &self.clock,
-        };
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut headers = vec![];
         if let Some(t) = token {
@@ -91,10 +86,74 @@ impl Fixture {
             headers,
             body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
         };
+        // As the edge does: a request naming a repository is served with its config.
+        let (config, req) = match target(&self.config, &req) {
+            Err(refused) => return (refused.status, json_of(&refused), refused),
+            Ok(None) => (self.config.clone(), req),
+            Ok(Some(named)) => named,
+        };
+        let writer = self.writer();
+        let app: Service<'_, TestEffects<'_>> = Service {
+            config: &config,
+            store: self.store(),
+            queue: &writer,
+            clock: &self.clock,
+        };
         let resp = block_on(handle(&app, &req));
-        let json = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-        (resp.status, json, resp)
+        (resp.status, json_of(&resp), resp)
     }
+}
+
+fn json_of(resp: &ApiResponse) -> Value {
+    serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_named_repository_is_served_only_if_listed_and_only_to_its_tokens() {
+    let f = fixture();
+    for path in [
+        "/v1/repos/evil/x/threads",
+        "/mcp/evil/x",
+        "/v1/repos/acme/../threads",
+    ] {
+        let (status, body, _) = f.call("GET", path, Some("w"), None);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("repo_not_served")),
+            "{path}"
+        );
+    }
+    assert_eq!(f.git.counters().get, 0, "refused before any GitHub request");
+    let (status, body, _) = f.call("GET", "/v1/repos/acme/notes/threads", Some("w"), None);
+    assert_eq!(
+        status, 403,
+        "a token without repos opens only the default: {body}"
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("acme/notes"));
+    let (status, _, _) = f.call("GET", "/v1/repos/Acme/Notes/threads", Some("n"), None);
+    assert_eq!(status, 200);
+    let (status, _, _) = f.call("GET", "/v1/threads", Some("n"), None);
+    assert_eq!(status, 403, "a token with repos opens only those");
+    let (status, _, _) = f.call("GET", "/v1/repos/acme/threads/threads", Some("w"), None);
+    assert_eq!(status, 200, "the default repository, named");
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let accept = [
+        ("accept", "application/json, text/event-stream"),
+        ("content-type", "application/json"),
+    ];
+    let (status, _, _) = f.call_with(
+        "POST",
+        "/mcp/acme/notes",
+        Some("w"),
+        Some(init.clone()),
+        &accept,
+    );
+    assert_eq!(status, 403);
+    let (status, body, _) = f.call_with("POST", "/mcp/acme/notes", Some("n"), Some(init), &accept);
+    assert_eq!(status, 200, "{body}");
 }
 
 #[test]

@@ -33,9 +33,11 @@ pub struct Service<'a, E: Effects> {
 }
 
 impl<E: Effects> Service<'_, E> {
-    /// The principal of an `Authorization` header value.
+    /// The principal of an `Authorization` header value, if it may use this
+    /// request's repository.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<&Principal, ServiceError> {
-        self.config
+        let who = self
+            .config
             .tokens
             .authenticate(authorization)
             .map_err(|e| match e {
@@ -47,6 +49,17 @@ impl<E: Effects> Service<'_, E> {
                     ErrorCode::Unauthorized,
                     "the bearer token is not valid; check it or ask for a new one",
                 ),
-            })
+            })?;
+        let repo = &self.config.repo;
+        if !who.may_use(repo, &self.config.default_repo) {
+            return Err(ServiceError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "this token does not open {}/{}; ask the operator to add it to the token's \"repos\"",
+                    repo.owner, repo.name
+                ),
+            ));
+        }
+        Ok(who)
     }
 }

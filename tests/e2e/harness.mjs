@@ -15,8 +15,11 @@ export const OWNER = 'acme';
 export const REPO = 'threads';
 export const DIR = 'threads';
 
-/** Starts a git host and a Worker. `vars` override the Worker's settings. */
-export async function setup({ vars = {} } = {}) {
+/**
+ * Starts a git host and a Worker. `vars` override the Worker's settings; `tokens`
+ * (token -> grant) are added to the writer's and the reader's.
+ */
+export async function setup({ vars = {}, tokens: extraTokens = {} } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-e2e-'));
   const githost = await startGithost({ dir: path.join(tmp, 'githost') });
   const admin = githostAdmin(githost.url);
@@ -29,6 +32,7 @@ export async function setup({ vars = {} } = {}) {
   const tokens = {
     [sha256(WRITER)]: { user: 'mira', scopes: ['read', 'write'], agent: 'Claude' },
     [sha256(READER)]: { user: 'rob', scopes: ['read'] },
+    ...Object.fromEntries(Object.entries(extraTokens).map(([t, grant]) => [sha256(t), grant])),
   };
   const workerOptions = {
       persistTo: path.join(tmp, 'wrangler'),
@@ -77,6 +81,8 @@ export async function setup({ vars = {} } = {}) {
     api: workerClient(() => h.worker.url, WRITER),
     stats: admin.stats,
     resetStats: admin.resetStats,
+    /** The git host's admin API. */
+    admin,
     fault: admin.fault,
     clearFaults: admin.clearFaults,
     /** Makes the git host refuse mutating requests closer together than `ms`. */

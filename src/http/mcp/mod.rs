@@ -7,9 +7,10 @@
 pub mod jsonrpc;
 pub mod tools;
 
+use super::error::status;
 use super::message::{ApiRequest, ApiResponse};
 use crate::auth::Principal;
-use crate::service::{Effects, Service, VERSION};
+use crate::service::{Effects, ErrorCode, Service, VERSION};
 use jsonrpc::Message;
 use serde_json::{json, Value};
 use tools::Tool;
@@ -107,16 +108,15 @@ fn admit<'a, E: Effects>(
         ));
     }
     let who = app
-        .config
-        .tokens
         .authenticate(req.header("authorization"))
-        .map_err(|_| {
-            http_error(
+        .map_err(|e| match e.code {
+            ErrorCode::Unauthorized => http_error(
                 401,
                 jsonrpc::INVALID_REQUEST,
                 "send Authorization: Bearer <token> with a valid client token",
             )
-            .with_header("www-authenticate", "Bearer")
+            .with_header("www-authenticate", "Bearer"),
+            _ => http_error(status(e.code), jsonrpc::INVALID_REQUEST, &e.message),
         })?;
     let accept = req.header("accept").unwrap_or("").to_ascii_lowercase();
     // Like the reference SDK, both types must be named: `*/*` is not enough.

@@ -40,7 +40,7 @@ const fn var(name: &'static str, default: &'static str, doc: &'static str) -> Se
 }
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [Setting; 16] = [
+pub const SETTINGS: [Setting; 18] = [
     var(
         "GITHUB_REPO",
         "",
@@ -71,7 +71,18 @@ pub const SETTINGS: [Setting; 16] = [
         name: "GITHUB_TOKEN",
         kind: Kind::Secret,
         default: "",
-        doc: "token with contents read and write on GITHUB_REPO (required)",
+        doc: "a token with contents read and write on the served repositories (this, or the GitHub App)",
+    },
+    var(
+        "GITHUB_APP_ID",
+        "",
+        "the GitHub App the service acts as (its app id or client id), with GITHUB_APP_PRIVATE_KEY",
+    ),
+    Setting {
+        name: "GITHUB_APP_PRIVATE_KEY",
+        kind: Kind::Secret,
+        default: "",
+        doc: "the GitHub App's private key (PEM)",
     },
     Setting {
         name: "AUTH_TOKENS",
@@ -140,8 +151,8 @@ pub struct Config {
     pub api_base: String,
     /// How long a cached file or listing is fresh.
     pub cache_ttl_seconds: u64,
-    /// The service's GitHub token.
-    pub github_token: String,
+    /// How the service authenticates to GitHub.
+    pub github: GitHubAuth,
     /// The client tokens.
     pub tokens: AuthTokens,
     /// Browser origins allowed to call `/mcp` (`*` for any). Requests without an
@@ -198,11 +209,34 @@ impl std::fmt::Debug for Config {
             .field("threads_dir", &self.threads_dir)
             .field("api_base", &self.api_base)
             .field("cache_ttl_seconds", &self.cache_ttl_seconds)
-            .field("github_token", &"<secret>")
+            .field("github", &self.github)
             .field("tokens", &format!("<{} client tokens>", self.tokens.len()))
             .field("allowed_origins", &self.allowed_origins)
             .field("writer", &self.writer)
             .finish()
+    }
+}
+
+/// How the service authenticates to GitHub: exactly one of the two.
+#[derive(Clone, PartialEq, Eq)]
+pub enum GitHubAuth {
+    /// A token (GITHUB_TOKEN).
+    Token(String),
+    /// A GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY).
+    App {
+        /// The app's id: its JWTs' issuer.
+        app_id: String,
+        /// Its private key, PKCS#8 DER.
+        key_pkcs8: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for GitHubAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GitHubAuth::Token(_) => write!(f, "Token(<secret>)"),
+            GitHubAuth::App { app_id, .. } => write!(f, "App({app_id}, <private key>)"),
+        }
     }
 }
 
@@ -299,6 +333,37 @@ impl<F: Fn(&str) -> Option<String>> Lookup<F> {
         })
     }
 
+    /// GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY: exactly one.
+    fn github(&self) -> Result<GitHubAuth, ConfigError> {
+        let token = self.get("GITHUB_TOKEN");
+        let app_id = self.get("GITHUB_APP_ID");
+        let key = self.get("GITHUB_APP_PRIVATE_KEY");
+        match (token, app_id, key) {
+            (Some(t), None, None) => Ok(GitHubAuth::Token(t)),
+            (None, Some(app_id), Some(pem)) => {
+                let key_pkcs8 = crate::github::app::private_key_pkcs8(&pem)
+                    .map_err(|m| err("GITHUB_APP_PRIVATE_KEY", m))?;
+                Ok(GitHubAuth::App { app_id, key_pkcs8 })
+            }
+            (None, Some(_), None) => Err(err(
+                "GITHUB_APP_PRIVATE_KEY",
+                "is not set; GITHUB_APP_ID needs it: run `wrangler secret put GITHUB_APP_PRIVATE_KEY` with the app's .pem",
+            )),
+            (None, None, Some(_)) => Err(err(
+                "GITHUB_APP_ID",
+                "is not set; GITHUB_APP_PRIVATE_KEY needs it: set the app's id in wrangler.toml [vars]",
+            )),
+            (Some(_), _, _) => Err(err(
+                "GITHUB_TOKEN",
+                "is set together with the GitHub App; use one: remove GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY",
+            )),
+            (None, None, None) => Err(err(
+                "GITHUB_TOKEN",
+                "is not set, and no GitHub App is: run `wrangler secret put GITHUB_TOKEN`, or set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY (see Team setup in the README)",
+            )),
+        }
+    }
+
     fn threads_dir(&self) -> Result<String, ConfigError> {
         let dir = self.or_default("THREADS_DIR");
         let threads_dir = dir.trim_matches('/').to_string();
@@ -365,10 +430,7 @@ impl Config {
         let threads_dir = l.threads_dir()?;
         let api_base = l.api_base()?;
         let cache_ttl_seconds = l.number("CACHE_TTL_SECONDS", MAX_CACHE_TTL_SECONDS, "seconds")?;
-        let github_token = l.required(
-            "GITHUB_TOKEN",
-            "run `wrangler secret put GITHUB_TOKEN` (or set it in .dev.vars for local development)",
-        )?;
+        let github = l.github()?;
         let tokens_json = l.required(
             "AUTH_TOKENS",
             "it maps sha256(client token) to {\"user\", \"scopes\"}: see .dev.vars.example",
@@ -387,7 +449,7 @@ impl Config {
             threads_dir,
             api_base,
             cache_ttl_seconds,
-            github_token,
+            github,
             tokens,
             allowed_origins: l.origins()?,
             writer: l.writer()?,
@@ -523,6 +585,49 @@ mod tests {
         let only_default = Config::from_lookup(lookup(&base())).unwrap();
         assert!(only_default.for_repo("acme", "other").is_none());
         assert!(only_default.for_repo("acme", "threads").is_some());
+    }
+
+    #[test]
+    fn exactly_one_github_identity_is_required() {
+        const PEM: &str = include_str!("../tests/fixtures/app-key/pkcs1.pem");
+        let with = |extra: &[(&'static str, &'static str)], drop_token: bool| {
+            let mut pairs = base();
+            if drop_token {
+                pairs.retain(|(k, _)| *k != "GITHUB_TOKEN");
+            }
+            pairs.extend_from_slice(extra);
+            Config::from_lookup(lookup(&pairs))
+        };
+        let app = with(
+            &[("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", PEM)],
+            true,
+        )
+        .unwrap();
+        assert!(matches!(&app.github, GitHubAuth::App { app_id, .. } if app_id == "42"));
+        assert!(
+            !format!("{app:?}").contains("MII"),
+            "the key is never printed"
+        );
+        type Settings = &'static [(&'static str, &'static str)];
+        let cases: [(Settings, bool, &str); 5] = [
+            (
+                &[("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", PEM)],
+                false,
+                "GITHUB_TOKEN",
+            ),
+            (&[("GITHUB_APP_ID", "42")], true, "GITHUB_APP_PRIVATE_KEY"),
+            (&[("GITHUB_APP_PRIVATE_KEY", PEM)], true, "GITHUB_APP_ID"),
+            (
+                &[("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", "nope")],
+                true,
+                "GITHUB_APP_PRIVATE_KEY",
+            ),
+            (&[], true, "GITHUB_TOKEN"),
+        ];
+        for (extra, drop_token, setting) in cases {
+            let e = with(extra, drop_token).unwrap_err();
+            assert_eq!(e.setting, setting, "{e}");
+        }
     }
 
     #[test]

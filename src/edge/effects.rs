@@ -142,3 +142,57 @@ impl Entropy for WorkerClock {
         (hi << 32) | lo
     }
 }
+
+/// The GitHub App's signature with WebCrypto (`crypto.subtle`): RSASSA-PKCS1-v1_5
+/// with SHA-256, the key imported from PKCS#8 for each signature (one per token made,
+/// about one an hour per repository).
+pub(super) struct WebCryptoSigner {
+    pub(super) key_pkcs8: Vec<u8>,
+}
+
+mod subtle {
+    use worker::js_sys::{Array, Promise, Uint8Array};
+    use worker::wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = importKey, catch)]
+        pub(super) fn import_key(
+            format: &str,
+            key: &Uint8Array,
+            algorithm: &JsValue,
+            extractable: bool,
+            usages: &Array,
+        ) -> Result<Promise, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = sign, catch)]
+        pub(super) fn sign(
+            algorithm: &JsValue,
+            key: &JsValue,
+            data: &Uint8Array,
+        ) -> Result<Promise, JsValue>;
+    }
+}
+
+impl crate::github::app::AppSigner for WebCryptoSigner {
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        use worker::js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+        use worker::wasm_bindgen::JsValue;
+        use worker::wasm_bindgen_futures::JsFuture;
+        let why = |e: JsValue| format!("{e:?}");
+        let algorithm = Object::new();
+        let name = JsValue::from_str("RSASSA-PKCS1-v1_5");
+        Reflect::set(&algorithm, &"name".into(), &name).map_err(why)?;
+        Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into()).map_err(why)?;
+        let usages = Array::of1(&"sign".into());
+        let key_bytes = Uint8Array::from(self.key_pkcs8.as_slice());
+        let imported =
+            subtle::import_key("pkcs8", &key_bytes, &algorithm, false, &usages).map_err(why)?;
+        let key = JsFuture::from(imported)
+            .await
+            .map_err(|e| format!("the key was refused: {e:?}"))?;
+        let signed = subtle::sign(&name, &key, &Uint8Array::from(message)).map_err(why)?;
+        let signature = JsFuture::from(signed).await.map_err(why)?;
+        Ok(Uint8Array::new(&ArrayBuffer::from(signature)).to_vec())
+    }
+}

@@ -5,14 +5,16 @@
 mod branch_writer;
 mod effects;
 
-use crate::config::{Config, ConfigError, SETTINGS};
+use crate::config::{Config, ConfigError, GitHubAuth, SETTINGS};
+use crate::github::app::{App, Credentials, TokenCache};
 use crate::github::http::TimedHttp;
 use crate::http::json::{too_large, MAX_REQUEST_BYTES};
 use crate::http::{self, ApiRequest, ApiResponse};
 use crate::service::{Effects, Service};
 use crate::store::{Store, StoreConfig};
 use branch_writer::DoQueue;
-use effects::{FetchHttp, R2Cache, WorkerClock};
+use effects::{FetchHttp, R2Cache, WebCryptoSigner, WorkerClock};
+use std::rc::Rc;
 use worker::{event, Context, Env, Headers, Request, Response, Result};
 
 fn setting(env: &Env, name: &str) -> Option<String> {
@@ -46,11 +48,28 @@ fn parts(env: &Env) -> std::result::Result<Parts, ConfigError> {
 /// The clock every effect shares.
 static CLOCK: WorkerClock = WorkerClock;
 
-/// GitHub over `fetch`, every request with the configured timeout.
-type EdgeGitHub = crate::github::GitHubClient<TimedHttp<'static, FetchHttp, WorkerClock>>;
+/// GitHub over `fetch`, every request with the configured timeout, as the token or
+/// the GitHub App the configuration names.
+type EdgeGitHub =
+    crate::github::GitHubClient<TimedHttp<'static, FetchHttp, WorkerClock>, WebCryptoSigner>;
+
+thread_local! {
+    /// The GitHub App's installation tokens, kept by the isolate across requests.
+    static APP_TOKENS: Rc<TokenCache> = Rc::default();
+}
 
 fn github(config: &Config) -> EdgeGitHub {
-    crate::github::GitHubClient::new(
+    let credentials = match &config.github {
+        GitHubAuth::Token(t) => Credentials::Token(t.clone()),
+        GitHubAuth::App { app_id, key_pkcs8 } => Credentials::App(App {
+            app_id: app_id.clone(),
+            signer: WebCryptoSigner {
+                key_pkcs8: key_pkcs8.clone(),
+            },
+            tokens: APP_TOKENS.with(Rc::clone),
+        }),
+    };
+    crate::github::GitHubClient::with_credentials(
         TimedHttp {
             inner: FetchHttp,
             clock: &CLOCK,
@@ -58,7 +77,7 @@ fn github(config: &Config) -> EdgeGitHub {
         },
         &config.api_base,
         config.repo.clone(),
-        &config.github_token,
+        credentials,
         concat!("watercooler-worker/", env!("CARGO_PKG_VERSION")),
         || worker::Date::now().as_millis() / 1000,
     )

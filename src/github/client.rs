@@ -1,5 +1,6 @@
 //! [`GitHost`] over GitHub's REST API (or anything that speaks its subset).
 
+use super::app::{self, App, AppSigner, Credentials, NoApp};
 use super::error::{classify, GitHubError};
 use super::http::{encode_component, HttpClient, HttpRequest, HttpResponse, SendError};
 use super::{
@@ -20,17 +21,18 @@ pub struct Repo {
     pub branch: String,
 }
 
-/// GitHub REST client. `now_secs` turns rate-limit reset times into waits.
-pub struct GitHubClient<H> {
+/// GitHub REST client, authenticated with a token or as a GitHub App. `now_secs`
+/// turns rate-limit reset times into waits and dates the app's JWTs.
+pub struct GitHubClient<H, S = NoApp> {
     http: H,
     api_base: String,
     repo: Repo,
-    token: String,
+    credentials: Credentials<S>,
     user_agent: String,
     now_secs: fn() -> u64,
 }
 
-impl<H> std::fmt::Debug for GitHubClient<H> {
+impl<H, S> std::fmt::Debug for GitHubClient<H, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the token.
         f.debug_struct("GitHubClient")
@@ -87,7 +89,7 @@ struct TreeItem {
     sha: String,
 }
 
-impl<H: HttpClient> GitHubClient<H> {
+impl<H: HttpClient> GitHubClient<H, NoApp> {
     /// A client for `repo` at `api_base`, sending `token` and `user_agent` with every request.
     pub fn new(
         http: H,
@@ -97,11 +99,26 @@ impl<H: HttpClient> GitHubClient<H> {
         user_agent: &str,
         now_secs: fn() -> u64,
     ) -> Self {
+        let credentials = Credentials::Token(token.to_string());
+        GitHubClient::with_credentials(http, api_base, repo, credentials, user_agent, now_secs)
+    }
+}
+
+impl<H: HttpClient, S: AppSigner> GitHubClient<H, S> {
+    /// A client for `repo` at `api_base` that authenticates with `credentials`.
+    pub fn with_credentials(
+        http: H,
+        api_base: &str,
+        repo: Repo,
+        credentials: Credentials<S>,
+        user_agent: &str,
+        now_secs: fn() -> u64,
+    ) -> Self {
         GitHubClient {
             http,
             api_base: api_base.trim_end_matches('/').to_string(),
             repo,
-            token: token.to_string(),
+            credentials,
             user_agent: user_agent.to_string(),
             now_secs,
         }
@@ -130,10 +147,6 @@ impl<H: HttpClient> GitHubClient<H> {
         body: Option<String>,
     ) -> HttpRequest {
         let mut headers = vec![
-            (
-                "Authorization".to_string(),
-                format!("Bearer {}", self.token),
-            ),
             ("Accept".to_string(), accept.to_string()),
             ("X-GitHub-Api-Version".to_string(), API_VERSION.to_string()),
             ("User-Agent".to_string(), self.user_agent.clone()),
@@ -180,7 +193,104 @@ impl<H: HttpClient> GitHubClient<H> {
         serde_json::from_slice(&resp.body).map_err(|_| bad(format!("unreadable answer to {what}")))
     }
 
-    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, GitHubError> {
+    /// Sends a request with the client's credentials. An installation token GitHub
+    /// refuses is forgotten, so the next request fetches a new one.
+    async fn send(&self, mut req: HttpRequest) -> Result<HttpResponse, GitHubError> {
+        let token = match &self.credentials {
+            Credentials::Token(t) => t.clone(),
+            Credentials::App(app) => self.installation_token(app).await?,
+        };
+        req.headers
+            .insert(0, ("Authorization".to_string(), format!("Bearer {token}")));
+        let resp = self.send_as_is(req).await?;
+        if let (401, Credentials::App(app)) = (resp.status, &self.credentials) {
+            app.tokens.forget(&self.repo_key());
+        }
+        Ok(resp)
+    }
+
+    /// The cache key of this client's repository.
+    fn repo_key(&self) -> String {
+        format!("{}/{}", self.repo.owner, self.repo.name).to_ascii_lowercase()
+    }
+
+    /// A token of the app's installation on this repository, limited to it: cached,
+    /// or made with the app's JWT (two requests).
+    async fn installation_token(&self, app: &App<S>) -> Result<String, GitHubError> {
+        #[derive(Deserialize)]
+        struct Installation {
+            id: u64,
+        }
+        #[derive(Deserialize)]
+        struct Token {
+            token: String,
+            expires_at: String,
+        }
+        let key = self.repo_key();
+        let now = (self.now_secs)();
+        if let Some(token) = app.tokens.get(&key, now) {
+            return Ok(token);
+        }
+        let input = app::jwt_signing_input(&app.app_id, now);
+        let signature =
+            app.signer
+                .sign(input.as_bytes())
+                .await
+                .map_err(|m| GitHubError::Unauthorized {
+                    status: 401,
+                    message: format!(
+                    "the GitHub App's JWT could not be signed ({m}); check GITHUB_APP_PRIVATE_KEY"
+                ),
+                })?;
+        let jwt = app::jwt(&input, &signature);
+        let installation: Installation = self
+            .as_app("GET", self.repo_url("installation"), &jwt, None, 200)
+            .await
+            .map_err(|e| match e {
+                GitHubError::NotFound { .. } => GitHubError::NotFound {
+                    message: format!(
+                        "the GitHub App {} is not installed on {}/{}; install it on that repository",
+                        app.app_id, self.repo.owner, self.repo.name
+                    ),
+                },
+                e => e,
+            })?;
+        let url = format!(
+            "{}/app/installations/{}/access_tokens",
+            self.api_base, installation.id
+        );
+        let body = serde_json::json!({ "repositories": [self.repo.name] });
+        let t: Token = self.as_app("POST", url, &jwt, Some(body), 201).await?;
+        let expires = time::OffsetDateTime::parse(
+            &t.expires_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_or(now + 3600, |at| at.unix_timestamp().max(0) as u64);
+        app.tokens.put(&key, t.token.clone(), expires);
+        Ok(t.token)
+    }
+
+    /// A request authenticated as the app itself (its JWT), answered with `ok`.
+    async fn as_app<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        url: String,
+        jwt: &str,
+        body: Option<serde_json::Value>,
+        ok: u16,
+    ) -> Result<T, GitHubError> {
+        let mut req = self.request(method, url, ACCEPT_JSON, body.map(|b| b.to_string()));
+        req.headers
+            .insert(0, ("Authorization".to_string(), format!("Bearer {jwt}")));
+        let resp = self.send_as_is(req).await?;
+        if resp.status != ok {
+            return Err(self.fail(&resp));
+        }
+        serde_json::from_slice(&resp.body)
+            .map_err(|_| bad("unreadable answer about the GitHub App's installation"))
+    }
+
+    async fn send_as_is(&self, req: HttpRequest) -> Result<HttpResponse, GitHubError> {
         self.http.send(req).await.map_err(|e| match e {
             SendError::TooManySubrequests => GitHubError::TooManySubrequests,
             e => GitHubError::Network {
@@ -254,7 +364,7 @@ fn utf8(bytes: Vec<u8>, path: &str) -> Result<String, GitHubError> {
     String::from_utf8(bytes).map_err(|_| bad(format!("{path} is not UTF-8 text")))
 }
 
-impl<H: HttpClient> GitHost for GitHubClient<H> {
+impl<H: HttpClient, S: AppSigner> GitHost for GitHubClient<H, S> {
     async fn get_file(
         &self,
         path: &str,
@@ -663,5 +773,111 @@ mod tests {
         )]);
         let err = futures::executor::block_on(client(&c).update_branch("c")).unwrap_err();
         assert!(matches!(err, GitHubError::BranchMoved { .. }));
+    }
+
+    /// Signs with fixed bytes: the JWT's form is what is checked here (the git host
+    /// checks real signatures end to end).
+    struct FixedSigner;
+
+    impl AppSigner for FixedSigner {
+        async fn sign(&self, _message: &[u8]) -> Result<Vec<u8>, String> {
+            Ok(vec![1, 2, 3])
+        }
+    }
+
+    fn app_client<'c>(
+        c: &'c Canned,
+        tokens: &std::rc::Rc<app::TokenCache>,
+    ) -> GitHubClient<&'c Canned, FixedSigner> {
+        let repo = Repo {
+            owner: "Acme".into(),
+            name: "threads".into(),
+            branch: "main".into(),
+        };
+        let credentials = Credentials::App(App {
+            app_id: "42".into(),
+            signer: FixedSigner,
+            tokens: tokens.clone(),
+        });
+        GitHubClient::with_credentials(c, "http://host", repo, credentials, "ua/1", || 1_000_000)
+    }
+
+    fn bearer(req: &HttpRequest) -> String {
+        req.headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    }
+
+    #[test]
+    fn as_an_app_it_finds_the_installation_makes_a_token_for_the_repository_and_keeps_it() {
+        let file = || {
+            json(
+                200,
+                serde_json::json!({"type": "file", "encoding": "base64", "content": "eA==", "sha": "s"}),
+                &[],
+            )
+        };
+        let c = canned(vec![
+            json(200, serde_json::json!({"id": 7}), &[]),
+            json(
+                201,
+                serde_json::json!({"token": "ghs_one", "expires_at": "1970-01-12T14:46:40Z"}),
+                &[],
+            ),
+            file(),
+            file(),
+        ]);
+        let tokens = std::rc::Rc::new(app::TokenCache::default());
+        let cl = app_client(&c, &tokens);
+        futures::executor::block_on(cl.get_file("t.md", None)).unwrap();
+        futures::executor::block_on(cl.get_file("t.md", None)).unwrap();
+        let seen = c.seen.borrow();
+        assert_eq!(seen.len(), 4, "the token is made once");
+        assert_eq!(seen[0].url, "http://host/repos/Acme/threads/installation");
+        let jwt = bearer(&seen[0]);
+        assert!(
+            jwt.starts_with("Bearer ey") && jwt.ends_with(".AQID"),
+            "{jwt}"
+        );
+        assert_eq!(bearer(&seen[1]), jwt);
+        assert_eq!(seen[1].url, "http://host/app/installations/7/access_tokens");
+        assert_eq!(
+            seen[1].body.as_deref(),
+            Some(r#"{"repositories":["threads"]}"#)
+        );
+        assert_eq!(bearer(&seen[2]), "Bearer ghs_one");
+        assert_eq!(bearer(&seen[3]), "Bearer ghs_one");
+        // 1970-01-12T14:46:40Z is 1,000,000 s: kept until then, less the margin.
+        assert_eq!(
+            tokens.get("acme/threads", 999_000).as_deref(),
+            Some("ghs_one")
+        );
+    }
+
+    #[test]
+    fn as_an_app_a_refused_token_is_forgotten_and_a_missing_installation_is_named() {
+        let tokens = std::rc::Rc::new(app::TokenCache::default());
+        tokens.put("acme/threads", "ghs_old".into(), 2_000_000);
+        let c = canned(vec![
+            json(401, serde_json::json!({"message": "Bad credentials"}), &[]),
+            json(404, serde_json::json!({"message": "Not Found"}), &[]),
+        ]);
+        let cl = app_client(&c, &tokens);
+        let first = futures::executor::block_on(cl.get_file("t.md", None)).unwrap_err();
+        assert!(matches!(
+            first,
+            GitHubError::Unauthorized { status: 401, .. }
+        ));
+        assert_eq!(tokens.get("acme/threads", 0), None);
+        let second = futures::executor::block_on(cl.get_file("t.md", None)).unwrap_err();
+        let GitHubError::NotFound { message } = second else {
+            panic!("{second:?}")
+        };
+        assert!(
+            message.contains("not installed on Acme/threads"),
+            "{message}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! [`GitHost`] is what the store needs; [`client::GitHubClient`] implements it over any
 //! [`http::HttpClient`]; tests use [`memory::MemoryGitHost`].
 
+pub mod app;
 pub mod client;
 pub mod error;
 pub mod http;

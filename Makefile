@@ -18,6 +18,7 @@ test: build lint unit e2e bench-smoke
 ## build: the Worker (build/index.js + build/index_bg.wasm) and the local git host
 build: toolchain
 	$(WORKER_BUILD) --release
+	node scripts/strip-names.mjs build/index_bg.wasm
 	cargo build -p githost
 
 toolchain:

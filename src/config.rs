@@ -40,7 +40,7 @@ const fn var(name: &'static str, default: &'static str, doc: &'static str) -> Se
 }
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [Setting; 18] = [
+pub const SETTINGS: [Setting; 22] = [
     var(
         "GITHUB_REPO",
         "",
@@ -88,8 +88,30 @@ pub const SETTINGS: [Setting; 18] = [
         name: "AUTH_TOKENS",
         kind: Kind::Secret,
         default: "",
-        doc: "JSON: sha256 of each client token -> {user, scopes, agent?} (required)",
+        doc: "JSON: sha256 of each client token -> {user, scopes, agent?, repos?} (required unless sign-in is on)",
     },
+    var(
+        "GITHUB_OAUTH_CLIENT_ID",
+        "",
+        "client id of the GitHub OAuth app (or GitHub App) people sign in with; setting it turns sign-in on",
+    ),
+    Setting {
+        name: "GITHUB_OAUTH_CLIENT_SECRET",
+        kind: Kind::Secret,
+        default: "",
+        doc: "that OAuth app's client secret",
+    },
+    Setting {
+        name: "OAUTH_SIGNING_KEY",
+        kind: Kind::Secret,
+        default: "",
+        doc: "signs the access tokens this service issues: 32 or more random bytes, e.g. openssl rand -base64 32",
+    },
+    var(
+        "GITHUB_WEB_BASE",
+        "https://github.com",
+        "where people sign in to GitHub (GitHub Enterprise, or the local git host)",
+    ),
     var(
         "ALLOWED_ORIGINS",
         "",
@@ -155,6 +177,8 @@ pub struct Config {
     pub github: GitHubAuth,
     /// The client tokens.
     pub tokens: AuthTokens,
+    /// Sign-in with GitHub, when on.
+    pub oauth: Option<OAuthConfig>,
     /// Browser origins allowed to call `/mcp` (`*` for any). Requests without an
     /// `Origin` header are not affected.
     pub allowed_origins: Vec<String>,
@@ -211,6 +235,7 @@ impl std::fmt::Debug for Config {
             .field("cache_ttl_seconds", &self.cache_ttl_seconds)
             .field("github", &self.github)
             .field("tokens", &format!("<{} client tokens>", self.tokens.len()))
+            .field("oauth", &self.oauth)
             .field("allowed_origins", &self.allowed_origins)
             .field("writer", &self.writer)
             .finish()
@@ -237,6 +262,29 @@ impl std::fmt::Debug for GitHubAuth {
             GitHubAuth::Token(_) => write!(f, "Token(<secret>)"),
             GitHubAuth::App { app_id, .. } => write!(f, "App({app_id}, <private key>)"),
         }
+    }
+}
+
+/// Sign-in with GitHub: the OAuth app people sign in with, and the key that signs
+/// the access tokens issued.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthConfig {
+    /// The GitHub OAuth app's client id.
+    pub client_id: String,
+    /// Its client secret.
+    pub client_secret: String,
+    /// `https://github.com`, or the local git host.
+    pub web_base: String,
+    /// The HMAC key of access tokens.
+    pub signing_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("client_id", &self.client_id)
+            .field("web_base", &self.web_base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -364,6 +412,52 @@ impl<F: Fn(&str) -> Option<String>> Lookup<F> {
         }
     }
 
+    /// AUTH_TOKENS: required, unless people can sign in.
+    fn tokens(&self, sign_in: bool) -> Result<AuthTokens, ConfigError> {
+        match (self.get("AUTH_TOKENS"), sign_in) {
+            (None, true) => Ok(AuthTokens::default()),
+            (None, false) => Err(err(
+                "AUTH_TOKENS",
+                "is not set; it maps sha256(client token) to {\"user\", \"scopes\"} (see .dev.vars.example), or turn on sign-in with GITHUB_OAUTH_CLIENT_ID",
+            )),
+            (Some(json), _) => AuthTokens::parse(&json).map_err(|m| err("AUTH_TOKENS", m)),
+        }
+    }
+
+    /// Sign-in: on when GITHUB_OAUTH_CLIENT_ID is set, and then complete.
+    fn oauth(&self) -> Result<Option<OAuthConfig>, ConfigError> {
+        let Some(client_id) = self.get("GITHUB_OAUTH_CLIENT_ID") else {
+            return Ok(None);
+        };
+        let client_secret = self.required(
+            "GITHUB_OAUTH_CLIENT_SECRET",
+            "sign-in needs the OAuth app's client secret: run `wrangler secret put GITHUB_OAUTH_CLIENT_SECRET`",
+        )?;
+        let key = self.required(
+            "OAUTH_SIGNING_KEY",
+            "sign-in needs a key for its access tokens: `openssl rand -base64 32 | wrangler secret put OAUTH_SIGNING_KEY`",
+        )?;
+        if key.len() < 32 {
+            return Err(err(
+                "OAUTH_SIGNING_KEY",
+                "is shorter than 32 characters; use `openssl rand -base64 32`",
+            ));
+        }
+        let web_base = self.or_default("GITHUB_WEB_BASE");
+        if !(web_base.starts_with("https://") || web_base.starts_with("http://")) {
+            return Err(err(
+                "GITHUB_WEB_BASE",
+                format!("must be an http(s) URL, got {web_base:?}"),
+            ));
+        }
+        Ok(Some(OAuthConfig {
+            client_id,
+            client_secret,
+            web_base: web_base.trim_end_matches('/').to_string(),
+            signing_key: key.into_bytes(),
+        }))
+    }
+
     fn threads_dir(&self) -> Result<String, ConfigError> {
         let dir = self.or_default("THREADS_DIR");
         let threads_dir = dir.trim_matches('/').to_string();
@@ -431,11 +525,8 @@ impl Config {
         let api_base = l.api_base()?;
         let cache_ttl_seconds = l.number("CACHE_TTL_SECONDS", MAX_CACHE_TTL_SECONDS, "seconds")?;
         let github = l.github()?;
-        let tokens_json = l.required(
-            "AUTH_TOKENS",
-            "it maps sha256(client token) to {\"user\", \"scopes\"}: see .dev.vars.example",
-        )?;
-        let tokens = AuthTokens::parse(&tokens_json).map_err(|m| err("AUTH_TOKENS", m))?;
+        let oauth = l.oauth()?;
+        let tokens = l.tokens(oauth.is_some())?;
         let repos = RepoPattern::parse_list(&l.or_default("GITHUB_REPOS")).map_err(|m| {
             err(
                 "GITHUB_REPOS",
@@ -451,6 +542,7 @@ impl Config {
             cache_ttl_seconds,
             github,
             tokens,
+            oauth,
             allowed_origins: l.origins()?,
             writer: l.writer()?,
             github_timeout_ms: l.number("GITHUB_TIMEOUT_SECONDS", 300, "seconds")?.max(1) * 1000,
@@ -628,6 +720,41 @@ mod tests {
             let e = with(extra, drop_token).unwrap_err();
             assert_eq!(e.setting, setting, "{e}");
         }
+    }
+
+    #[test]
+    fn sign_in_is_complete_or_named_and_makes_static_tokens_optional() {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "AUTH_TOKENS");
+        assert_eq!(
+            Config::from_lookup(lookup(&pairs)).unwrap_err().setting,
+            "AUTH_TOKENS"
+        );
+        pairs.push(("GITHUB_OAUTH_CLIENT_ID", "Iv1.abc"));
+        assert_eq!(
+            Config::from_lookup(lookup(&pairs)).unwrap_err().setting,
+            "GITHUB_OAUTH_CLIENT_SECRET"
+        );
+        pairs.push(("GITHUB_OAUTH_CLIENT_SECRET", "shh-client-secret"));
+        pairs.push(("OAUTH_SIGNING_KEY", "short"));
+        assert_eq!(
+            Config::from_lookup(lookup(&pairs)).unwrap_err().setting,
+            "OAUTH_SIGNING_KEY"
+        );
+        pairs.retain(|(k, _)| *k != "OAUTH_SIGNING_KEY");
+        pairs.push(("OAUTH_SIGNING_KEY", "0123456789abcdef0123456789abcdef"));
+        let c = Config::from_lookup(lookup(&pairs)).unwrap();
+        let o = c.oauth.as_ref().unwrap();
+        assert_eq!(
+            (o.client_id.as_str(), o.web_base.as_str()),
+            ("Iv1.abc", "https://github.com")
+        );
+        assert!(c.tokens.is_empty());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("shh-client-secret") && !shown.contains("0123456789abcdef"),
+            "{shown}"
+        );
     }
 
     #[test]

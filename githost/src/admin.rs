@@ -8,7 +8,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -19,8 +19,9 @@ use crate::api::MAX_BODY_BYTES;
 use crate::errors::{ApiError, ApiResult};
 use crate::faults::FaultSpec;
 use crate::git::{self, is_valid_ref_name, Repo, Signature, TreeEdit, ZERO_SHA};
-use crate::state::{lock, Latency, SharedState};
+use crate::state::{lock, now_secs, Latency, SharedState};
 use crate::stats::Stats;
+use crate::users::Users;
 
 /// Routes of the admin API.
 pub fn router() -> Router<SharedState> {
@@ -40,6 +41,12 @@ pub fn router() -> Router<SharedState> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/_githost/raw/{owner}/{repo}/{reference}/{*path}", get(raw))
+        .route("/_githost/users", get(get_users).post(set_users))
+        .route("/_githost/oauth/tokens", delete(revoke_user_tokens))
+        .route(
+            "/_githost/app/tokens/expire",
+            post(expire_installation_tokens),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
@@ -260,6 +267,34 @@ async fn add_fault(State(state): State<SharedState>, body: Bytes) -> ApiResult<R
 async fn clear_faults(State(state): State<SharedState>) -> Json<Value> {
     let cleared = lock(&state.faults).clear();
     Json(json!({ "cleared": cleared }))
+}
+
+/// `GET /_githost/users`: the users configuration.
+async fn get_users(State(state): State<SharedState>) -> Json<Value> {
+    Json(lock(&state.users).to_json())
+}
+
+/// `POST /_githost/users`: replace the users configuration (same JSON as
+/// `--users`); answers the new configuration.
+async fn set_users(State(state): State<SharedState>, body: Bytes) -> ApiResult<Json<Value>> {
+    let value: Value = parse_json(&body)?;
+    let users = Users::from_json(&value).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
+    let answer = users.to_json();
+    *lock(&state.users) = users;
+    Ok(Json(answer))
+}
+
+/// `DELETE /_githost/oauth/tokens`: revoke every user (`gho_`) token.
+async fn revoke_user_tokens(State(state): State<SharedState>) -> Json<Value> {
+    let revoked = lock(&state.grants).revoke_user_tokens();
+    Json(json!({ "revoked": revoked }))
+}
+
+/// `POST /_githost/app/tokens/expire`: make every installation (`ghs_`) token
+/// expire now.
+async fn expire_installation_tokens(State(state): State<SharedState>) -> Json<Value> {
+    let expired = lock(&state.grants).expire_installation_tokens(now_secs());
+    Json(json!({ "expired": expired }))
 }
 
 /// `GET /_githost/raw/{owner}/{repo}/{ref}/{path}`: raw file bytes (the target

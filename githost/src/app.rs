@@ -1,4 +1,4 @@
-//! The complete router: admin API, GitHub routes, request logging.
+//! The complete router: admin API, OAuth web flow, GitHub routes, request logging.
 
 use std::time::Instant;
 
@@ -9,11 +9,12 @@ use axum::Router;
 
 use crate::faults::DropConnection;
 use crate::state::SharedState;
-use crate::{admin, api};
+use crate::{admin, api, oauth};
 
 /// Build the router serving everything.
 pub fn router(state: SharedState) -> Router {
     admin::router()
+        .merge(oauth::router())
         .fallback(api::handle)
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)

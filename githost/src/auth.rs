@@ -19,8 +19,23 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     (scheme_ok && !token.is_empty()).then(|| token.to_string())
 }
 
+/// 401 `Bad credentials`.
+pub fn bad_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials")
+}
+
 /// Check the request headers; on success returns the token.
 pub fn check(headers: &HeaderMap, accepted: &[String]) -> Result<String, ApiError> {
+    let token = require_token(headers)?;
+    if !accepted.is_empty() && !accepted.contains(&token) {
+        return Err(bad_credentials());
+    }
+    Ok(token)
+}
+
+/// Require a `User-Agent` (else 403) and a bearer token (else 401 `Requires
+/// authentication`); returns the token, whatever it is.
+pub fn require_token(headers: &HeaderMap) -> Result<String, ApiError> {
     let has_agent = headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -28,16 +43,8 @@ pub fn check(headers: &HeaderMap, accepted: &[String]) -> Result<String, ApiErro
     if !has_agent {
         return Err(ApiError::new(StatusCode::FORBIDDEN, NO_USER_AGENT));
     }
-    let Some(token) = bearer_token(headers) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Requires authentication",
-        ));
-    };
-    if !accepted.is_empty() && !accepted.contains(&token) {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
-    }
-    Ok(token)
+    bearer_token(headers)
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Requires authentication"))
 }
 
 /// An opaque per-token key (so raw tokens are never kept as map keys).

@@ -1,4 +1,5 @@
-//! Small encoding helpers: GitHub-style base64, URL path encoding, dates.
+//! Small encoding helpers: GitHub-style base64, URL path and query encoding,
+//! form bodies, dates.
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
@@ -8,6 +9,12 @@ use base64::Engine;
 /// Lenient decoder: standard alphabet, padding optional.
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Lenient URL-safe decoder (JWT segments): padding optional.
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
@@ -28,6 +35,54 @@ pub fn base64_lines(data: &[u8]) -> String {
 pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let compact: String = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
     LENIENT.decode(compact.as_bytes()).ok()
+}
+
+/// Decode base64url (the JWT alphabet), padding optional. `None` if invalid.
+pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_LENIENT.decode(text.as_bytes()).ok()
+}
+
+/// Percent-encode a query-string component: everything but unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`.
+pub fn encode_query_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Encode `pairs` as `application/x-www-form-urlencoded` (`k=v&k=v`).
+pub fn encode_form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                encode_query_component(k),
+                encode_query_component(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Parse an `application/x-www-form-urlencoded` text (also a query string):
+/// `+` is a space, `%XX` escapes are decoded, malformed pairs are skipped.
+pub fn parse_form(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let k = decode_percent(&k.replace('+', " "))?;
+            let v = decode_percent(&v.replace('+', " "))?;
+            Some((k, v))
+        })
+        .collect()
 }
 
 /// Percent-encode a repository path for use in a URL (keeps `/`).
@@ -128,5 +183,31 @@ mod tests {
         assert_eq!(encode_path("a b/c.md"), "a%20b/c.md");
         assert_eq!(decode_percent("a%20b/c.md").as_deref(), Some("a b/c.md"));
         assert_eq!(decode_percent("%zz"), None);
+    }
+
+    #[test]
+    fn queries_and_forms() {
+        assert_eq!(
+            encode_query_component("a b&c=d/é"),
+            "a%20b%26c%3Dd%2F%C3%A9"
+        );
+        assert_eq!(
+            encode_form(&[("code", "x y"), ("state", "s&t")]),
+            "code=x%20y&state=s%26t"
+        );
+        let pairs = parse_form("a=1+2&b=%26x&&c&bad=%zz");
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".to_string(), "1 2".to_string()),
+                ("b".to_string(), "&x".to_string()),
+                ("c".to_string(), String::new()),
+            ]
+        );
+        assert_eq!(
+            decode_base64url("eyJhIjoxfQ").as_deref(),
+            Some(&b"{\"a\":1}"[..])
+        );
+        assert_eq!(decode_base64url("a+b/"), None);
     }
 }

@@ -4,7 +4,9 @@
 //! Layout: [`config`] (CLI), [`server`] (accept loop), [`app`] (router),
 //! [`api`] (GitHub routes), [`admin`] (`/_githost/` test controls),
 //! [`git`] (every git CLI call), [`faults`], [`stats`], [`ratelimit`],
-//! [`pacing`], [`auth`], [`errors`].
+//! [`pacing`], [`auth`], [`errors`]; the GitHub App and "Sign in with GitHub"
+//! parts: [`ghapp`] (app JWTs), [`grants`] (issued tokens and codes),
+//! [`users`] (who exists and their permissions), [`oauth`] (`/login/oauth/*`).
 
 pub mod admin;
 pub mod api;
@@ -14,12 +16,16 @@ pub mod config;
 pub mod encoding;
 pub mod errors;
 pub mod faults;
+pub mod ghapp;
 pub mod git;
+pub mod grants;
+pub mod oauth;
 pub mod pacing;
 pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod stats;
+pub mod users;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -45,11 +51,12 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     let dir = std::fs::canonicalize(&config.dir)?;
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
     let port = listener.local_addr()?.port();
-    let state = AppState::new(
+    let config = Config {
         dir,
-        format!("http://127.0.0.1:{port}"),
-        config.tokens.clone(),
-    );
+        ..config.clone()
+    };
+    let state = AppState::configure(&config, format!("http://127.0.0.1:{port}"))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     state::lock(&state.pacing).set_min_gap_ms(config.min_mutation_gap_ms);
     Ok(Bound {
         listener,

@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
             print!("{}", config::USAGE);
             ExitCode::SUCCESS
         }
-        Ok(Command::Serve(cfg)) => match githost::run(cfg).await {
+        Ok(Command::Serve(cfg)) => match githost::run(*cfg).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("githost: {err}");

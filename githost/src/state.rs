@@ -1,4 +1,5 @@
-//! Shared server state: configuration, counters, faults, latency.
+//! Shared server state: configuration, counters, faults, latency, the GitHub
+//! App and OAuth settings, users and issued credentials.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -9,10 +10,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Config, DEFAULT_DEV_USER};
 use crate::faults::FaultQueue;
+use crate::ghapp::GitHubApp;
+use crate::grants::Grants;
 use crate::pacing::Pacing;
 use crate::ratelimit::RateLimits;
 use crate::stats::Stats;
+use crate::users::Users;
 
 /// Artificial latency added to every GitHub-route request.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -49,6 +54,30 @@ fn random_u64() -> u64 {
     h.finish()
 }
 
+/// Fixed settings of the GitHub App and OAuth parts.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The GitHub App, if configured.
+    pub app: Option<GitHubApp>,
+    /// OAuth client id `/login/oauth/*` require; `None` = any.
+    pub oauth_client_id: Option<String>,
+    /// OAuth client secret `/login/oauth/access_token` requires; `None` = any.
+    pub oauth_client_secret: Option<String>,
+    /// Who `/login/oauth/authorize` signs in by default.
+    pub dev_user: String,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Identity {
+            app: None,
+            oauth_client_id: None,
+            oauth_client_secret: None,
+            dev_user: DEFAULT_DEV_USER.to_string(),
+        }
+    }
+}
+
 /// Test hook run by `PUT contents` right before the branch compare-and-swap,
 /// with the repository path and branch; lets tests move the branch meanwhile.
 pub type RefUpdateHook = Arc<dyn Fn(&Path, &str) + Send + Sync>;
@@ -71,6 +100,12 @@ pub struct AppState {
     pub rate: Mutex<RateLimits>,
     /// Pacing rule for mutating requests (secondary rate limit).
     pub pacing: Mutex<Pacing>,
+    /// GitHub App and OAuth settings.
+    pub identity: Identity,
+    /// Known users and their permissions (replaceable at runtime).
+    pub users: Mutex<Users>,
+    /// Issued installation tokens, OAuth codes and user tokens.
+    pub grants: Mutex<Grants>,
     /// Optional test hook, see [`RefUpdateHook`].
     pre_ref_update: Mutex<Option<RefUpdateHook>>,
     /// Whether one line per request is logged to stderr.
@@ -85,6 +120,14 @@ impl std::fmt::Debug for AppState {
             .field("tokens", &self.tokens.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Seconds since the epoch.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Shared handle on the state.
@@ -113,15 +156,52 @@ impl AppState {
         base_url: impl Into<String>,
         tokens: Vec<String>,
     ) -> SharedState {
+        Self::build(
+            dir.into(),
+            base_url.into(),
+            tokens,
+            Identity::default(),
+            Users::default(),
+        )
+    }
+
+    /// New state from a configuration (repositories under `config.dir` as
+    /// given), answering with URLs under `base_url`.
+    pub fn configure(config: &Config, base_url: impl Into<String>) -> Result<SharedState, String> {
+        let identity = Identity {
+            app: config.app()?,
+            oauth_client_id: config.oauth_client_id.clone(),
+            oauth_client_secret: config.oauth_client_secret.clone(),
+            dev_user: config.dev_user.clone(),
+        };
+        Ok(Self::build(
+            config.dir.clone(),
+            base_url.into(),
+            config.tokens.clone(),
+            identity,
+            config.users.clone(),
+        ))
+    }
+
+    fn build(
+        dir: PathBuf,
+        base_url: String,
+        tokens: Vec<String>,
+        identity: Identity,
+        users: Users,
+    ) -> SharedState {
         Arc::new(AppState {
-            dir: dir.into(),
-            base_url: base_url.into().trim_end_matches('/').to_string(),
+            dir,
+            base_url: base_url.trim_end_matches('/').to_string(),
             tokens,
             stats: Mutex::new(Stats::default()),
             faults: Mutex::new(FaultQueue::default()),
             latency: Mutex::new(Latency::default()),
             rate: Mutex::new(RateLimits::default()),
             pacing: Mutex::new(Pacing::default()),
+            identity,
+            users: Mutex::new(users),
+            grants: Mutex::new(Grants::default()),
             pre_ref_update: Mutex::new(None),
             log_requests: AtomicBool::new(true),
         })
@@ -163,6 +243,42 @@ impl AppState {
     /// Count a commit created through the GitHub API.
     pub fn count_commit(&self) {
         lock(&self.stats).commits += 1;
+    }
+
+    /// Names of the repositories under `owner` (sorted; empty if none).
+    pub fn repos_of(&self, owner: &str) -> Vec<String> {
+        if !valid_name(owner) {
+            return Vec::new();
+        }
+        let Ok(entries) = std::fs::read_dir(self.dir.join(owner)) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.strip_suffix(".git")?.to_string();
+                let path = e.path();
+                let is_repo = path.join("HEAD").is_file() && path.join("objects").is_dir();
+                (is_repo && valid_name(&name)).then_some(name)
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Owners (directories under the data directory) with a valid name.
+    pub fn owners(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|name| valid_name(name))
+            .collect();
+        names.sort();
+        names
     }
 }
 

@@ -76,11 +76,11 @@ export async function stop(child) {
 }
 
 /**
- * Starts the local git host. Resolves with { url, port, dir, child, logs } once it
- * printed its listening line.
+ * Starts the local git host (`args`: more flags, e.g. the GitHub App's and sign-in's).
+ * Resolves with { url, port, dir, child, logs } once it printed its listening line.
  */
-export async function startGithost({ port = 0, dir, echo = false } = {}) {
-  const child = spawn(GITHOST_BIN, ['--port', String(port), '--dir', dir], {
+export async function startGithost({ port = 0, dir, echo = false, args = [] } = {}) {
+  const child = spawn(GITHOST_BIN, ['--port', String(port), '--dir', dir, ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

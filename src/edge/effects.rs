@@ -196,3 +196,35 @@ impl crate::github::app::AppSigner for WebCryptoSigner {
         Ok(Uint8Array::new(&ArrayBuffer::from(signature)).to_vec())
     }
 }
+
+mod random {
+    use worker::js_sys::Uint8Array;
+    use worker::wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
+        pub(super) fn get_random_values(buf: &Uint8Array) -> Result<JsValue, JsValue>;
+    }
+}
+
+/// 32 bytes from the platform's cryptographic random source (`crypto.getRandomValues`),
+/// base64url.
+pub(super) fn secret() -> String {
+    use base64::Engine;
+    let buf = worker::js_sys::Uint8Array::new_with_length(32);
+    let bytes = match random::get_random_values(&buf) {
+        Ok(_) => buf.to_vec(),
+        Err(e) => {
+            // workerd always has it; should it ever fail, never hand out a weak secret
+            // silently: say so, and mix what entropy there is through SHA-256.
+            console_error!("crypto.getRandomValues failed: {e:?}");
+            let noise: Vec<u8> = (0..8)
+                .flat_map(|_| worker::js_sys::Math::random().to_bits().to_le_bytes())
+                .chain(worker::Date::now().as_millis().to_le_bytes())
+                .collect();
+            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&noise)).to_vec()
+        }
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -4,16 +4,21 @@
 
 mod branch_writer;
 mod effects;
+mod grants;
 
 use crate::config::{Config, ConfigError, GitHubAuth, SETTINGS};
 use crate::github::app::{App, Credentials, TokenCache};
 use crate::github::http::TimedHttp;
+use crate::github::signin::Permission;
+use crate::github::Repo;
 use crate::http::json::{too_large, MAX_REQUEST_BYTES};
 use crate::http::{self, ApiRequest, ApiResponse};
+use crate::service::oauth::OAuthEffects;
 use crate::service::{Effects, Service};
 use crate::store::{Store, StoreConfig};
 use branch_writer::DoQueue;
 use effects::{FetchHttp, R2Cache, WebCryptoSigner, WorkerClock};
+use grants::DoGrants;
 use std::rc::Rc;
 use worker::{event, Context, Env, Headers, Request, Response, Result};
 
@@ -118,7 +123,8 @@ pub(crate) async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Respo
     to_worker_response(resp)
 }
 
-/// The Worker's effects: GitHub over `fetch`, R2, the Workers clock, the Durable Object.
+/// The Worker's effects: GitHub over `fetch`, R2, the Workers clock, the Durable
+/// Objects.
 struct EdgeEffects;
 
 impl Effects for EdgeEffects {
@@ -126,6 +132,49 @@ impl Effects for EdgeEffects {
     type Cache = R2Cache;
     type Clock = WorkerClock;
     type Queue = DoQueue;
+    type OAuth = EdgeOAuth;
+}
+
+/// How long a request to GitHub's sign-in or to a client's metadata document may
+/// take.
+const WEB_TIMEOUT_MS: u64 = 5_000;
+
+/// Sign-in's effects: the grant store, `fetch` with a timeout, WebCrypto's random
+/// source, and GitHub permissions asked with the service's own identity.
+struct EdgeOAuth {
+    grants: DoGrants,
+    web: TimedHttp<'static, FetchHttp, WorkerClock>,
+    config: Config,
+}
+
+impl OAuthEffects for EdgeOAuth {
+    type Grants = DoGrants;
+    type Web = TimedHttp<'static, FetchHttp, WorkerClock>;
+    fn grants(&self) -> &DoGrants {
+        &self.grants
+    }
+    fn web(&self) -> &Self::Web {
+        &self.web
+    }
+    fn secret(&self) -> String {
+        effects::secret()
+    }
+    async fn permission(
+        &self,
+        repo: &Repo,
+        login: &str,
+    ) -> std::result::Result<Permission, String> {
+        let config = self
+            .config
+            .for_repo(&repo.owner, &repo.name)
+            .ok_or_else(|| format!("{}/{} is not served", repo.owner, repo.name))?;
+        github(&config).permission_of(login).await.map_err(|e| {
+            format!(
+                "GitHub did not say what {login} may do on {}/{}: {e}",
+                repo.owner, repo.name
+            )
+        })
+    }
 }
 
 /// Serves a request from one repository: its GitHub client, cache namespace and
@@ -143,6 +192,15 @@ async fn serve(
     let cache = R2Cache::new(bucket.clone());
     let git = github(config);
     let store_config = store_config(config);
+    let oauth = EdgeOAuth {
+        grants: DoGrants::new(env),
+        web: TimedHttp {
+            inner: FetchHttp,
+            clock: &CLOCK,
+            timeout_ms: WEB_TIMEOUT_MS,
+        },
+        config: config.clone(),
+    };
     let svc: Service<'_, EdgeEffects> = Service {
         config,
         store: Store {
@@ -153,6 +211,7 @@ async fn serve(
         },
         queue: &queue,
         clock: &CLOCK,
+        oauth: &oauth,
     };
     http::handle(&svc, req).await
 }
@@ -183,6 +242,7 @@ async fn to_api_request(mut req: Request) -> Result<std::result::Result<ApiReque
         },
     };
     Ok(Ok(ApiRequest {
+        base: url.origin().ascii_serialization(),
         method: req.method().to_string(),
         path: url.path().to_string(),
         query: url.query().unwrap_or("").to_string(),

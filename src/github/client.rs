@@ -3,6 +3,7 @@
 use super::app::{self, App, AppSigner, Credentials, NoApp};
 use super::error::{classify, GitHubError};
 use super::http::{encode_component, HttpClient, HttpRequest, HttpResponse, SendError};
+use super::signin::Permission;
 use super::{
     DirEntry, Fetched, GitHost, Listing, PutFile, RemoteFile, Sha, Tree, TreeFile, Written,
 };
@@ -194,19 +195,21 @@ impl<H: HttpClient, S: AppSigner> GitHubClient<H, S> {
     }
 
     /// Sends a request with the client's credentials. An installation token GitHub
-    /// refuses is forgotten, so the next request fetches a new one.
-    async fn send(&self, mut req: HttpRequest) -> Result<HttpResponse, GitHubError> {
-        let token = match &self.credentials {
-            Credentials::Token(t) => t.clone(),
-            Credentials::App(app) => self.installation_token(app).await?,
+    /// refuses (revoked, or expired early) is forgotten and the request sent once more
+    /// with a new one: a 401 means nothing was done.
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, GitHubError> {
+        let app = match &self.credentials {
+            Credentials::Token(t) => return self.send_as_is(authorized(req, t)).await,
+            Credentials::App(app) => app,
         };
-        req.headers
-            .insert(0, ("Authorization".to_string(), format!("Bearer {token}")));
-        let resp = self.send_as_is(req).await?;
-        if let (401, Credentials::App(app)) = (resp.status, &self.credentials) {
-            app.tokens.forget(&self.repo_key());
+        let token = self.installation_token(app).await?;
+        let resp = self.send_as_is(authorized(req.clone(), &token)).await?;
+        if resp.status != 401 {
+            return Ok(resp);
         }
-        Ok(resp)
+        app.tokens.forget(&self.repo_key());
+        let token = self.installation_token(app).await?;
+        self.send_as_is(authorized(req, &token)).await
     }
 
     /// The cache key of this client's repository.
@@ -268,6 +271,27 @@ impl<H: HttpClient, S: AppSigner> GitHubClient<H, S> {
         .map_or(now + 3600, |at| at.unix_timestamp().max(0) as u64);
         app.tokens.put(&key, t.token.clone(), expires);
         Ok(t.token)
+    }
+
+    /// A person's permission on this client's repository (GitHub's collaborator
+    /// permission; someone GitHub does not know has none).
+    pub async fn permission_of(&self, login: &str) -> Result<Permission, GitHubError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            permission: String,
+        }
+        let url = self.repo_url(&format!(
+            "collaborators/{}/permission",
+            encode_component(login)
+        ));
+        match self
+            .json_call::<Answer>("GET", url, None, &[200], "the collaborator permission")
+            .await
+        {
+            Ok(a) => Ok(Permission::parse(&a.permission)),
+            Err(GitHubError::NotFound { .. }) => Ok(Permission::None),
+            Err(e) => Err(e),
+        }
     }
 
     /// A request authenticated as the app itself (its JWT), answered with `ok`.
@@ -346,6 +370,13 @@ impl<H: HttpClient, S: AppSigner> GitHubClient<H, S> {
             .map_err(|_| bad(format!("'{path}' is not {what}")))?;
         Ok(Some((body, etag)))
     }
+}
+
+/// `req` with `Authorization: Bearer <token>` first.
+fn authorized(mut req: HttpRequest, token: &str) -> HttpRequest {
+    req.headers
+        .insert(0, ("Authorization".to_string(), format!("Bearer {token}")));
+    req
 }
 
 fn bad(message: impl Into<String>) -> GitHubError {
@@ -857,23 +888,41 @@ mod tests {
     }
 
     #[test]
-    fn as_an_app_a_refused_token_is_forgotten_and_a_missing_installation_is_named() {
+    fn as_an_app_a_refused_token_is_replaced_once_and_a_missing_installation_is_named() {
         let tokens = std::rc::Rc::new(app::TokenCache::default());
         tokens.put("acme/threads", "ghs_old".into(), 2_000_000);
+        let file = json(
+            200,
+            serde_json::json!({"type": "file", "encoding": "base64", "content": "eA==", "sha": "s"}),
+            &[],
+        );
         let c = canned(vec![
             json(401, serde_json::json!({"message": "Bad credentials"}), &[]),
-            json(404, serde_json::json!({"message": "Not Found"}), &[]),
+            json(200, serde_json::json!({"id": 7}), &[]),
+            json(
+                201,
+                serde_json::json!({"token": "ghs_new", "expires_at": "1970-01-12T14:46:40Z"}),
+                &[],
+            ),
+            file,
         ]);
         let cl = app_client(&c, &tokens);
-        let first = futures::executor::block_on(cl.get_file("t.md", None)).unwrap_err();
-        assert!(matches!(
-            first,
-            GitHubError::Unauthorized { status: 401, .. }
-        ));
-        assert_eq!(tokens.get("acme/threads", 0), None);
-        let second = futures::executor::block_on(cl.get_file("t.md", None)).unwrap_err();
-        let GitHubError::NotFound { message } = second else {
-            panic!("{second:?}")
+        futures::executor::block_on(cl.get_file("t.md", None)).unwrap();
+        let seen = c.seen.borrow();
+        assert_eq!(bearer(&seen[0]), "Bearer ghs_old");
+        assert_eq!(bearer(&seen[3]), "Bearer ghs_new");
+        assert_eq!(tokens.get("acme/threads", 0).as_deref(), Some("ghs_new"));
+
+        let tokens = std::rc::Rc::new(app::TokenCache::default());
+        let c = canned(vec![json(
+            404,
+            serde_json::json!({"message": "Not Found"}),
+            &[],
+        )]);
+        let err = futures::executor::block_on(app_client(&c, &tokens).get_file("t.md", None))
+            .unwrap_err();
+        let GitHubError::NotFound { message } = err else {
+            panic!("{err:?}")
         };
         assert!(
             message.contains("not installed on Acme/threads"),

@@ -10,6 +10,7 @@ pub mod http;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod pattern;
+pub mod signin;
 
 pub use client::{GitHubClient, Repo};
 pub use error::GitHubError;

@@ -40,6 +40,14 @@ impl RepoPattern {
         })
     }
 
+    /// Exactly `owner/name`.
+    pub fn exact(owner: &str, name: &str) -> RepoPattern {
+        RepoPattern {
+            owner: owner.to_string(),
+            name: Some(name.to_string()),
+        }
+    }
+
     /// Parses a comma-separated list; blanks between commas are skipped.
     pub fn parse_list(s: &str) -> Result<Vec<RepoPattern>, String> {
         s.split(',')

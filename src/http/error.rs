@@ -1,7 +1,9 @@
 //! The one place service errors become HTTP answers: a status per code, the JSON body
 //! `{"error": {"code", "message", ...}}`, and the headers that go with it.
 
-use super::message::ApiResponse;
+use super::message::{ApiRequest, ApiResponse};
+use crate::config::Config;
+use crate::service::oauth;
 use crate::service::{ErrorCode, ServiceError};
 use serde_json::json;
 
@@ -12,7 +14,7 @@ pub fn status(code: ErrorCode) -> u16 {
         InvalidField | MissingField | InvalidTopic | InvalidJson | InvalidRequest | UnknownTool => {
             400
         }
-        Unauthorized => 401,
+        Unauthorized | InvalidToken => 401,
         Forbidden => 403,
         ThreadNotFound | NotAThread | EntryNotFound => 404,
         WriteToNonThread | EntryIdConflict => 409,
@@ -38,10 +40,29 @@ pub fn response(e: &ServiceError) -> ApiResponse {
     if let Some(s) = e.retry_after {
         resp = resp.with_header("retry-after", s.to_string());
     }
-    if e.code == ErrorCode::Unauthorized {
-        resp = resp.with_header("www-authenticate", "Bearer");
-    }
     resp
+}
+
+/// The `WWW-Authenticate` challenge for a request refused for its token: plain
+/// `Bearer` with client tokens only; with sign-in on, where to discover how to get
+/// a token (RFC 9728) and the scopes, and why this one was refused.
+pub fn challenge(config: &Config, req: &ApiRequest, e: &ServiceError) -> String {
+    let Some(_) = &config.oauth else {
+        return "Bearer".into();
+    };
+    let path = oauth::resource_path(config, &config.repo);
+    let metadata = oauth::metadata::protected_resource_url(&req.base, &path);
+    let mut out = format!(
+        "Bearer resource_metadata=\"{metadata}\", scope=\"{}\"",
+        oauth::SCOPES.join(" ")
+    );
+    if e.code == ErrorCode::InvalidToken {
+        let why = e.message.replace(['"', '\\'], "'");
+        out.push_str(&format!(
+            ", error=\"invalid_token\", error_description=\"{why}\""
+        ));
+    }
+    out
 }
 
 /// A route-level error (no such route, wrong method): HTTP's own, not the service's.

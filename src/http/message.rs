@@ -15,6 +15,8 @@ pub struct ApiRequest {
     pub headers: Vec<(String, String)>,
     /// The body's bytes.
     pub body: Vec<u8>,
+    /// Where the request was sent: `scheme://host[:port]`, no trailing slash.
+    pub base: String,
 }
 
 impl ApiRequest {
@@ -102,6 +104,21 @@ pub fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An `application/x-www-form-urlencoded` body (or query string) as a map; the
+/// first value of a repeated name wins.
+pub fn form(body: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for pair in String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.entry(percent_decode(k))
+            .or_insert_with(|| percent_decode(v));
+    }
+    out
 }
 
 fn hex(c: u8) -> Option<u8> {

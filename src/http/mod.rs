@@ -6,6 +6,7 @@ pub mod error;
 pub mod json;
 pub mod mcp;
 pub mod message;
+pub mod oauth;
 pub mod rest;
 
 pub use message::{ApiRequest, ApiResponse};
@@ -23,6 +24,7 @@ pub async fn handle<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiRe
             _ => error::route_error(405, "method_not_allowed", "use GET or HEAD".into()),
         },
         ["mcp"] => mcp::handle(svc, req).await,
+        [".well-known", ..] | ["oauth", ..] => oauth::handle(svc, req, &segments).await,
         ["v1", rest @ ..] => rest::handle(svc, req, rest).await,
         _ => error::route_error(
             404,

@@ -40,7 +40,10 @@ async fn route<E: Effects>(
     req: &ApiRequest,
     rest: &[&str],
 ) -> Result<ApiResponse, Refusal> {
-    let who = svc.authenticate(req.header("authorization"))?;
+    let who = &svc.authenticate(req.header("authorization")).map_err(|e| {
+        let challenge = super::error::challenge(svc.config, req, &e);
+        Refusal::Route(response(&e).with_header("www-authenticate", challenge))
+    })?;
     let method = req.method.as_str();
     match rest {
         ["threads"] => {

@@ -6,6 +6,7 @@ use crate::cache::MemoryCache;
 use crate::clock::FakeClock;
 use crate::config::Config;
 use crate::github::memory::MemoryGitHost;
+use crate::service::oauth::memory::MemoryOAuth;
 use crate::writer::{MemoryJournal, Writer};
 use futures::executor::block_on;
 use serde_json::{json, Value};
@@ -18,12 +19,14 @@ impl<'a> Effects for TestEffects<'a> {
     type Cache = MemoryCache;
     type Clock = FakeClock;
     type Queue = Writer<'a, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal>;
+    type OAuth = MemoryOAuth;
 }
 
 /// The shared fixture, with threads at the repository root, and a configuration.
 struct Fixture {
     base: crate::testing::Fixture,
     config: Config,
+    oauth: MemoryOAuth,
 }
 
 impl std::ops::Deref for Fixture {
@@ -51,6 +54,7 @@ fn fixture() -> Fixture {
     Fixture {
         base: crate::testing::Fixture::in_dir(""),
         config,
+        oauth: MemoryOAuth::default(),
     }
 }
 
@@ -85,6 +89,7 @@ impl Fixture {
             query: query.into(),
             headers,
             body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+            base: "http://127.0.0.1:8787".into(),
         };
         // As the edge does: a request naming a repository is served with its config.
         let (config, req) = match target(&self.config, &req) {
@@ -98,6 +103,7 @@ impl Fixture {
             store: self.store(),
             queue: &writer,
             clock: &self.clock,
+            oauth: &self.oauth,
         };
         let resp = block_on(handle(&app, &req));
         (resp.status, json_of(&resp), resp)

@@ -123,7 +123,7 @@ pub fn require_write(who: &Principal) -> Result<(), ServiceError> {
     } else {
         Err(ServiceError::new(
             ErrorCode::Forbidden,
-            "this token is read-only; writing needs a token with the \"write\" scope",
+            "this token is read-only; writing needs a client token with the \"write\" scope, or signing in as someone who may push to the repository",
         ))
     }
 }

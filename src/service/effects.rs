@@ -1,5 +1,6 @@
-//! The effects a request is served with, bundled: one type parameter instead of four.
+//! The effects a request is served with, bundled: one type parameter instead of five.
 
+use super::oauth::OAuthEffects;
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
@@ -16,4 +17,6 @@ pub trait Effects {
     type Clock: Clock + Entropy;
     /// The branch's writer: the Durable Object, or an in-process writer.
     type Queue: WriteQueue;
+    /// Sign-in: the grant store, outbound HTTP, secrets, GitHub permissions.
+    type OAuth: OAuthEffects;
 }

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// No valid client token.
     Unauthorized,
+    /// An access token that is expired, forged, or for another resource.
+    InvalidToken,
     /// The token may not do this.
     Forbidden,
     /// No such thread.
@@ -74,6 +76,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::ThreadNotFound => "thread_not_found",
             ErrorCode::NotAThread | ErrorCode::WriteToNonThread => "not_a_thread",

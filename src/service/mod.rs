@@ -6,6 +6,7 @@ pub mod command;
 pub mod effects;
 pub mod error;
 pub mod input;
+pub mod oauth;
 pub mod reads;
 
 pub use command::{Outcome, Write, WriteKind, Written};
@@ -14,6 +15,7 @@ pub use error::{ErrorCode, ServiceError};
 pub use reads::{Listed, View};
 
 use crate::auth::{AuthError, Principal};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
 
@@ -30,12 +32,22 @@ pub struct Service<'a, E: Effects> {
     pub queue: &'a E::Queue,
     /// Time and randomness.
     pub clock: &'a E::Clock,
+    /// Sign-in's effects.
+    pub oauth: &'a E::OAuth,
 }
 
 impl<E: Effects> Service<'_, E> {
     /// The principal of an `Authorization` header value, if it may use this
-    /// request's repository.
-    pub fn authenticate(&self, authorization: Option<&str>) -> Result<&Principal, ServiceError> {
+    /// request's repository: a static client token, or an access token this service
+    /// issued for this repository's MCP URL.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ServiceError> {
+        let bearer = authorization
+            .and_then(|h| h.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim());
+        if let Some(token) = bearer.filter(|t| t.starts_with(crate::auth::access::PREFIX)) {
+            return self.access_principal(token);
+        }
         let who = self
             .config
             .tokens
@@ -60,6 +72,41 @@ impl<E: Effects> Service<'_, E> {
                 ),
             ));
         }
-        Ok(who)
+        Ok(who.clone())
+    }
+
+    /// The person an access token was issued to, if it is valid, unexpired and for
+    /// this request's repository (its audience).
+    fn access_principal(&self, token: &str) -> Result<Principal, ServiceError> {
+        use crate::auth::access::{self, AccessError, SCOPE_WRITE};
+        let invalid = |why: &str| ServiceError::new(ErrorCode::InvalidToken, why);
+        let Some(oauth) = &self.config.oauth else {
+            return Err(invalid(
+                "sign-in is not enabled on this server; use a client token",
+            ));
+        };
+        let now = self.clock.now_ms() / 1000;
+        let claims = access::verify(&oauth.signing_key, token, now).map_err(|e| match e {
+            AccessError::Expired => {
+                invalid("the access token expired; refresh it or sign in again")
+            }
+            AccessError::Invalid => invalid("the access token is not valid; sign in again"),
+        })?;
+        let repo = &self.config.repo;
+        if oauth::repo_of_resource(self.config, &claims.aud).as_ref() != Some(repo) {
+            return Err(invalid(&format!(
+                "the access token was issued for {}, not {}/{}; sign in for this server's URL",
+                claims.aud, repo.owner, repo.name
+            )));
+        }
+        Ok(Principal {
+            can_write: claims.has_scope(SCOPE_WRITE),
+            user: claims.sub,
+            agent: None,
+            repos: Some(vec![crate::github::RepoPattern::exact(
+                &repo.owner,
+                &repo.name,
+            )]),
+        })
     }
 }

@@ -1,8 +1,9 @@
 // `make dev`'s script starts the git host and the Worker, seeds the demo repository,
-// answers /health, serves the seeded threads, and stops on SIGINT.
+// answers /health, serves the seeded threads with sign-in on and the dev GitHub App
+// as its identity, and stops on SIGINT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,6 +37,20 @@ test('the make dev path starts, seeds, serves and stops', { timeout: 120000 }, a
     assert.equal(r.status, 200, out);
     const { threads } = await r.json();
     assert.ok(threads.some((t) => t.topic === 'welcome'), JSON.stringify(threads));
+    // Sign-in is on, and the Worker acts as the dev GitHub App.
+    assert.match(out, new RegExp(`Sign in: +claude mcp add --transport http watercooler http://127\\.0\\.0\\.1:${port}/mcp`));
+    const as = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-authorization-server`);
+    assert.equal(as.status, 200, out);
+    assert.ok(fs.existsSync(path.join(tmp, 'dev-app', 'app-private-key.pem')));
+    const said = await fetch(`http://127.0.0.1:${port}/v1/threads/dev-check/entries`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'dev', body: 'checks the app identity', agent: 'Claude' }),
+    });
+    assert.equal(said.status, 201, await said.text());
+    const bare = path.join(tmp, 'githost', 'demo', 'threads.git');
+    const author = execFileSync('git', ['--git-dir', bare, 'log', '-1', '--format=%an', 'main'], { encoding: 'utf8' }).trim();
+    assert.equal(author, 'watercooler-dev[bot]');
   } finally {
     const exited = once(child, 'exit');
     process.kill(-child.pid, 'SIGINT');

@@ -16,12 +16,13 @@ export const REPO = 'threads';
 export const DIR = 'threads';
 
 /**
- * Starts a git host and a Worker. `vars` override the Worker's settings; `tokens`
- * (token -> grant) are added to the writer's and the reader's.
+ * Starts a git host and a Worker. `vars` override the Worker's settings (`vars` may
+ * be functions of the git host's URL); `tokens` (token -> grant) are added to the
+ * writer's and the reader's; `githostArgs` are more flags for the git host.
  */
-export async function setup({ vars = {}, tokens: extraTokens = {} } = {}) {
+export async function setup({ vars = {}, tokens: extraTokens = {}, githostArgs = [] } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-e2e-'));
-  const githost = await startGithost({ dir: path.join(tmp, 'githost') });
+  const githost = await startGithost({ dir: path.join(tmp, 'githost'), args: githostArgs });
   const admin = githostAdmin(githost.url);
   const repo = await admin.repo({
     owner: OWNER,
@@ -46,7 +47,7 @@ export async function setup({ vars = {}, tokens: extraTokens = {} } = {}) {
         CACHE_TTL_SECONDS: '3600',
         // Callers wait 5 s for their commit before "accepted, queued" (default 10).
         WRITE_WAIT_SECONDS: '5',
-        ...vars,
+        ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'function' ? v(githost.url) : v])),
       },
   };
   let worker;

@@ -201,7 +201,7 @@ async fn put_inner(ctx: &Ctx, path: &str, body: &[u8]) -> ApiResult<Response> {
     let content_b64 = required_str(&obj, "content")?;
     let given_sha = optional_str(&obj, "sha")?.map(|s| s.trim().to_ascii_lowercase());
     let branch = optional_str(&obj, "branch")?;
-    let (author, committer) = author_committer(&obj)?;
+    let (author, committer) = author_committer(&obj, &ctx.commit_identity())?;
     let content = decode_base64(&content_b64)
         .ok_or_else(|| ApiError::unprocessable("content is not valid Base64"))?;
     if !valid_repo_path(path) {

@@ -183,7 +183,7 @@ async fn create_commit_inner(ctx: &Ctx, body: &[u8]) -> ApiResult<Response> {
     let message = required_str(&obj, "message")?;
     let tree = required_str(&obj, "tree")?.to_ascii_lowercase();
     let parents = string_list(&obj, "parents")?;
-    let (author, committer) = author_committer(&obj)?;
+    let (author, committer) = author_committer(&obj, &ctx.commit_identity())?;
 
     let mut names = vec![tree.clone()];
     names.extend(parents.iter().cloned());

@@ -1,6 +1,9 @@
 //! The GitHub REST subset: request classification, the per-request pipeline
 //! (access checks, pacing, latency, faults, rate-limit headers, stats) and dispatch.
 
+pub mod access;
+pub mod accounts;
+pub mod apps;
 pub mod contents;
 pub mod gitdata;
 pub mod payload;
@@ -8,21 +11,21 @@ pub mod render;
 pub mod repos;
 
 use std::collections::HashMap;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth;
 use crate::encoding::decode_percent;
 use crate::errors::{ApiError, ApiResult};
 use crate::faults::{Fault, FaultMode};
-use crate::git::Repo;
+use crate::git::{Repo, Signature};
 use crate::pacing;
 use crate::ratelimit::{LIMIT_ANONYMOUS, LIMIT_AUTHENTICATED};
-use crate::state::{lock, SharedState};
+use crate::state::{lock, now_secs, SharedState};
+use access::{Access, Caller};
 
 /// Largest request body accepted (GitHub's own limit is about 100 MB of content).
 pub const MAX_BODY_BYTES: usize = 150 * 1024 * 1024;
@@ -56,6 +59,19 @@ pub enum Endpoint {
     GetBlob(String),
     /// `POST .../git/blobs`
     CreateBlob,
+    /// `GET .../installation` (the app's JWT)
+    GetInstallation,
+    /// `GET .../collaborators/{username}/permission`
+    GetCollaboratorPermission(String),
+}
+
+/// An operation not tied to one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountEndpoint {
+    /// `POST /app/installations/{id}/access_tokens` (the app's JWT)
+    CreateAccessToken(u64),
+    /// `GET /user`
+    GetUser,
 }
 
 /// A classified request.
@@ -65,12 +81,70 @@ pub struct RouteInfo {
     pub name: String,
     /// Repository and endpoint, when the request is one we serve.
     pub target: Option<(String, String, Endpoint)>,
+    /// The endpoint of a served request outside `/repos/`.
+    pub account: Option<AccountEndpoint>,
 }
 
 impl RouteInfo {
     /// Key used in stats: `"<METHOD> <name>"`.
     pub fn key(&self, method: &Method) -> String {
         format!("{} {}", method.as_str(), self.name)
+    }
+
+    /// Whether the route is authenticated with the GitHub App's JWT.
+    pub fn needs_app_jwt(&self) -> bool {
+        matches!(&self.target, Some((_, _, Endpoint::GetInstallation)))
+            || matches!(self.account, Some(AccountEndpoint::CreateAccessToken(_)))
+    }
+
+    fn unknown(name: &str) -> Self {
+        RouteInfo {
+            name: name.to_string(),
+            target: None,
+            account: None,
+        }
+    }
+}
+
+/// Classify `/user` and `/app/installations/{id}/access_tokens`.
+fn classify_account(method: &Method, segments: &[&str]) -> Option<RouteInfo> {
+    let account = match segments {
+        ["user"] => {
+            let ep = (*method == Method::GET).then_some(AccountEndpoint::GetUser);
+            ("user", ep)
+        }
+        ["app", "installations", id, "access_tokens"] => {
+            let id = id.parse().ok().filter(|_| *method == Method::POST);
+            (
+                "app/access_tokens",
+                id.map(AccountEndpoint::CreateAccessToken),
+            )
+        }
+        _ => return None,
+    };
+    Some(RouteInfo {
+        name: account.0.to_string(),
+        target: None,
+        account: account.1,
+    })
+}
+
+/// The Git Data endpoint for `git/<kind>/<rest>`.
+fn classify_git(method: &Method, kind: &str, rest: String) -> Option<Endpoint> {
+    let has_rest = !rest.is_empty();
+    match (kind, method) {
+        ("ref", &Method::GET) if has_rest => Some(Endpoint::GetRef(rest)),
+        ("refs", &Method::GET) if has_rest => Some(Endpoint::GetRef(rest)),
+        ("refs", &Method::POST) if !has_rest => Some(Endpoint::CreateRef),
+        ("refs", &Method::PATCH) if has_rest => Some(Endpoint::UpdateRef(rest)),
+        ("refs", &Method::DELETE) if has_rest => Some(Endpoint::DeleteRef(rest)),
+        ("commits", &Method::GET) if has_rest => Some(Endpoint::GetCommit(rest)),
+        ("commits", &Method::POST) if !has_rest => Some(Endpoint::CreateCommit),
+        ("trees", &Method::GET) if has_rest => Some(Endpoint::GetTree(rest)),
+        ("trees", &Method::POST) if !has_rest => Some(Endpoint::CreateTree),
+        ("blobs", &Method::GET) if has_rest => Some(Endpoint::GetBlob(rest)),
+        ("blobs", &Method::POST) if !has_rest => Some(Endpoint::CreateBlob),
+        _ => None,
     }
 }
 
@@ -83,16 +157,15 @@ pub fn classify(method: &Method, raw_path: &str) -> RouteInfo {
         method
     };
     let segments: Vec<&str> = raw_path.trim_start_matches('/').split('/').collect();
-    let unknown = |name: &str| RouteInfo {
-        name: name.to_string(),
-        target: None,
-    };
+    if let Some(route) = classify_account(method, &segments) {
+        return route;
+    }
     if segments.first() != Some(&"repos") || segments.len() < 3 {
-        return unknown("other");
+        return RouteInfo::unknown("other");
     }
     let (Some(owner), Some(repo)) = (decode_percent(segments[1]), decode_percent(segments[2]))
     else {
-        return unknown("other");
+        return RouteInfo::unknown("other");
     };
     let join_rest = |from: usize| -> Option<String> {
         let rest = segments
@@ -101,11 +174,9 @@ pub fn classify(method: &Method, raw_path: &str) -> RouteInfo {
             .unwrap_or_default();
         decode_percent(rest.trim_end_matches('/'))
     };
+    let get = *method == Method::GET;
     let (name, endpoint) = match segments.get(3).copied() {
-        None | Some("") => {
-            let ep = (*method == Method::GET).then_some(Endpoint::GetRepo);
-            ("repo".to_string(), ep)
-        }
+        None | Some("") => ("repo".to_string(), get.then_some(Endpoint::GetRepo)),
         Some("contents") => {
             let path = join_rest(4);
             let ep = match (method, path) {
@@ -118,28 +189,27 @@ pub fn classify(method: &Method, raw_path: &str) -> RouteInfo {
         Some("git") => {
             let kind = segments.get(4).copied().unwrap_or("");
             let rest = join_rest(5).unwrap_or_default();
-            let has_rest = !rest.is_empty();
-            let ep = match (kind, method) {
-                ("ref", &Method::GET) if has_rest => Some(Endpoint::GetRef(rest)),
-                ("refs", &Method::GET) if has_rest => Some(Endpoint::GetRef(rest)),
-                ("refs", &Method::POST) if !has_rest => Some(Endpoint::CreateRef),
-                ("refs", &Method::PATCH) if has_rest => Some(Endpoint::UpdateRef(rest)),
-                ("refs", &Method::DELETE) if has_rest => Some(Endpoint::DeleteRef(rest)),
-                ("commits", &Method::GET) if has_rest => Some(Endpoint::GetCommit(rest)),
-                ("commits", &Method::POST) if !has_rest => Some(Endpoint::CreateCommit),
-                ("trees", &Method::GET) if has_rest => Some(Endpoint::GetTree(rest)),
-                ("trees", &Method::POST) if !has_rest => Some(Endpoint::CreateTree),
-                ("blobs", &Method::GET) if has_rest => Some(Endpoint::GetBlob(rest)),
-                ("blobs", &Method::POST) if !has_rest => Some(Endpoint::CreateBlob),
+            (format!("git/{kind}"), classify_git(method, kind, rest))
+        }
+        Some("installation") => {
+            let ep = (get && segments.len() == 4).then_some(Endpoint::GetInstallation);
+            ("installation".to_string(), ep)
+        }
+        Some("collaborators") => {
+            let ep = match segments.get(4..) {
+                Some([user, "permission"]) if get => decode_percent(user)
+                    .filter(|u| !u.is_empty())
+                    .map(Endpoint::GetCollaboratorPermission),
                 _ => None,
             };
-            (format!("git/{kind}"), ep)
+            ("collaborators".to_string(), ep)
         }
         Some(other) => (other.to_string(), None),
     };
     RouteInfo {
         name,
         target: endpoint.map(|ep| (owner, repo, ep)),
+        account: None,
     }
 }
 
@@ -148,12 +218,14 @@ pub fn classify(method: &Method, raw_path: &str) -> RouteInfo {
 pub struct Ctx {
     /// Shared state.
     pub state: SharedState,
-    /// Repository owner from the URL.
+    /// Repository owner from the URL (empty outside `/repos/`).
     pub owner: String,
-    /// Repository name from the URL.
+    /// Repository name from the URL (empty outside `/repos/`).
     pub repo: String,
     /// The caller's token (for per-token ETags).
     pub token: String,
+    /// What the token stands for.
+    pub caller: Caller,
     /// Request headers.
     pub headers: HeaderMap,
     /// Query parameters.
@@ -193,6 +265,21 @@ impl Ctx {
         }
     }
 
+    /// Who commits made by this request are by when it names nobody: the app's
+    /// bot for an installation token, the user for a user token, else githost.
+    pub fn commit_identity(&self) -> Signature {
+        match &self.caller {
+            Caller::Installation(_) => self
+                .state
+                .identity
+                .app
+                .as_ref()
+                .map_or_else(Signature::default_identity, |app| app.bot_identity()),
+            Caller::User(grant) => crate::users::user_signature(&grant.login),
+            Caller::Token | Caller::App => Signature::default_identity(),
+        }
+    }
+
     /// Whether the client asked for raw content.
     pub fn wants_raw(&self) -> bool {
         self.headers
@@ -201,14 +288,6 @@ impl Ctx {
             .filter_map(|v| v.to_str().ok())
             .any(|a| a.contains("vnd.github.raw") || a.contains("vnd.github.v3.raw"))
     }
-}
-
-/// Seconds since the epoch.
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Entry point for every non-admin request.
@@ -224,7 +303,7 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
     let path = parts.uri.path().to_string();
     let route = classify(&method, &path);
 
-    let access = auth::check(&parts.headers, &state.tokens);
+    let access = access::check(&state, &parts.headers, &method, &route, now_secs());
     let paced = match &access {
         Ok(_) if pacing::applies_to(&method, &path) => lock(&state.pacing).admit(arrival).err(),
         _ => None,
@@ -235,10 +314,10 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
         tokio::time::sleep(delay).await;
     }
 
-    let (mut response, token) = match (access, paced) {
+    let (mut response, access) = match (access, paced) {
         (Err(err), _) => (err.into_response(), None),
-        (Ok(token), Some(remaining)) => (pacing::refusal(remaining), Some(token)),
-        (Ok(token), None) => {
+        (Ok(access), Some(remaining)) => (pacing::refusal(remaining), Some(access)),
+        (Ok(access), None) => {
             let fault = lock(&state.faults).take(method.as_str(), &route.name, &path);
             let hold = |f: &Option<Fault>| {
                 let ms = f.as_ref().map_or(0, |f| f.delay_ms);
@@ -257,7 +336,7 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
                         .map(|q| q.0)
                         .unwrap_or_default();
                     let real =
-                        run_endpoint(&state, &route, token.clone(), parts.headers, query, body)
+                        run_endpoint(&state, &route, access.clone(), parts.headers, query, body)
                             .await;
                     match other {
                         Some(f) if f.mode == FaultMode::After => {
@@ -272,13 +351,13 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
                     }
                 }
             };
-            (response, Some(token))
+            (response, Some(access))
         }
     };
 
     let status = response.status().as_u16();
-    let (bucket, limit) = match &token {
-        Some(t) => (auth::token_key(t), LIMIT_AUTHENTICATED),
+    let (bucket, limit) = match &access {
+        Some(a) => (a.rate_bucket(), LIMIT_AUTHENTICATED),
         None => (String::new(), LIMIT_ANONYMOUS),
     };
     let info = lock(&state.rate).record(&bucket, limit, status != 304, now_secs());
@@ -297,13 +376,15 @@ pub async fn handle(State(state): State<SharedState>, request: Request) -> Respo
 async fn run_endpoint(
     state: &SharedState,
     route: &RouteInfo,
-    token: String,
+    access: Access,
     headers: HeaderMap,
     query: HashMap<String, String>,
     body: Body,
 ) -> Response {
-    let Some((owner, repo, endpoint)) = route.target.clone() else {
-        return ApiError::not_found().into_response();
+    let (owner, repo, endpoint) = match (&route.target, &route.account) {
+        (Some((owner, repo, ep)), _) => (owner.clone(), repo.clone(), Target::Repo(ep.clone())),
+        (None, Some(ep)) => (String::new(), String::new(), Target::Account(ep.clone())),
+        (None, None) => return ApiError::not_found().into_response(),
     };
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
@@ -316,12 +397,17 @@ async fn run_endpoint(
         state: state.clone(),
         owner,
         repo,
-        token,
+        token: access.token,
+        caller: access.caller,
         headers,
         query,
     };
     let task = tokio::spawn(async move {
-        match dispatch(&ctx, endpoint, body).await {
+        let result = match endpoint {
+            Target::Repo(endpoint) => dispatch(&ctx, endpoint, body).await,
+            Target::Account(endpoint) => dispatch_account(&ctx, endpoint, body).await,
+        };
+        match result {
             Ok(response) => response,
             Err(err) => err.into_response(),
         }
@@ -329,6 +415,24 @@ async fn run_endpoint(
     match task.await {
         Ok(response) => response,
         Err(err) => ApiError::internal(format!("handler task failed: {err}")).into_response(),
+    }
+}
+
+/// A served endpoint, in or outside `/repos/`.
+enum Target {
+    Repo(Endpoint),
+    Account(AccountEndpoint),
+}
+
+/// Call the handler for an endpoint outside `/repos/`.
+async fn dispatch_account(
+    ctx: &Ctx,
+    endpoint: AccountEndpoint,
+    body: Bytes,
+) -> ApiResult<Response> {
+    match endpoint {
+        AccountEndpoint::CreateAccessToken(id) => apps::create_access_token(ctx, id, &body).await,
+        AccountEndpoint::GetUser => accounts::get_user(ctx),
     }
 }
 
@@ -348,6 +452,10 @@ async fn dispatch(ctx: &Ctx, endpoint: Endpoint, body: Bytes) -> ApiResult<Respo
         Endpoint::CreateTree => gitdata::create_tree(ctx, &body).await,
         Endpoint::GetBlob(sha) => gitdata::get_blob(ctx, &sha).await,
         Endpoint::CreateBlob => gitdata::create_blob(ctx, &body).await,
+        Endpoint::GetInstallation => apps::get_installation(ctx).await,
+        Endpoint::GetCollaboratorPermission(user) => {
+            accounts::collaborator_permission(ctx, &user).await
+        }
     }
 }
 
@@ -377,6 +485,33 @@ mod tests {
         assert_eq!(r.key(&Method::GET), "GET git/ref");
         let r = classify(&Method::DELETE, "/repos/o/r/contents/x");
         assert!(r.target.is_none());
-        assert_eq!(classify(&Method::GET, "/user").name, "other");
+        assert_eq!(classify(&Method::GET, "/users/x").name, "other");
+    }
+
+    #[test]
+    fn classifies_app_and_user_routes() {
+        let r = classify(&Method::GET, "/user");
+        assert_eq!(
+            (r.name.as_str(), r.account),
+            ("user", Some(AccountEndpoint::GetUser))
+        );
+        let r = classify(&Method::POST, "/app/installations/1001/access_tokens");
+        assert_eq!(r.key(&Method::POST), "POST app/access_tokens");
+        assert_eq!(r.account, Some(AccountEndpoint::CreateAccessToken(1001)));
+        assert!(r.needs_app_jwt());
+        let r = classify(&Method::POST, "/app/installations/x/access_tokens");
+        assert!(r.account.is_none() && !r.needs_app_jwt());
+        let r = classify(&Method::GET, "/repos/o/r/installation");
+        assert_eq!(r.name, "installation");
+        assert!(r.needs_app_jwt());
+        let r = classify(&Method::GET, "/repos/o/r/collaborators/a%2Db/permission");
+        assert_eq!(
+            r.target.unwrap().2,
+            Endpoint::GetCollaboratorPermission("a-b".into())
+        );
+        assert!(classify(&Method::GET, "/repos/o/r/collaborators/a")
+            .target
+            .is_none());
+        assert!(!classify(&Method::GET, "/repos/o/r").needs_app_jwt());
     }
 }

@@ -82,15 +82,15 @@ pub fn identity(obj: &Object, key: &str) -> ApiResult<Option<Signature>> {
 }
 
 /// Author and committer for a new commit: each defaults to the other, then to
-/// the host identity.
-pub fn author_committer(obj: &Object) -> ApiResult<(Signature, Signature)> {
+/// `fallback` (the caller's identity, see [`super::Ctx::commit_identity`]).
+pub fn author_committer(obj: &Object, fallback: &Signature) -> ApiResult<(Signature, Signature)> {
     let author = identity(obj, "author")?;
     let committer = identity(obj, "committer")?;
     Ok(match (author, committer) {
         (Some(a), Some(c)) => (a, c),
-        (Some(a), None) => (a, Signature::default_identity()),
+        (Some(a), None) => (a, fallback.clone()),
         (None, Some(c)) => (c.clone(), c),
-        (None, None) => (Signature::default_identity(), Signature::default_identity()),
+        (None, None) => (fallback.clone(), fallback.clone()),
     })
 }
 

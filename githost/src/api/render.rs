@@ -1,10 +1,20 @@
 //! JSON shapes of GitHub objects (commits, content entries, trees, refs).
 
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 
 use super::Ctx;
 use crate::encoding::{encode_path, iso8601_utc};
 use crate::git::{CommitInfo, Person, TreeEntry};
+
+/// A stable numeric id for the repository `owner/repo`.
+pub fn repo_id(owner: &str, repo: &str) -> u64 {
+    let digest = Sha256::digest(format!("{owner}/{repo}").as_bytes());
+    digest
+        .iter()
+        .take(4)
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+}
 
 /// A plausible GraphQL node id for an object.
 pub fn node_id(prefix: &str, sha: &str) -> String {

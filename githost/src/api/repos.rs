@@ -2,11 +2,14 @@
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use serde_json::{json, Value};
 
+use super::access::Caller;
+use super::render::repo_id;
 use super::Ctx;
 use crate::errors::ApiResult;
+use crate::state::lock;
+use crate::users::Role;
 
 /// Repository metadata (id, names, default branch, permissions).
 pub async fn get_repo(ctx: &Ctx) -> ApiResult<Response> {
@@ -15,11 +18,7 @@ pub async fn get_repo(ctx: &Ctx) -> ApiResult<Response> {
         .default_branch()
         .await?
         .unwrap_or_else(|| "main".to_string());
-    let digest = Sha256::digest(format!("{}/{}", ctx.owner, ctx.repo).as_bytes());
-    let id = digest
-        .iter()
-        .take(4)
-        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let id = repo_id(&ctx.owner, &ctx.repo);
     let full_name = format!("{}/{}", ctx.owner, ctx.repo);
     Ok(Json(json!({
         "id": id,
@@ -31,7 +30,19 @@ pub async fn get_repo(ctx: &Ctx) -> ApiResult<Response> {
         "html_url": ctx.html_url(),
         "url": ctx.api_url(),
         "default_branch": default_branch,
-        "permissions": { "admin": true, "maintain": true, "push": true, "triage": true, "pull": true },
+        "permissions": permissions(ctx),
     }))
     .into_response())
+}
+
+/// The caller's permissions: a user token's come from the users
+/// configuration, every other caller has them all.
+fn permissions(ctx: &Ctx) -> Value {
+    let role = match &ctx.caller {
+        Caller::User(grant) => lock(&ctx.state.users)
+            .role(&grant.login, &ctx.owner, &ctx.repo)
+            .unwrap_or(Role::None),
+        _ => Role::Admin,
+    };
+    role.flags()
 }

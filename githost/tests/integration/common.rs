@@ -16,6 +16,34 @@ use tokio::sync::oneshot;
 /// Token used by default in requests.
 pub const TOKEN: &str = "test-token";
 
+/// The GitHub App id configured by [`Host::start_with_app`].
+pub const APP_ID: &str = "4242";
+/// The app's private key (a throwaway test key).
+pub const APP_PRIVATE_KEY: &str = include_str!("../fixtures/app-key.pem");
+/// The app's public key.
+pub const APP_PUBLIC_KEY: &str = include_str!("../fixtures/app-public.pem");
+/// An unrelated private key.
+pub const OTHER_PRIVATE_KEY: &str = include_str!("../fixtures/other-key.pem");
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A JWT with `claims` signed by the app's key.
+pub fn jwt(claims: Value) -> String {
+    githost::ghapp::sign_jwt(APP_PRIVATE_KEY, &claims).unwrap()
+}
+
+/// A valid app JWT, made like the Worker makes it.
+pub fn app_jwt() -> String {
+    let now = now();
+    jwt(json!({"iat": now - 60, "exp": now + 540, "iss": APP_ID}))
+}
+
 /// A parsed HTTP response.
 #[derive(Debug)]
 pub struct Resp {
@@ -152,6 +180,15 @@ impl Host {
         Self::start_with(|config| config.tokens = tokens).await
     }
 
+    /// Start with the GitHub App [`APP_ID`] configured.
+    pub async fn start_with_app() -> Host {
+        Self::start_with(|config| {
+            config.app_id = Some(APP_ID.to_string());
+            config.app_public_key = Some(APP_PUBLIC_KEY.to_string());
+        })
+        .await
+    }
+
     /// Start with a configuration adjusted by `adjust`.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Host {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -200,7 +237,19 @@ impl Host {
         extra: &[(&str, &str)],
         body: Option<Value>,
     ) -> Resp {
-        let auth = format!("Bearer {TOKEN}");
+        self.gh_as(TOKEN, method, path, extra, body).await
+    }
+
+    /// GitHub-route request with `token` and extra headers.
+    pub async fn gh_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Resp {
+        let auth = format!("Bearer {token}");
         let mut headers = vec![
             ("User-Agent", "githost-tests"),
             ("Authorization", auth.as_str()),

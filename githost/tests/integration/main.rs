@@ -2,9 +2,11 @@
 //! port with a temporary data directory.
 
 mod admin;
+mod app;
 mod auth;
 mod binary;
 mod common;
 mod contents;
 mod gitdata;
+mod oauth;
 mod pacing;

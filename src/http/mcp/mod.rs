@@ -7,7 +7,7 @@
 pub mod jsonrpc;
 pub mod tools;
 
-use super::error::status;
+use super::error::{challenge, status};
 use super::message::{ApiRequest, ApiResponse};
 use crate::auth::Principal;
 use crate::service::{Effects, ErrorCode, Service, VERSION};
@@ -74,7 +74,7 @@ pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRe
             ..Default::default()
         },
         Ok(Message::Request { id, method, params }) => {
-            let body = match dispatch(app, who, &method, &params).await {
+            let body = match dispatch(app, &who, &method, &params).await {
                 Ok(result) => jsonrpc::result(&id, result),
                 Err((code, message)) => jsonrpc::error(&id, code, &message),
             };
@@ -85,10 +85,7 @@ pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRe
 
 /// The transport's rules, in order: method, Origin, token, Accept, Content-Type and
 /// protocol version. Returns who calls, or the refusal.
-fn admit<'a, E: Effects>(
-    app: &'a Service<'_, E>,
-    req: &ApiRequest,
-) -> Result<&'a Principal, ApiResponse> {
+fn admit<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> Result<Principal, ApiResponse> {
     if req.method != "POST" {
         return Err(http_error(
             405,
@@ -110,12 +107,16 @@ fn admit<'a, E: Effects>(
     let who = app
         .authenticate(req.header("authorization"))
         .map_err(|e| match e.code {
-            ErrorCode::Unauthorized => http_error(
-                401,
-                jsonrpc::INVALID_REQUEST,
-                "send Authorization: Bearer <token> with a valid client token",
-            )
-            .with_header("www-authenticate", "Bearer"),
+            ErrorCode::Unauthorized | ErrorCode::InvalidToken => {
+                let message = match e.code {
+                    ErrorCode::Unauthorized => {
+                        "send Authorization: Bearer <token> with a valid client token, or sign in"
+                    }
+                    _ => e.message.as_str(),
+                };
+                http_error(401, jsonrpc::INVALID_REQUEST, message)
+                    .with_header("www-authenticate", challenge(app.config, req, &e))
+            }
             _ => http_error(status(e.code), jsonrpc::INVALID_REQUEST, &e.message),
         })?;
     let accept = req.header("accept").unwrap_or("").to_ascii_lowercase();

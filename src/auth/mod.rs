@@ -1,6 +1,8 @@
 //! Client tokens. AUTH_TOKENS maps the lowercase hex SHA-256 of each token to who it
 //! belongs to; the Worker never stores or logs a token itself.
 
+pub mod access;
+
 use crate::github::{Repo, RepoPattern};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

@@ -1,0 +1,203 @@
+//! Sign-in over HTTP: the discovery documents under `/.well-known`, and the
+//! authorization server's endpoints under `/oauth`. The rules are in
+//! `service::oauth`; this module reads forms and query strings and answers with
+//! redirects, JSON and (for a sign-in that cannot go back to its client) a page.
+
+use super::error::route_error;
+use super::message::{form, ApiRequest, ApiResponse};
+use crate::clock::Clock;
+use crate::service::oauth::flow::{self, AuthorizeRequest, Callback, Context, Refused, TokenError};
+use crate::service::oauth::{clients, metadata, resource_path, OAuthEffects};
+use crate::service::{Effects, Service};
+use serde_json::json;
+
+/// The User-Agent of requests to GitHub's sign-in endpoints.
+const USER_AGENT: &str = concat!("watercooler-worker/", env!("CARGO_PKG_VERSION"));
+
+/// Serves `/.well-known/...` and `/oauth/...`.
+pub async fn handle<E: Effects>(
+    svc: &Service<'_, E>,
+    req: &ApiRequest,
+    segments: &[&str],
+) -> ApiResponse {
+    let Some(settings) = &svc.config.oauth else {
+        return route_error(
+            404,
+            "not_found",
+            "sign-in is not enabled on this server (GITHUB_OAUTH_CLIENT_ID is not set)".into(),
+        );
+    };
+    if req.method == "OPTIONS" {
+        return cors(ApiResponse::text(204, "text/plain", String::new()));
+    }
+    let cx = Context {
+        config: svc.config,
+        settings,
+        effects: svc.oauth,
+        base: &req.base,
+        now: svc.clock.now_ms() / 1000,
+        user_agent: USER_AGENT,
+    };
+    let method = req.method.as_str();
+    match (method, segments) {
+        ("GET", [".well-known", "oauth-protected-resource", rest @ ..]) => {
+            protected_resource(svc, req, rest)
+        }
+        ("GET", [".well-known", "oauth-authorization-server"]) => cors(ApiResponse::json(
+            200,
+            &metadata::authorization_server(&req.base),
+        )),
+        ("GET", ["oauth", "authorize"]) => authorize(&cx, req).await,
+        ("GET", ["oauth", "callback"]) => callback(&cx, req).await,
+        ("POST", ["oauth", "token"]) => token(&cx, req).await,
+        ("POST", ["oauth", "register"]) => register(&cx, req).await,
+        ("POST", ["oauth", "revoke"]) => revoke(&cx, req).await,
+        _ => route_error(
+            404,
+            "not_found",
+            format!("no route for {} {}", req.method, req.path),
+        ),
+    }
+}
+
+/// Browser-based clients read the documents and call the token endpoints from
+/// other origins; nothing here rides on cookies, so any origin may.
+fn cors(resp: ApiResponse) -> ApiResponse {
+    resp.with_header("access-control-allow-origin", "*")
+        .with_header("access-control-allow-methods", "GET, POST, OPTIONS")
+        .with_header(
+            "access-control-allow-headers",
+            "authorization, content-type, mcp-protocol-version",
+        )
+        .with_header("access-control-max-age", "86400")
+}
+
+fn protected_resource<E: Effects>(
+    svc: &Service<'_, E>,
+    req: &ApiRequest,
+    rest: &[&str],
+) -> ApiResponse {
+    let repo = match rest {
+        [] | ["mcp"] => Some(svc.config.default_repo.clone()),
+        ["mcp", owner, name] => svc.config.for_repo(owner, name).map(|c| c.repo),
+        _ => None,
+    };
+    match repo {
+        Some(r) => cors(ApiResponse::json(
+            200,
+            &metadata::protected_resource(&req.base, &resource_path(svc.config, &r)),
+        )),
+        None => route_error(
+            404,
+            "not_found",
+            format!("{} is not a resource this server serves", req.path),
+        ),
+    }
+}
+
+fn redirect(to: String) -> ApiResponse {
+    ApiResponse::text(302, "text/plain", String::new())
+        .with_header("location", to)
+        .with_header("cache-control", "no-store")
+}
+
+fn refused(r: Refused) -> ApiResponse {
+    match r {
+        Refused::Redirect(to) => redirect(to),
+        Refused::Page(why) => ApiResponse::text(
+            400,
+            "text/plain; charset=utf-8",
+            format!("Sign-in failed: {why}\n"),
+        )
+        .with_header("cache-control", "no-store"),
+    }
+}
+
+async fn authorize<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
+    let q = |name: &str| req.query_param(name);
+    let ask = AuthorizeRequest {
+        response_type: q("response_type"),
+        client_id: q("client_id"),
+        redirect_uri: q("redirect_uri"),
+        state: q("state"),
+        code_challenge: q("code_challenge"),
+        code_challenge_method: q("code_challenge_method"),
+        scope: q("scope"),
+        resource: q("resource"),
+    };
+    match flow::authorize(cx, &ask).await {
+        Ok(to) => redirect(to),
+        Err(r) => refused(r),
+    }
+}
+
+async fn callback<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
+    let cb = Callback {
+        code: req.query_param("code"),
+        state: req.query_param("state"),
+        error: req.query_param("error"),
+    };
+    match flow::callback(cx, &cb).await {
+        Ok(to) => redirect(to),
+        Err(r) => refused(r),
+    }
+}
+
+fn token_refusal(e: &TokenError) -> ApiResponse {
+    let status = match e.code {
+        "invalid_client" => 401,
+        "temporarily_unavailable" => 503,
+        _ => 400,
+    };
+    cors(ApiResponse::json(
+        status,
+        &json!({"error": e.code, "error_description": e.description}),
+    ))
+    .with_header("cache-control", "no-store")
+}
+
+async fn token<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
+    match flow::token(cx, &form(&req.body)).await {
+        Ok(t) => cors(ApiResponse::json(
+            200,
+            &json!({
+                "access_token": t.access_token,
+                "token_type": "Bearer",
+                "expires_in": t.expires_in,
+                "refresh_token": t.refresh_token,
+                "scope": t.scope,
+            }),
+        ))
+        .with_header("cache-control", "no-store"),
+        Err(e) => token_refusal(&e),
+    }
+}
+
+async fn register<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
+    match clients::register(cx.effects, &req.body, cx.now).await {
+        Ok(c) => cors(ApiResponse::json(
+            201,
+            &json!({
+                "client_id": c.client_id,
+                "client_id_issued_at": c.issued_at,
+                "client_name": c.client_name,
+                "redirect_uris": c.redirect_uris,
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+            }),
+        )),
+        Err(e) => cors(ApiResponse::json(
+            400,
+            &json!({"error": e.code, "error_description": e.description}),
+        )),
+    }
+}
+
+async fn revoke<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
+    let token = form(&req.body).remove("token").unwrap_or_default();
+    match flow::revoke(cx, &token).await {
+        Ok(()) => cors(ApiResponse::json(200, &json!({}))),
+        Err(e) => token_refusal(&e),
+    }
+}

@@ -1,0 +1,102 @@
+//! Sign-in with GitHub: the service is an OAuth 2.1 authorization server for its
+//! own MCP URLs (the resources), with GitHub as the identity provider. People sign
+//! in at GitHub; their permission on the repository decides the scopes. No HTTP
+//! here: `http::oauth` turns these answers into redirects, pages and JSON.
+//!
+//! - [`grants`]: what is kept (clients, sign-ins, codes, refresh tokens).
+//! - [`clients`]: registration and client ID metadata documents.
+//! - [`flow`]: authorize, the callback from GitHub, the token endpoint, revocation.
+//! - [`metadata`]: the discovery documents (RFC 9728, RFC 8414).
+
+pub mod clients;
+pub mod flow;
+pub mod grants;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
+pub mod metadata;
+
+use crate::config::Config;
+use crate::github::http::HttpClient;
+use crate::github::signin::Permission;
+use crate::github::Repo;
+use grants::GrantStore;
+
+/// The effects sign-in needs, bundled.
+#[allow(async_fn_in_trait)]
+pub trait OAuthEffects {
+    /// Where clients, codes and refresh tokens are kept.
+    type Grants: GrantStore;
+    /// Outbound HTTP: GitHub's OAuth endpoints and client metadata documents.
+    type Web: HttpClient;
+    /// The store.
+    fn grants(&self) -> &Self::Grants;
+    /// Outbound HTTP.
+    fn web(&self) -> &Self::Web;
+    /// A new secret: 32 bytes from a cryptographic random source, base64url.
+    fn secret(&self) -> String;
+    /// A person's permission on `repo`, asked with the service's own GitHub identity.
+    async fn permission(&self, repo: &Repo, login: &str) -> Result<Permission, String>;
+}
+
+/// The scopes this service grants.
+pub const SCOPES: [&str; 2] = [
+    crate::auth::access::SCOPE_READ,
+    crate::auth::access::SCOPE_WRITE,
+];
+
+/// How long an access token lives, in seconds.
+pub const ACCESS_SECONDS: u64 = 3600;
+/// How long a refresh token lives, in seconds.
+pub const REFRESH_SECONDS: u64 = 30 * 24 * 3600;
+/// How long a sign-in may take at GitHub, in seconds.
+pub const SIGN_IN_SECONDS: u64 = 600;
+
+/// The path of the MCP URL of `repo`: `/mcp` for the default repository,
+/// `/mcp/{owner}/{name}` for others.
+pub fn resource_path(config: &Config, repo: &Repo) -> String {
+    match *repo == config.default_repo {
+        true => "/mcp".to_string(),
+        false => format!("/mcp/{}/{}", repo.owner, repo.name),
+    }
+}
+
+/// The path of a URL (`https://host/mcp` → `/mcp`), without query or fragment.
+pub fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("")
+}
+
+/// The repository a resource (an MCP URL of this deployment) names, if served.
+/// Only the path counts: one deployment may answer under several host names.
+pub fn repo_of_resource(config: &Config, resource: &str) -> Option<Repo> {
+    let segments: Vec<&str> = url_path(resource)
+        .trim_start_matches('/')
+        .split('/')
+        .collect();
+    match segments.as_slice() {
+        ["mcp"] => Some(config.default_repo.clone()),
+        ["mcp", owner, name] => config.for_repo(owner, name).map(|c| c.repo),
+        _ => None,
+    }
+}
+
+/// Whether `host` (from a URL) is this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host == "::1" || host.starts_with("127.")
+}
+
+/// The host of an http(s) URL, without port or user info.
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(h, _)| h),
+        None => authority.split(':').next(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

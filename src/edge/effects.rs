@@ -9,8 +9,12 @@ use worker::{
     console_error, AbortController, Bucket, Delay, Fetch, Headers, Method, Request, RequestInit,
 };
 
-/// HTTP through the Workers `fetch`.
-pub(super) struct FetchHttp;
+/// HTTP through the Workers `fetch`. With `max_body`, an answer over that many bytes
+/// is refused while it streams in, never held whole (for documents fetched from
+/// anywhere, such as client metadata documents).
+pub(super) struct FetchHttp {
+    pub(super) max_body: Option<usize>,
+}
 
 impl HttpClient for FetchHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, SendError> {
@@ -44,10 +48,13 @@ impl HttpClient for FetchHttp {
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
         let status = resp.status_code();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| failed(format!("reading the answer: {e}")))?;
+        let body = match self.max_body {
+            None => resp
+                .bytes()
+                .await
+                .map_err(|e| failed(format!("reading the answer: {e}")))?,
+            Some(cap) => read_at_most(&mut resp, cap).await?,
+        };
         abort.0 = None;
         Ok(HttpResponse {
             status,
@@ -55,6 +62,32 @@ impl HttpClient for FetchHttp {
             body,
         })
     }
+}
+
+/// The body of `resp` if it is at most `cap` bytes: a larger declared length is
+/// refused before reading, a longer stream as soon as it passes the cap.
+async fn read_at_most(resp: &mut worker::Response, cap: usize) -> Result<Vec<u8>, SendError> {
+    use futures::StreamExt;
+    let over = || SendError::Failed(format!("the answer is over {cap} bytes"));
+    let declared = resp.headers().get("content-length").ok().flatten();
+    if declared
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| n > cap)
+    {
+        return Err(over());
+    }
+    let mut stream = resp
+        .stream()
+        .map_err(|e| SendError::Failed(format!("reading the answer: {e}")))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| SendError::Failed(format!("reading the answer: {e}")))?;
+        if body.len() + chunk.len() > cap {
+            return Err(over());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Aborts a fetch that is still running when dropped.

@@ -76,7 +76,7 @@ fn github(config: &Config) -> EdgeGitHub {
     };
     crate::github::GitHubClient::with_credentials(
         TimedHttp {
-            inner: FetchHttp,
+            inner: FetchHttp { max_body: None },
             clock: &CLOCK,
             timeout_ms: config.github_timeout_ms,
         },
@@ -139,6 +139,9 @@ impl Effects for EdgeEffects {
 /// take.
 const WEB_TIMEOUT_MS: u64 = 5_000;
 
+/// The largest answer read from GitHub's sign-in or a client's metadata document.
+const WEB_MAX_BODY: usize = crate::service::oauth::clients::MAX_DOCUMENT_BYTES;
+
 /// Sign-in's effects: the grant store, `fetch` with a timeout, WebCrypto's random
 /// source, and GitHub permissions asked with the service's own identity.
 struct EdgeOAuth {
@@ -195,7 +198,9 @@ async fn serve(
     let oauth = EdgeOAuth {
         grants: DoGrants::new(env),
         web: TimedHttp {
-            inner: FetchHttp,
+            inner: FetchHttp {
+                max_body: Some(WEB_MAX_BODY),
+            },
             clock: &CLOCK,
             timeout_ms: WEB_TIMEOUT_MS,
         },

@@ -15,7 +15,7 @@ pub fn status(code: ErrorCode) -> u16 {
             400
         }
         Unauthorized | InvalidToken => 401,
-        Forbidden => 403,
+        Forbidden | ReadOnly => 403,
         ThreadNotFound | NotAThread | EntryNotFound => 404,
         WriteToNonThread | EntryIdConflict => 409,
         PayloadTooLarge | ThreadTooLarge => 413,
@@ -37,6 +37,14 @@ pub fn response(e: &ServiceError) -> ApiResponse {
         error["entry_id"] = json!(id);
     }
     let mut resp = ApiResponse::json(status(e.code), &json!({ "error": error }));
+    if e.code == ErrorCode::ReadOnly {
+        // RFC 6750 3.1: what the token lacks.
+        let scope = crate::auth::access::SCOPE_WRITE;
+        resp = resp.with_header(
+            "www-authenticate",
+            format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""),
+        );
+    }
     if let Some(s) = e.retry_after {
         resp = resp.with_header("retry-after", s.to_string());
     }

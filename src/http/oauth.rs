@@ -6,7 +6,9 @@
 use super::error::route_error;
 use super::message::{form, ApiRequest, ApiResponse};
 use crate::clock::Clock;
-use crate::service::oauth::flow::{self, AuthorizeRequest, Callback, Context, Refused, TokenError};
+use crate::service::oauth::flow::{
+    self, AuthorizeRequest, Callback, Consent, Context, Refused, TokenError,
+};
 use crate::service::oauth::{clients, metadata, resource_path, OAuthEffects};
 use crate::service::{Effects, Service};
 use serde_json::json;
@@ -48,6 +50,7 @@ pub async fn handle<E: Effects>(
             &metadata::authorization_server(&req.base),
         )),
         ("GET", ["oauth", "authorize"]) => authorize(&cx, req).await,
+        ("POST", ["oauth", "consent"]) => consent(&cx, req).await,
         ("GET", ["oauth", "callback"]) => callback(&cx, req).await,
         ("POST", ["oauth", "token"]) => token(&cx, req).await,
         ("POST", ["oauth", "register"]) => register(&cx, req).await,
@@ -113,6 +116,29 @@ fn refused(r: Refused) -> ApiResponse {
     }
 }
 
+/// The cookie that binds a sign-in to the browser that started it.
+const BROWSER_COOKIE: &str = "wc_signin";
+
+/// The browser's sign-in secret, from its cookie.
+fn browser_of(req: &ApiRequest) -> Option<String> {
+    req.header("cookie")?.split(';').find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == BROWSER_COOKIE && !v.is_empty()).then(|| v.to_string())
+    })
+}
+
+fn set_browser_cookie(resp: ApiResponse, base: &str, secret: &str) -> ApiResponse {
+    let secure = if base.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{BROWSER_COOKIE}={secret}; Path=/oauth; Max-Age=600; HttpOnly; SameSite=Lax{secure}"
+    );
+    resp.with_header("set-cookie", cookie)
+}
+
 async fn authorize<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
     let q = |name: &str| req.query_param(name);
     let ask = AuthorizeRequest {
@@ -125,7 +151,62 @@ async fn authorize<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> Ap
         scope: q("scope"),
         resource: q("resource"),
     };
-    match flow::authorize(cx, &ask).await {
+    let browser = browser_of(req).unwrap_or_else(|| cx.effects.secret());
+    match flow::authorize(cx, &ask, &browser).await {
+        Ok(consent) => set_browser_cookie(consent_page(&consent), cx.base, &browser),
+        Err(r) => refused(r),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '&' => "&amp;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The page that asks the person: who asks, for which repository, what it may do,
+/// and where the answer goes. It cannot be framed (clickjacking).
+fn consent_page(c: &Consent) -> ApiResponse {
+    let name = escape(c.client_name.as_deref().unwrap_or("An MCP client"));
+    let what = match c.scope.contains(crate::auth::access::SCOPE_WRITE) {
+        true => "read and write",
+        false => "read",
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>Sign in: watercooler</title></head>\
+<body style=\"font-family: sans-serif; max-width: 36em; margin: 3em auto\"><h1>Allow {name}?</h1>\
+<p><b>{name}</b> (client <code>{id}</code>) asks to {what} the threads of <b>{repo}</b> as you, as far as your access on GitHub allows.</p>\
+<p>After you sign in with GitHub you will be sent to <code>{to}</code>.</p>\
+<p>Continue only if you started this from your own client.</p>\
+<form method=\"post\" action=\"/oauth/consent\"><input type=\"hidden\" name=\"key\" value=\"{key}\">\
+<button name=\"decision\" value=\"approve\">Continue with GitHub</button> <button name=\"decision\" value=\"deny\">Cancel</button></form></body></html>",
+        id = escape(&c.client_id),
+        repo = escape(&c.repo),
+        to = escape(&c.redirect_uri),
+        key = escape(&c.key),
+    );
+    ApiResponse::text(200, "text/html; charset=utf-8", html)
+        .with_header("cache-control", "no-store")
+        .with_header("x-frame-options", "DENY")
+        .with_header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )
+}
+
+async fn consent<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
+    let form = form(&req.body);
+    let key = form.get("key").map(String::as_str).unwrap_or("");
+    let approved = form.get("decision").map(String::as_str) == Some("approve");
+    let browser = browser_of(req).unwrap_or_default();
+    match flow::consent(cx, key, approved, &browser).await {
         Ok(to) => redirect(to),
         Err(r) => refused(r),
     }
@@ -137,7 +218,8 @@ async fn callback<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> Api
         state: req.query_param("state"),
         error: req.query_param("error"),
     };
-    match flow::callback(cx, &cb).await {
+    let browser = browser_of(req).unwrap_or_default();
+    match flow::callback(cx, &cb, &browser).await {
         Ok(to) => redirect(to),
         Err(r) => refused(r),
     }

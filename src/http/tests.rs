@@ -204,13 +204,17 @@ fn the_token_decides_the_user_and_the_default_agent() {
         Some(json!({"agent": "Claude (rob)", "title": "x", "body": "y"})),
     );
     assert_eq!(status, 400, "{body}");
-    let (status, _, _) = f.call(
+    let (status, _, resp) = f.call(
         "POST",
         "/v1/threads/t/entries",
         Some("r"),
         Some(json!({"title": "x", "body": "y"})),
     );
     assert_eq!(status, 403);
+    assert_eq!(
+        resp.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\", scope=\"threads:write\"")
+    );
     assert!(f.git.file("t.md").is_none());
 }
 

@@ -122,7 +122,7 @@ pub fn require_write(who: &Principal) -> Result<(), ServiceError> {
         Ok(())
     } else {
         Err(ServiceError::new(
-            ErrorCode::Forbidden,
+            ErrorCode::ReadOnly,
             "this token is read-only; writing needs a client token with the \"write\" scope, or signing in as someone who may push to the repository",
         ))
     }

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// The token may not do this.
     Forbidden,
+    /// The token may read but not write.
+    ReadOnly,
     /// No such thread.
     ThreadNotFound,
     /// The file under the topic's name is not a thread (a read).
@@ -77,7 +79,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::InvalidToken => "invalid_token",
-            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Forbidden | ErrorCode::ReadOnly => "forbidden",
             ErrorCode::ThreadNotFound => "thread_not_found",
             ErrorCode::NotAThread | ErrorCode::WriteToNonThread => "not_a_thread",
             ErrorCode::EntryNotFound => "entry_not_found",

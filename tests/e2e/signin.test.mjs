@@ -47,6 +47,12 @@ before(async () => {
   // allowed while the server itself runs here).
   docServer = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
+    if (req.url === '/big.json') {
+      // Over the 64 KB limit, streamed without a declared length.
+      res.write(`{"client_id": "${docUrl.replace('client', 'big')}", "redirect_uris": ["${REDIRECT}"], "pad": "`);
+      for (let i = 0; i < 20; i++) res.write('x'.repeat(10000));
+      return res.end('"}');
+    }
     res.end(JSON.stringify({ client_id: docUrl, client_name: 'Doc client', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }));
   });
   await new Promise((r) => docServer.listen(0, '127.0.0.1', r));
@@ -91,14 +97,35 @@ class Provider {
   }
 }
 
-/** Follows the browser's redirects from the authorization URL until the client's redirect URI. */
-async function browse(url, login) {
-  for (let i = 0; i < 5; i++) {
+/**
+ * Plays the browser from the authorization URL to the client's redirect URI: the
+ * consent page (approved), GitHub's sign-in (as `login`), the callback. The sign-in
+ * cookie is kept as a browser would.
+ */
+async function browse(url, login, { decision = 'approve' } = {}) {
+  let cookie = '';
+  for (let i = 0; i < 6; i++) {
     if (url.startsWith(REDIRECT)) return new URL(url);
     const u = new URL(url);
     if (u.pathname === '/login/oauth/authorize' && login) u.searchParams.set('login', login);
-    const r = await fetch(u, { redirect: 'manual' });
+    const ours = u.origin === h.worker.url;
+    const r = await fetch(u, { redirect: 'manual', headers: ours && cookie ? { cookie } : {} });
+    cookie = r.headers.get('set-cookie')?.split(';')[0] ?? cookie;
     const text = await r.text();
+    if (r.status === 200 && ours && u.pathname === '/oauth/authorize') {
+      assert.equal(r.headers.get('x-frame-options'), 'DENY');
+      assert.match(text, /Continue with GitHub/);
+      const key = text.match(/name="key" value="([^"]+)"/)[1];
+      const answer = await fetch(`${h.worker.url}/oauth/consent`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ key, decision }),
+      });
+      assert.equal(answer.status, 302, await answer.text());
+      url = answer.headers.get('location');
+      continue;
+    }
     assert.equal(r.status, 302, `${u}: ${r.status} ${text}`);
     url = new URL(r.headers.get('location'), u).toString();
   }
@@ -184,6 +211,39 @@ test('a client metadata document stands in for registration', async () => {
     await client.close();
   }
   assert.match(h.file('doc-client'), /^Entry: Claude \(alice\) /m);
+});
+
+test('a client metadata document over 64 KB, or at a private address, is refused with a page', async () => {
+  const authorize = (clientId) =>
+    fetch(`${h.worker.url}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' })}`, { redirect: 'manual' });
+  const big = await authorize(docUrl.replace('client.json', 'big.json'));
+  assert.equal(big.status, 400);
+  assert.match(await big.text(), /over 65536 bytes/);
+  const inside = await authorize('https://10.0.0.8/client.json');
+  assert.equal(inside.status, 400);
+  assert.match(await inside.text(), /private address/);
+  const unknown = await authorize('not-registered');
+  assert.equal(unknown.status, 400);
+  assert.match(await unknown.text(), /not registered/);
+});
+
+test('a GitHub link carrying someone else\'s sign-in cannot finish in another browser', async () => {
+  const reg = await (await fetch(`${h.worker.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'Mallory' }) })).json();
+  const params = { response_type: 'code', client_id: reg.client_id, redirect_uri: REDIRECT, code_challenge: 'y'.repeat(43), code_challenge_method: 'S256' };
+  const page = await fetch(`${h.worker.url}/oauth/authorize?${new URLSearchParams(params)}`);
+  const cookie = page.headers.get('set-cookie').split(';')[0];
+  assert.match(page.headers.get('set-cookie'), /HttpOnly; SameSite=Lax/);
+  const key = (await page.text()).match(/name="key" value="([^"]+)"/)[1];
+  const noCookie = await fetch(`${h.worker.url}/oauth/consent`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key, decision: 'approve' }) });
+  assert.equal(noCookie.status, 400, 'a forged consent form is refused');
+  const approved = await fetch(`${h.worker.url}/oauth/consent`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key, decision: 'approve' }) });
+  const toGitHub = approved.headers.get('location');
+  // The victim opens the link: GitHub signs them in and sends them to the callback,
+  // without the attacker's cookie.
+  const atGitHub = await fetch(toGitHub, { redirect: 'manual' });
+  const callback = await fetch(atGitHub.headers.get('location'), { redirect: 'manual' });
+  assert.equal(callback.status, 400);
+  assert.match(await callback.text(), /another browser/);
 });
 
 async function tokenRequest(form) {

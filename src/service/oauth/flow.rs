@@ -1,5 +1,6 @@
 //! The authorization code flow with PKCE (S256 only), GitHub in the middle:
-//! `authorize` checks the client and sends the person to GitHub; `callback` learns
+//! `authorize` checks the client and asks the person (`consent`) before sending them
+//! to GitHub, every step bound to the browser that started it; `callback` learns
 //! who they are and what GitHub lets them do, and sends the client a code; `token`
 //! exchanges codes and rotating refresh tokens for short-lived access tokens;
 //! `revoke` ends a grant.
@@ -165,12 +166,32 @@ pub struct AuthorizeRequest {
     pub resource: Option<String>,
 }
 
-/// Checks an authorization request and answers where to send the person: GitHub's
-/// sign-in page.
+/// What the person is asked to approve before going to GitHub: the consent page.
+/// MCP clients register themselves, so a person must see who asks, and where the
+/// answer goes, before their GitHub identity is used for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// The sign-in's key (the form sends it back).
+    pub key: String,
+    /// The client's name, as it registered it (not verified).
+    pub client_name: Option<String>,
+    /// The client's id.
+    pub client_id: String,
+    /// Where the answer will go.
+    pub redirect_uri: String,
+    /// The repository, `owner/name`.
+    pub repo: String,
+    /// The scopes asked for.
+    pub scope: String,
+}
+
+/// Checks an authorization request, keeps it for the browser whose cookie secret is
+/// `browser`, and answers what to ask the person.
 pub async fn authorize<O: OAuthEffects>(
     cx: &Context<'_, O>,
     req: &AuthorizeRequest,
-) -> Result<String, Refused> {
+    browser: &str,
+) -> Result<Consent, Refused> {
     let client_id = req
         .client_id
         .as_deref()
@@ -178,16 +199,7 @@ pub async fn authorize<O: OAuthEffects>(
     let client = clients::resolve(cx.effects, client_id, cx.dev())
         .await
         .map_err(Refused::Page)?;
-    let redirect_uri = match (&req.redirect_uri, client.redirect_uris.as_slice()) {
-        (Some(r), uris) if uris.contains(r) => r.clone(),
-        (None, [only]) => only.clone(),
-        (Some(r), _) => {
-            return Err(Refused::Page(format!(
-                "redirect_uri {r:?} is not one this client registered"
-            )))
-        }
-        (None, _) => return Err(Refused::Page("redirect_uri is missing".into())),
-    };
+    let redirect_uri = registered_redirect(req.redirect_uri.as_deref(), &client.redirect_uris)?;
     let state = req.state.as_deref();
     let back = |error: &str, why: &str| back_with_error(cx.base, &redirect_uri, state, error, why);
     if req.response_type.as_deref() != Some("code") {
@@ -211,35 +223,111 @@ pub async fn authorize<O: OAuthEffects>(
     let scope = requested_scopes(req.scope.as_deref())
         .map_err(|e| back("invalid_scope", &e))?
         .join(" ");
-    let resource = match &req.resource {
-        None => format!("{}/mcp", cx.base),
-        Some(r) if repo_of_resource(cx.config, r).is_some() && r.starts_with(cx.base) => r.clone(),
-        Some(r) => {
+    let resource = req
+        .resource
+        .clone()
+        .unwrap_or_else(|| format!("{}/mcp", cx.base));
+    let repo = match repo_of_resource(cx.config, &resource) {
+        Some(r) if format!("{}{}", cx.base, super::url_path(&resource)) == resource => r,
+        _ => {
             return Err(back(
                 "invalid_target",
-                &format!("{r} is not an MCP URL this server serves"),
+                &format!("{resource} is not an MCP URL this server serves"),
             ))
         }
     };
     let key = cx.effects.secret();
     let pending = Pending {
-        client_id: client.client_id,
+        client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),
         state: req.state.clone(),
         code_challenge: challenge,
-        scope,
+        scope: scope.clone(),
         resource,
         expires_at: cx.now + SIGN_IN_SECONDS,
+        browser: token_hash(browser),
+        client_name: client.client_name.clone(),
     };
     match cx.store(GrantOp::PutPending(key.clone(), pending)).await {
-        Ok(GrantReply::Done) => Ok(cx
-            .github()
-            .authorize_url(&format!("{}/oauth/callback", cx.base), &key)),
+        Ok(GrantReply::Done) => Ok(Consent {
+            key,
+            client_name: client.client_name,
+            client_id: client.client_id,
+            redirect_uri,
+            repo: format!("{}/{}", repo.owner, repo.name),
+            scope,
+        }),
         _ => Err(back(
             "temporarily_unavailable",
             "the sign-in store is unreachable; try again",
         )),
     }
+}
+
+/// The redirect URI asked for, if the client registered it (exactly); when the
+/// client has only one, it may be left out.
+fn registered_redirect(asked: Option<&str>, registered: &[String]) -> Result<String, Refused> {
+    match (asked, registered) {
+        (Some(r), uris) if uris.iter().any(|u| u == r) => Ok(r.to_string()),
+        (None, [only]) => Ok(only.clone()),
+        (Some(r), _) => Err(Refused::Page(format!(
+            "redirect_uri {r:?} is not one this client registered"
+        ))),
+        (None, _) => Err(Refused::Page("redirect_uri is missing".into())),
+    }
+}
+
+/// The sign-in kept under `op`'s key, if it is this browser's.
+async fn pending_for<O: OAuthEffects>(
+    cx: &Context<'_, O>,
+    op: GrantOp,
+    browser: &str,
+) -> Result<Pending, Refused> {
+    let expired = || {
+        Refused::Page(
+            "this sign-in expired or was already used; start again from your client".into(),
+        )
+    };
+    let p = match cx.store(op).await {
+        Ok(GrantReply::Pending(Some(p))) => p,
+        Ok(_) => return Err(expired()),
+        Err(e) => {
+            return Err(Refused::Page(format!(
+                "the sign-in store is unreachable ({e}); try again"
+            )))
+        }
+    };
+    if p.browser != token_hash(browser) {
+        return Err(Refused::Page(
+            "this sign-in was started in another browser; start again from your client in this one"
+                .into(),
+        ));
+    }
+    Ok(p)
+}
+
+/// The person's answer on the consent page: on to GitHub, or back to the client
+/// with `access_denied`.
+pub async fn consent<O: OAuthEffects>(
+    cx: &Context<'_, O>,
+    key: &str,
+    approved: bool,
+    browser: &str,
+) -> Result<String, Refused> {
+    if approved {
+        pending_for(cx, GrantOp::GetPending(key.to_string()), browser).await?;
+        return Ok(cx
+            .github()
+            .authorize_url(&format!("{}/oauth/callback", cx.base), key));
+    }
+    let p = pending_for(cx, GrantOp::TakePending(key.to_string()), browser).await?;
+    Err(back_with_error(
+        cx.base,
+        &p.redirect_uri,
+        p.state.as_deref(),
+        "access_denied",
+        "the person declined",
+    ))
 }
 
 /// GitHub's answer to a sign-in: `code` and `state`, or `error`.
@@ -254,26 +342,16 @@ pub struct Callback {
 }
 
 /// Learns who signed in and what GitHub lets them do on the resource's repository,
-/// and answers where to send them: the client's redirect URI with a code.
+/// and answers where to send them: the client's redirect URI with a code. Only the
+/// browser that started the sign-in may finish it, so a GitHub link with someone
+/// else's sign-in in it cannot bind your identity to their client.
 pub async fn callback<O: OAuthEffects>(
     cx: &Context<'_, O>,
     cb: &Callback,
+    browser: &str,
 ) -> Result<String, Refused> {
     let key = cb.state.as_deref().unwrap_or("");
-    let expired = || {
-        Refused::Page(
-            "this sign-in expired or was already used; start again from your client".into(),
-        )
-    };
-    let p = match cx.store(GrantOp::TakePending(key.to_string())).await {
-        Ok(GrantReply::Pending(Some(p))) => p,
-        Ok(_) => return Err(expired()),
-        Err(e) => {
-            return Err(Refused::Page(format!(
-                "the sign-in store is unreachable ({e}); try again"
-            )))
-        }
-    };
+    let p = pending_for(cx, GrantOp::TakePending(key.to_string()), browser).await?;
     let back = |error: &str, why: &str| {
         back_with_error(cx.base, &p.redirect_uri, p.state.as_deref(), error, why)
     };

@@ -43,6 +43,13 @@ pub struct Pending {
     pub resource: String,
     /// Unix seconds after which it is gone.
     pub expires_at: u64,
+    /// The hash of the secret in the cookie of the browser that started the sign-in:
+    /// only that browser may approve it and come back from GitHub with it.
+    #[serde(default)]
+    pub browser: String,
+    /// The client's name, for the consent page.
+    #[serde(default)]
+    pub client_name: Option<String>,
 }
 
 /// An authorization code issued to a client. Persisted.
@@ -105,6 +112,8 @@ pub enum GrantOp {
     GetClient(String),
     /// Keep a sign-in under a key.
     PutPending(String, Pending),
+    /// A sign-in, left in place.
+    GetPending(String),
     /// Take (and delete) a sign-in.
     TakePending(String),
     /// Keep a code under its hash.
@@ -220,6 +229,7 @@ pub fn apply(rows: &impl GrantRows, op: GrantOp, now: u64) -> GrantReply {
             put(rows, "pending", &key, &p, p.expires_at, None);
             GrantReply::Done
         }
+        GrantOp::GetPending(key) => GrantReply::Pending(get(rows, "pending", &key, now)),
         GrantOp::TakePending(key) => {
             let p = get(rows, "pending", &key, now);
             rows.delete("pending", &key);
@@ -495,6 +505,8 @@ mod tests {
             scope: "s".into(),
             resource: "r".into(),
             expires_at: 100,
+            browser: "b".into(),
+            client_name: None,
         };
         apply(&rows, GrantOp::PutPending("k".into(), p.clone()), 0);
         assert_eq!(

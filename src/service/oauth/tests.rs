@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 const BASE: &str = "https://wc.example";
 const REDIRECT: &str = "http://127.0.0.1:3000/callback";
+const BROWSER: &str = "the-browser-cookie-secret";
 const VERIFIER: &str = "a-verifier-of-forty-three-characters-or-more-0123";
 
 fn config() -> Config {
@@ -89,7 +90,8 @@ impl World {
 
     /// Signs `login` in through GitHub; the client's redirect URL.
     fn sign_in(&self, ask: &AuthorizeRequest, login: &str) -> Result<String, Refused> {
-        let to_github = block_on(flow::authorize(&self.cx(), ask))?;
+        let consent = block_on(flow::authorize(&self.cx(), ask, BROWSER))?;
+        let to_github = block_on(flow::consent(&self.cx(), &consent.key, true, BROWSER))?;
         assert!(to_github.starts_with("https://github.com/login/oauth/authorize?client_id=Iv1.app&redirect_uri=https%3A%2F%2Fwc.example%2Foauth%2Fcallback&state="));
         let state = query(&to_github, "state").unwrap();
         self.oauth
@@ -102,7 +104,7 @@ impl World {
             state: Some(state),
             error: None,
         };
-        block_on(flow::callback(&self.cx(), &cb))
+        block_on(flow::callback(&self.cx(), &cb, BROWSER))
     }
 
     fn token(&self, pairs: &[(&str, &str)]) -> Result<flow::Tokens, flow::TokenError> {
@@ -270,11 +272,11 @@ fn removing_someone_on_github_ends_their_refreshes_and_revoke_ends_a_grant() {
 fn authorize_refuses_what_cannot_be_trusted() {
     let w = World::new();
     let client = w.register();
-    let page = |ask: AuthorizeRequest| match block_on(flow::authorize(&w.cx(), &ask)) {
+    let page = |ask: AuthorizeRequest| match block_on(flow::authorize(&w.cx(), &ask, BROWSER)) {
         Err(Refused::Page(why)) => why,
         other => panic!("{other:?}"),
     };
-    let back = |ask: AuthorizeRequest| match block_on(flow::authorize(&w.cx(), &ask)) {
+    let back = |ask: AuthorizeRequest| match block_on(flow::authorize(&w.cx(), &ask, BROWSER)) {
         Err(Refused::Redirect(to)) => (query(&to, "error").unwrap(), query(&to, "iss").unwrap()),
         other => panic!("{other:?}"),
     };
@@ -371,8 +373,52 @@ fn a_client_metadata_document_stands_in_for_registration() {
         liar.into(),
         format!(r#"{{"client_id": "{url}", "redirect_uris": ["{REDIRECT}"]}}"#),
     );
-    let Err(Refused::Page(why)) = block_on(flow::authorize(&w.cx(), &w.ask(liar))) else {
+    let Err(Refused::Page(why)) = block_on(flow::authorize(&w.cx(), &w.ask(liar), BROWSER)) else {
         panic!()
     };
     assert!(why.contains("its own URL"), "{why}");
+}
+
+#[test]
+fn only_the_browser_that_started_a_sign_in_may_approve_or_finish_it() {
+    let w = World::new();
+    let client = w.register();
+    let consent = block_on(flow::authorize(&w.cx(), &w.ask(&client), BROWSER)).unwrap();
+    assert_eq!(consent.repo, "acme/threads");
+    assert_eq!(consent.redirect_uri, REDIRECT);
+    let Err(Refused::Page(why)) = block_on(flow::consent(&w.cx(), &consent.key, true, "other"))
+    else {
+        panic!("another browser approved")
+    };
+    assert!(why.contains("another browser"), "{why}");
+    let to_github = block_on(flow::consent(&w.cx(), &consent.key, true, BROWSER)).unwrap();
+    // A GitHub link carrying this sign-in, opened by someone else: their identity
+    // must not reach this client.
+    w.oauth
+        .web
+        .codes
+        .borrow_mut()
+        .insert("gh-victim".into(), "alice".into());
+    let cb = Callback {
+        code: Some("gh-victim".into()),
+        state: query(&to_github, "state"),
+        error: None,
+    };
+    let Err(Refused::Page(why)) = block_on(flow::callback(&w.cx(), &cb, "victim-browser")) else {
+        panic!("a victim's sign-in went to the attacker's client")
+    };
+    assert!(why.contains("another browser"), "{why}");
+    assert!(
+        w.oauth.web.codes.borrow().contains_key("gh-victim"),
+        "GitHub was not even asked"
+    );
+
+    let consent = block_on(flow::authorize(&w.cx(), &w.ask(&client), BROWSER)).unwrap();
+    let Err(Refused::Redirect(back)) =
+        block_on(flow::consent(&w.cx(), &consent.key, false, BROWSER))
+    else {
+        panic!()
+    };
+    assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(&back, "state").as_deref(), Some("st8"));
 }

@@ -10,8 +10,9 @@ use worker::{
 };
 
 /// HTTP through the Workers `fetch`. With `max_body`, an answer over that many bytes
-/// is refused while it streams in, never held whole (for documents fetched from
-/// anywhere, such as client metadata documents).
+/// is refused while it streams in, never held whole, and redirects are not followed
+/// (a 3xx is the answer): for documents fetched from anywhere, such as client
+/// metadata documents, whose address was checked and must not move.
 pub(super) struct FetchHttp {
     pub(super) max_body: Option<usize>,
 }
@@ -28,6 +29,9 @@ impl HttpClient for FetchHttp {
         let mut init = RequestInit::new();
         init.with_method(Method::from(request.method.to_string()))
             .with_headers(headers);
+        if self.max_body.is_some() {
+            init.with_redirect(worker::RequestRedirect::Manual);
+        }
         if let Some(body) = request.body {
             init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
         }

@@ -47,6 +47,11 @@ before(async () => {
   // allowed while the server itself runs here).
   docServer = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
+    if (req.url === '/moved.json') {
+      res.statusCode = 302;
+      res.setHeader('location', docUrl);
+      return res.end();
+    }
     if (req.url === '/big.json') {
       // Over the 64 KB limit, streamed without a declared length.
       res.write(`{"client_id": "${docUrl.replace('client', 'big')}", "redirect_uris": ["${REDIRECT}"], "pad": "`);
@@ -213,12 +218,15 @@ test('a client metadata document stands in for registration', async () => {
   assert.match(h.file('doc-client'), /^Entry: Claude \(alice\) /m);
 });
 
-test('a client metadata document over 64 KB, or at a private address, is refused with a page', async () => {
+test('a client metadata document over 64 KB, behind a redirect, or at a private address, is refused with a page', async () => {
   const authorize = (clientId) =>
     fetch(`${h.worker.url}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' })}`, { redirect: 'manual' });
   const big = await authorize(docUrl.replace('client.json', 'big.json'));
   assert.equal(big.status, 400);
   assert.match(await big.text(), /over 65536 bytes/);
+  const moved = await authorize(docUrl.replace('client.json', 'moved.json'));
+  assert.equal(moved.status, 400);
+  assert.match(await moved.text(), /answered 302/, 'redirects are not followed past the address check');
   const inside = await authorize('https://10.0.0.8/client.json');
   assert.equal(inside.status, 400);
   assert.match(await inside.text(), /private address/);

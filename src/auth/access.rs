@@ -33,6 +33,11 @@ pub struct AccessClaims {
     pub gid: String,
     /// The OAuth client it was issued to.
     pub cid: String,
+    /// The repository the audience named when it was issued, `owner/name`
+    /// (lowercase): a token never opens another repository served at the same path
+    /// later, or by another deployment sharing the key.
+    #[serde(default)]
+    pub repo: String,
 }
 
 impl AccessClaims {
@@ -99,6 +104,7 @@ mod tests {
             exp: 4_600,
             gid: "g1".into(),
             cid: "c1".into(),
+            repo: "acme/threads".into(),
         }
     }
 

@@ -43,15 +43,17 @@ impl SqlRows {
         SqlRows { sql }
     }
 
-    fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) {
-        if let Err(e) = self.sql.exec(query, bindings) {
+    fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> std::result::Result<(), String> {
+        self.sql.exec(query, bindings).map(|_| ()).map_err(|e| {
             console_error!("grants write: {e}");
-        }
+            e.to_string()
+        })
     }
 
     /// Drops rows past their expiry.
     fn prune(&self, now: u64) {
-        self.exec(
+        // Housekeeping: a failure is logged and tried again next time.
+        let _ = self.exec(
             "DELETE FROM grants WHERE expires_at <= ?",
             vec![(now as i64).into()],
         );
@@ -72,20 +74,27 @@ impl GrantRows for SqlRows {
             .next()
             .map(|r| (r.value, r.expires_at.max(0) as u64))
     }
-    fn put(&self, kind: &str, key: &str, value: &str, expires_at: u64, grant: Option<&str>) {
+    fn put(
+        &self,
+        kind: &str,
+        key: &str,
+        value: &str,
+        expires_at: u64,
+        grant: Option<&str>,
+    ) -> std::result::Result<(), String> {
         let grant = grant.map_or(SqlStorageValue::Null, |g| g.into());
         self.exec(
             "INSERT INTO grants (kind, key, value, expires_at, grant_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, grant_id = excluded.grant_id",
             vec![kind.into(), key.into(), value.into(), (expires_at.min(1 << 52) as i64).into(), grant],
-        );
+        )
     }
-    fn delete(&self, kind: &str, key: &str) {
+    fn delete(&self, kind: &str, key: &str) -> std::result::Result<(), String> {
         self.exec(
             "DELETE FROM grants WHERE kind = ? AND key = ?",
             vec![kind.into(), key.into()],
-        );
+        )
     }
-    fn revoke_grant(&self, grant: &str) {
+    fn revoke_grant(&self, grant: &str) -> std::result::Result<(), String> {
         #[derive(Deserialize)]
         struct Keyed {
             key: String,
@@ -98,13 +107,14 @@ impl GrantRows for SqlRows {
                 vec![grant.into()],
             )
             .and_then(|c| c.to_array())
-            .unwrap_or_default();
+            .map_err(|e| e.to_string())?;
         for r in rows {
             self.exec(
                 "UPDATE grants SET value = ? WHERE kind = 'refresh' AND key = ?",
                 vec![revoked(&r.value).into(), r.key.into()],
-            );
+            )?;
         }
+        Ok(())
     }
 }
 

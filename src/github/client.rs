@@ -262,7 +262,11 @@ impl<H: HttpClient, S: AppSigner> GitHubClient<H, S> {
             "{}/app/installations/{}/access_tokens",
             self.api_base, installation.id
         );
-        let body = serde_json::json!({ "repositories": [self.repo.name] });
+        // Only this repository, and only what the service needs.
+        let body = serde_json::json!({
+            "repositories": [self.repo.name],
+            "permissions": {"contents": "write", "metadata": "read"},
+        });
         let t: Token = self.as_app("POST", url, &jwt, Some(body), 201).await?;
         let expires = time::OffsetDateTime::parse(
             &t.expires_at,
@@ -279,6 +283,10 @@ impl<H: HttpClient, S: AppSigner> GitHubClient<H, S> {
         #[derive(Deserialize)]
         struct Answer {
             permission: String,
+        }
+        if let Credentials::App(app) = &self.credentials {
+            // An app that is not installed must say so, not read as "no access".
+            self.installation_token(app).await?;
         }
         let url = self.repo_url(&format!(
             "collaborators/{}/permission",
@@ -876,7 +884,9 @@ mod tests {
         assert_eq!(seen[1].url, "http://host/app/installations/7/access_tokens");
         assert_eq!(
             seen[1].body.as_deref(),
-            Some(r#"{"repositories":["threads"]}"#)
+            Some(
+                r#"{"permissions":{"contents":"write","metadata":"read"},"repositories":["threads"]}"#
+            )
         );
         assert_eq!(bearer(&seen[2]), "Bearer ghs_one");
         assert_eq!(bearer(&seen[3]), "Bearer ghs_one");

@@ -116,26 +116,33 @@ fn refused(r: Refused) -> ApiResponse {
     }
 }
 
-/// The cookie that binds a sign-in to the browser that started it.
-const BROWSER_COOKIE: &str = "wc_signin";
+/// The cookie that binds a sign-in to the browser that started it: `__Host-` over
+/// https (so no other site, not even a sibling subdomain, can plant it), a plain
+/// name on http to this machine (dev), where browsers refuse the prefix.
+fn cookie_name(base: &str) -> &'static str {
+    match base.starts_with("https://") {
+        true => "__Host-wc_signin",
+        false => "wc_signin",
+    }
+}
 
 /// The browser's sign-in secret, from its cookie.
 fn browser_of(req: &ApiRequest) -> Option<String> {
+    let name = cookie_name(&req.base);
     req.header("cookie")?.split(';').find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
-        (k == BROWSER_COOKIE && !v.is_empty()).then(|| v.to_string())
+        (k == name && !v.is_empty()).then(|| v.to_string())
     })
 }
 
 fn set_browser_cookie(resp: ApiResponse, base: &str, secret: &str) -> ApiResponse {
+    let name = cookie_name(base);
     let secure = if base.starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
-    let cookie = format!(
-        "{BROWSER_COOKIE}={secret}; Path=/oauth; Max-Age=600; HttpOnly; SameSite=Lax{secure}"
-    );
+    let cookie = format!("{name}={secret}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax{secure}");
     resp.with_header("set-cookie", cookie)
 }
 
@@ -269,10 +276,16 @@ async fn register<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> Api
                 "response_types": ["code"],
             }),
         )),
-        Err(e) => cors(ApiResponse::json(
-            400,
-            &json!({"error": e.code, "error_description": e.description}),
-        )),
+        Err(e) => {
+            let status = match e.code {
+                "temporarily_unavailable" => 503,
+                _ => 400,
+            };
+            cors(ApiResponse::json(
+                status,
+                &json!({"error": e.code, "error_description": e.description}),
+            ))
+        }
     }
 }
 

@@ -93,7 +93,10 @@ impl<E: Effects> Service<'_, E> {
             AccessError::Invalid => invalid("the access token is not valid; sign in again"),
         })?;
         let repo = &self.config.repo;
-        if oauth::repo_of_resource(self.config, &claims.aud).as_ref() != Some(repo) {
+        let named = format!("{}/{}", repo.owner, repo.name).to_ascii_lowercase();
+        if oauth::repo_of_resource(self.config, &claims.aud).as_ref() != Some(repo)
+            || claims.repo != named
+        {
             return Err(invalid(&format!(
                 "the access token was issued for {}, not {}/{}; sign in for this server's URL",
                 claims.aud, repo.owner, repo.name

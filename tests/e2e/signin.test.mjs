@@ -237,7 +237,7 @@ test('a client metadata document over 64 KB, behind a redirect, or at a private 
 
 test('a GitHub link carrying someone else\'s sign-in cannot finish in another browser', async () => {
   const reg = await (await fetch(`${h.worker.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'Mallory' }) })).json();
-  const params = { response_type: 'code', client_id: reg.client_id, redirect_uri: REDIRECT, code_challenge: 'y'.repeat(43), code_challenge_method: 'S256' };
+  const params = { response_type: 'code', client_id: reg.client_id, redirect_uri: REDIRECT, code_challenge: 'y'.repeat(43), code_challenge_method: 'S256', resource: mcpUrl('acme/notes') };
   const page = await fetch(`${h.worker.url}/oauth/authorize?${new URLSearchParams(params)}`);
   const cookie = page.headers.get('set-cookie').split(';')[0];
   assert.match(page.headers.get('set-cookie'), /HttpOnly; SameSite=Lax/);
@@ -259,7 +259,7 @@ async function tokenRequest(form) {
   return { status: r.status, json: await r.json() };
 }
 
-test('tokens: another repository\'s, expired, revoked and reused refresh tokens are refused as the spec says', async () => {
+test('tokens: another repository\'s, expired, revoked and reused refresh tokens are refused as the spec says', { timeout: 60000 }, async () => {
   const { client, provider } = await signIn('alice', { repo: 'acme/notes' });
   await client.close();
   const { access_token, refresh_token } = provider.saved;
@@ -286,9 +286,17 @@ test('tokens: another repository\'s, expired, revoked and reused refresh tokens 
   const r1 = await tokenRequest({ grant_type: 'refresh_token', refresh_token, client_id: clientId });
   assert.equal(r1.status, 200, JSON.stringify(r1.json));
   assert.notEqual(r1.json.refresh_token, refresh_token);
+  // At once, the old one again is two requests of one client racing: refused,
+  // nothing revoked.
+  const racing = await tokenRequest({ grant_type: 'refresh_token', refresh_token, client_id: clientId });
+  assert.equal(racing.json.error, 'invalid_grant');
+  assert.match(racing.json.error_description, /moments ago/);
+  // Past the 10 s grace, it is theft: the grant is revoked, its newest token with it.
+  await new Promise((r) => setTimeout(r, 11000));
   const reuse = await tokenRequest({ grant_type: 'refresh_token', refresh_token, client_id: clientId });
   assert.equal(reuse.status, 400);
   assert.equal(reuse.json.error, 'invalid_grant');
+  assert.match(reuse.json.error_description, /already used/);
   const next = await tokenRequest({ grant_type: 'refresh_token', refresh_token: r1.json.refresh_token, client_id: clientId });
   assert.equal(next.json.error, 'invalid_grant', 'the rotated token went with its grant');
   // Revocation: a revoked refresh token is refused.

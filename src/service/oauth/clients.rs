@@ -3,14 +3,15 @@
 //! Every client is public: it proves itself with PKCE, never a secret.
 
 use super::grants::{Client, GrantOp, GrantReply, GrantStore};
-use super::{is_loopback_host, url_host, OAuthEffects};
+use super::{parse_url, place, OAuthEffects, Place};
 use crate::github::http::{HttpClient, HttpRequest};
 use serde::Deserialize;
 
 /// Why a registration was refused: an RFC 7591 error code and what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientError {
-    /// `invalid_redirect_uri` or `invalid_client_metadata`.
+    /// `invalid_redirect_uri` or `invalid_client_metadata`, or
+    /// `temporarily_unavailable` when the store could not keep it.
     pub code: &'static str,
     /// What is wrong.
     pub description: String,
@@ -29,36 +30,26 @@ pub const MAX_REDIRECT_URIS: usize = 10;
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 
 /// A redirect URI a client may register: https; http only to this machine (native
-/// apps, RFC 8252); or an app's own scheme (`cursor://…`). Never a fragment, and
-/// never a scheme that runs code in a browser.
+/// apps, RFC 8252); or an app's own scheme (`cursor://…`). Never a fragment, user
+/// info, or a scheme that runs code in a browser; read as browsers read it.
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
-    let Some((scheme, _)) = uri.split_once(':') else {
-        return Err(format!("{uri:?} is not an absolute URI"));
-    };
-    let scheme = scheme.to_ascii_lowercase();
-    let valid_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-    if !valid_scheme
-        || uri.len() > 2000
-        || uri.contains('#')
-        || uri.chars().any(char::is_whitespace)
-    {
-        return Err(format!("{uri:?} is not a usable redirect URI (no fragments or spaces, at most 2000 characters)"));
+    let u = parse_url(uri)
+        .filter(|_| uri.len() <= 2000)
+        .ok_or_else(|| format!("{uri:?} is not a usable redirect URI (an absolute URI of printable ASCII, no user info or backslashes, at most 2000 characters)"))?;
+    if u.fragment().is_some() {
+        return Err(format!("{uri:?}: a redirect URI has no fragment"));
     }
-    match scheme.as_str() {
-        "https" => url_host(uri)
-            .filter(|h| !h.is_empty())
-            .map(|_| ())
-            .ok_or_else(|| format!("{uri:?} has no host")),
-        "http" if url_host(uri).is_some_and(is_loopback_host) => Ok(()),
-        "http" => Err(format!(
+    match (u.scheme(), place(&u)) {
+        ("https", Place::Nowhere) => Err(format!("{uri:?} has no host")),
+        ("https", _) | ("http", Place::Loopback) => Ok(()),
+        ("http", _) => Err(format!(
             "{uri:?}: plain http is allowed only to localhost or 127.0.0.1"
         )),
-        "javascript" | "data" | "file" | "vbscript" | "blob" | "about" => Err(format!(
-            "{uri:?}: the {scheme}: scheme cannot be a redirect URI"
-        )),
+        (
+            s @ ("javascript" | "data" | "file" | "vbscript" | "blob" | "about" | "ftp" | "ws"
+            | "wss"),
+            _,
+        ) => Err(format!("{uri:?}: the {s}: scheme cannot be a redirect URI")),
         _ => Ok(()),
     }
 }
@@ -120,7 +111,7 @@ pub async fn register<O: OAuthEffects>(
             format!("the store answered {other:?}"),
         )),
         Err(e) => Err(invalid(
-            "invalid_client_metadata",
+            "temporarily_unavailable",
             format!("the store is unreachable: {e}; try again"),
         )),
     }
@@ -151,50 +142,17 @@ pub async fn resolve<O: OAuthEffects>(
 }
 
 /// Whether a metadata document URL may be fetched: https to a public host; in dev,
-/// http to this machine as well.
+/// this machine as well.
 pub fn document_url_allowed(url: &str, dev: bool) -> Result<(), String> {
-    let host = url_host(url)
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("{url:?} has no host"))?;
-    let https = url.starts_with("https://");
-    let loopback = is_loopback_host(host);
-    match (https, loopback, dev) {
-        (_, true, true) => Ok(()),
-        (true, false, _) if !is_private_host(host) => Ok(()),
-        (true, false, _) => Err(format!("{url:?} names a private address")),
-        (_, true, false) => Err(format!("{url:?} names this machine")),
-        (false, false, _) => Err(format!("{url:?} is not https")),
+    let u = parse_url(url).ok_or_else(|| format!("{url:?} is not a plain absolute URL"))?;
+    match (u.scheme(), place(&u)) {
+        ("https" | "http", Place::Loopback) if dev => Ok(()),
+        (_, Place::Loopback) => Err(format!("{url:?} names this machine")),
+        (_, Place::Private) => Err(format!("{url:?} names a private address")),
+        (_, Place::Nowhere) => Err(format!("{url:?} has no host")),
+        ("https", Place::Public) => Ok(()),
+        _ => Err(format!("{url:?} is not https")),
     }
-}
-
-/// Hosts that are not on the public internet: private, link-local and shared
-/// address literals, and local names.
-fn is_private_host(host: &str) -> bool {
-    let h = host.to_ascii_lowercase();
-    if h.ends_with(".localhost")
-        || h.ends_with(".local")
-        || h.ends_with(".internal")
-        || !h.contains(['.', ':'])
-    {
-        return true;
-    }
-    if let Ok(v4) = h.parse::<std::net::Ipv4Addr>() {
-        let [a, b, ..] = v4.octets();
-        return v4.is_private()
-            || v4.is_loopback()
-            || v4.is_link_local()
-            || v4.is_unspecified()
-            || a == 0
-            || (a == 100 && (64..128).contains(&b));
-    }
-    if let Ok(v6) = h.parse::<std::net::Ipv6Addr>() {
-        let first = v6.segments()[0];
-        return v6.is_loopback()
-            || v6.is_unspecified()
-            || (first & 0xfe00) == 0xfc00
-            || (first & 0xffc0) == 0xfe80;
-    }
-    false
 }
 
 async fn fetch_document<O: OAuthEffects>(

@@ -10,14 +10,15 @@ use super::grants::{
     Code, GrantOp, GrantReply, GrantStore, Pending, Refresh, RefreshState, CODE_SECONDS,
 };
 use super::{
-    is_loopback_host, repo_of_resource, resource_path, url_host, OAuthEffects, ACCESS_SECONDS,
-    REFRESH_SECONDS, SCOPES, SIGN_IN_SECONDS,
+    repo_of_resource, resource_path, OAuthEffects, ACCESS_SECONDS, REFRESH_SECONDS, SCOPES,
+    SIGN_IN_SECONDS,
 };
 use crate::auth::access::{self, AccessClaims, SCOPE_READ, SCOPE_WRITE};
 use crate::auth::token_hash;
 use crate::config::{Config, OAuthConfig};
 use crate::github::http::encode_component;
 use crate::github::signin::{GitHubSignIn, Permission};
+use crate::github::Repo;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -42,7 +43,7 @@ impl<O: OAuthEffects> Context<'_, O> {
     /// Whether this server runs on this machine (then loopback client documents are
     /// fine).
     fn dev(&self) -> bool {
-        url_host(self.base).is_some_and(is_loopback_host)
+        super::is_loopback(self.base)
     }
 
     fn github(&self) -> GitHubSignIn<'_, O::Web> {
@@ -200,8 +201,10 @@ pub async fn authorize<O: OAuthEffects>(
         .await
         .map_err(Refused::Page)?;
     let redirect_uri = registered_redirect(req.redirect_uri.as_deref(), &client.redirect_uris)?;
-    let state = req.state.as_deref();
-    let back = |error: &str, why: &str| back_with_error(cx.base, &redirect_uri, state, error, why);
+    // Before the person has seen the consent page, nothing is sent to the client's
+    // redirect URI: anyone can register one, and this must not be an open redirect
+    // (RFC 9700 4.11.2). Errors are shown instead.
+    let back = |error: &str, why: &str| Refused::Page(format!("{why} ({error})"));
     if req.response_type.as_deref() != Some("code") {
         return Err(back(
             "unsupported_response_type",
@@ -223,19 +226,8 @@ pub async fn authorize<O: OAuthEffects>(
     let scope = requested_scopes(req.scope.as_deref())
         .map_err(|e| back("invalid_scope", &e))?
         .join(" ");
-    let resource = req
-        .resource
-        .clone()
-        .unwrap_or_else(|| format!("{}/mcp", cx.base));
-    let repo = match repo_of_resource(cx.config, &resource) {
-        Some(r) if format!("{}{}", cx.base, super::url_path(&resource)) == resource => r,
-        _ => {
-            return Err(back(
-                "invalid_target",
-                &format!("{resource} is not an MCP URL this server serves"),
-            ))
-        }
-    };
+    let (resource, repo) =
+        resource_of(cx, req.resource.as_deref()).map_err(|e| back("invalid_target", &e))?;
     let key = cx.effects.secret();
     let pending = Pending {
         client_id: client.client_id.clone(),
@@ -247,6 +239,8 @@ pub async fn authorize<O: OAuthEffects>(
         expires_at: cx.now + SIGN_IN_SECONDS,
         browser: token_hash(browser),
         client_name: client.client_name.clone(),
+        redirect_given: req.redirect_uri.is_some(),
+        approved: false,
     };
     match cx.store(GrantOp::PutPending(key.clone(), pending)).await {
         Ok(GrantReply::Done) => Ok(Consent {
@@ -264,11 +258,51 @@ pub async fn authorize<O: OAuthEffects>(
     }
 }
 
-/// The redirect URI asked for, if the client registered it (exactly); when the
-/// client has only one, it may be left out.
+/// The resource asked for (RFC 8707) and its repository: one of this server's MCP
+/// URLs, exactly. Left out, it is `/mcp`, unless several repositories are served.
+fn resource_of<O: OAuthEffects>(
+    cx: &Context<'_, O>,
+    asked: Option<&str>,
+) -> Result<(String, Repo), String> {
+    if asked.is_none() && !cx.config.repos.is_empty() {
+        return Err(
+            "this server serves several repositories: send resource=<the MCP URL you connect to>"
+                .into(),
+        );
+    }
+    let resource = asked.map_or_else(|| format!("{}/mcp", cx.base), str::to_string);
+    match repo_of_resource(cx.config, &resource) {
+        Some(r) if format!("{}{}", cx.base, super::url_path(&resource)) == resource => {
+            Ok((resource, r))
+        }
+        _ => Err(format!("{resource} is not an MCP URL this server serves")),
+    }
+}
+
+/// Whether `asked` is the registered redirect URI: exactly, or, for http to this
+/// machine, with any port (RFC 8252 section 7.3: native apps listen on a port of
+/// the moment).
+fn same_redirect(asked: &str, registered: &str) -> bool {
+    if asked == registered {
+        return true;
+    }
+    let (Some(a), Some(r)) = (super::parse_url(asked), super::parse_url(registered)) else {
+        return false;
+    };
+    a.scheme() == "http"
+        && r.scheme() == "http"
+        && super::place(&a) == super::Place::Loopback
+        && a.host_str() == r.host_str()
+        && a.path() == r.path()
+        && a.query() == r.query()
+        && a.fragment().is_none()
+}
+
+/// The redirect URI asked for, if the client registered it; when the client has
+/// only one, it may be left out.
 fn registered_redirect(asked: Option<&str>, registered: &[String]) -> Result<String, Refused> {
     match (asked, registered) {
-        (Some(r), uris) if uris.iter().any(|u| u == r) => Ok(r.to_string()),
+        (Some(r), uris) if uris.iter().any(|u| same_redirect(r, u)) => Ok(r.to_string()),
         (None, [only]) => Ok(only.clone()),
         (Some(r), _) => Err(Refused::Page(format!(
             "redirect_uri {r:?} is not one this client registered"
@@ -315,10 +349,16 @@ pub async fn consent<O: OAuthEffects>(
     browser: &str,
 ) -> Result<String, Refused> {
     if approved {
-        pending_for(cx, GrantOp::GetPending(key.to_string()), browser).await?;
-        return Ok(cx
-            .github()
-            .authorize_url(&format!("{}/oauth/callback", cx.base), key));
+        let mut p = pending_for(cx, GrantOp::GetPending(key.to_string()), browser).await?;
+        p.approved = true;
+        return match cx.store(GrantOp::PutPending(key.to_string(), p)).await {
+            Ok(GrantReply::Done) => Ok(cx
+                .github()
+                .authorize_url(&format!("{}/oauth/callback", cx.base), key)),
+            _ => Err(Refused::Page(
+                "the sign-in store is unreachable; try again".into(),
+            )),
+        };
     }
     let p = pending_for(cx, GrantOp::TakePending(key.to_string()), browser).await?;
     Err(back_with_error(
@@ -352,6 +392,12 @@ pub async fn callback<O: OAuthEffects>(
 ) -> Result<String, Refused> {
     let key = cb.state.as_deref().unwrap_or("");
     let p = pending_for(cx, GrantOp::TakePending(key.to_string()), browser).await?;
+    if !p.approved {
+        return Err(Refused::Page(
+            "this sign-in was not approved on this server's page; start again from your client"
+                .into(),
+        ));
+    }
     let back = |error: &str, why: &str| {
         back_with_error(cx.base, &p.redirect_uri, p.state.as_deref(), error, why)
     };
@@ -386,6 +432,7 @@ pub async fn callback<O: OAuthEffects>(
         resource: p.resource,
         login,
         expires_at: cx.now + CODE_SECONDS,
+        redirect_given: p.redirect_given,
     };
     match cx.store(GrantOp::PutCode(token_hash(&code), record)).await {
         Ok(GrantReply::Done) => {}
@@ -522,30 +569,7 @@ async fn exchange_code<O: OAuthEffects>(
             ))
         }
     };
-    if c.client_id != client_id {
-        return Err(token_error(
-            "invalid_grant",
-            "the code was issued to another client",
-        ));
-    }
-    if redirect_uri.is_some_and(|r| r != c.redirect_uri) {
-        return Err(token_error(
-            "invalid_grant",
-            "redirect_uri differs from the authorization request's",
-        ));
-    }
-    if !pkce_matches(verifier, &c.code_challenge) {
-        return Err(token_error(
-            "invalid_grant",
-            "code_verifier does not match the code_challenge",
-        ));
-    }
-    if resource.is_some_and(|r| r != c.resource) {
-        return Err(token_error(
-            "invalid_target",
-            "resource differs from the one signed in for",
-        ));
-    }
+    code_answers(&c, client_id, redirect_uri, verifier, resource)?;
     let grant = Refresh {
         grant_id: c.grant_id,
         client_id: c.client_id,
@@ -570,6 +594,38 @@ async fn exchange_code<O: OAuthEffects>(
     }
 }
 
+/// Whether a token request answers its code: the same client, the same redirect URI
+/// (required when the authorization request named one), the PKCE verifier, and
+/// the same resource.
+fn code_answers(
+    c: &Code,
+    client_id: &str,
+    redirect_uri: Option<&str>,
+    verifier: &str,
+    resource: Option<&str>,
+) -> Result<(), TokenError> {
+    let refused = |why: &str| Err(token_error("invalid_grant", why));
+    if c.client_id != client_id {
+        return refused("the code was issued to another client");
+    }
+    if c.redirect_given && redirect_uri.is_none() {
+        return refused("redirect_uri is required: the authorization request named one");
+    }
+    if redirect_uri.is_some_and(|r| r != c.redirect_uri) {
+        return refused("redirect_uri differs from the authorization request's");
+    }
+    if !pkce_matches(verifier, &c.code_challenge) {
+        return refused("code_verifier does not match the code_challenge");
+    }
+    if resource.is_some_and(|r| r != c.resource) {
+        return Err(token_error(
+            "invalid_target",
+            "resource differs from the one signed in for",
+        ));
+    }
+    Ok(())
+}
+
 fn issue<O: OAuthEffects>(cx: &Context<'_, O>, grant: &Refresh, refresh_token: String) -> Tokens {
     let claims = AccessClaims {
         sub: grant.login.clone(),
@@ -579,6 +635,9 @@ fn issue<O: OAuthEffects>(cx: &Context<'_, O>, grant: &Refresh, refresh_token: S
         exp: cx.now + ACCESS_SECONDS,
         gid: grant.grant_id.clone(),
         cid: grant.client_id.clone(),
+        repo: repo_of_resource(cx.config, &grant.resource)
+            .map(|r| format!("{}/{}", r.owner, r.name).to_ascii_lowercase())
+            .unwrap_or_default(),
     };
     Tokens {
         access_token: access::mint(&cx.settings.signing_key, &claims),
@@ -587,6 +646,9 @@ fn issue<O: OAuthEffects>(cx: &Context<'_, O>, grant: &Refresh, refresh_token: S
         scope: grant.scope.clone(),
     }
 }
+
+/// A refresh token presented again moments after it was exchanged.
+const SUPERSEDED: &str = "this refresh token was exchanged moments ago by another request of this client; use the newer one";
 
 /// A refresh: the person's permission is asked of GitHub again (so removing them
 /// from the repository takes effect within the hour), and the refresh token is
@@ -600,6 +662,7 @@ async fn refresh<O: OAuthEffects>(
     let invalid = |why: &str| token_error("invalid_grant", why);
     let grant = match cx.store(GrantOp::GetRefresh(old.clone())).await {
         Ok(GrantReply::Refresh(g, RefreshState::Active)) => g,
+        Ok(GrantReply::Superseded) => return Err(invalid(SUPERSEDED)),
         Ok(GrantReply::Refresh(g, RefreshState::Rotated)) => {
             let _ = cx.store(GrantOp::RevokeGrant(g.grant_id)).await;
             return Err(invalid(
@@ -647,6 +710,7 @@ async fn refresh<O: OAuthEffects>(
         .await
     {
         Ok(GrantReply::Refresh(..)) => Ok(issue(cx, &next, new_token)),
+        Ok(GrantReply::Superseded) => Err(invalid(SUPERSEDED)),
         Ok(GrantReply::Reused(_)) => Err(invalid(
             "this refresh token was already used, so the grant is revoked; sign in again",
         )),

@@ -50,6 +50,12 @@ pub struct Pending {
     /// The client's name, for the consent page.
     #[serde(default)]
     pub client_name: Option<String>,
+    /// The authorization request named its redirect URI (the token request must too).
+    #[serde(default)]
+    pub redirect_given: bool,
+    /// The person approved it on the consent page.
+    #[serde(default)]
+    pub approved: bool,
 }
 
 /// An authorization code issued to a client. Persisted.
@@ -71,6 +77,9 @@ pub struct Code {
     pub login: String,
     /// Unix seconds after which it is gone.
     pub expires_at: u64,
+    /// The authorization request named its redirect URI (the token request must too).
+    #[serde(default)]
+    pub redirect_given: bool,
 }
 
 /// A refresh token's grant. Persisted.
@@ -148,6 +157,9 @@ pub enum GrantReply {
     Refresh(Refresh, RefreshState),
     /// The old refresh token was already used: its grant (now revoked).
     Reused(String),
+    /// The refresh token was exchanged moments ago by another request: not theft, and
+    /// nothing revoked; the client should use the newer one.
+    Superseded,
     /// Nothing under that key (or it expired).
     Missing,
     /// The call could not be taken (another protocol version, or not a call).
@@ -160,12 +172,25 @@ pub trait GrantRows {
     /// A row's value and expiry.
     fn get(&self, kind: &str, key: &str) -> Option<(String, u64)>;
     /// Sets a row, with the grant it belongs to (for revocation).
-    fn put(&self, kind: &str, key: &str, value: &str, expires_at: u64, grant: Option<&str>);
+    fn put(
+        &self,
+        kind: &str,
+        key: &str,
+        value: &str,
+        expires_at: u64,
+        grant: Option<&str>,
+    ) -> Result<(), String>;
     /// Deletes a row.
-    fn delete(&self, kind: &str, key: &str);
+    fn delete(&self, kind: &str, key: &str) -> Result<(), String>;
     /// Every refresh row of a grant becomes revoked.
-    fn revoke_grant(&self, grant: &str);
+    fn revoke_grant(&self, grant: &str) -> Result<(), String>;
 }
+
+/// How long a registered client is kept after it was last used, in seconds.
+pub const CLIENT_SECONDS: u64 = 90 * 24 * 3600;
+/// How long after a refresh token was exchanged presenting it again is taken for a
+/// race between two requests of one client, not theft, in seconds.
+pub const ROTATION_GRACE_SECONDS: u64 = 10;
 
 /// How long a code lives, in seconds.
 pub const CODE_SECONDS: u64 = 600;
@@ -174,6 +199,9 @@ pub const CODE_SECONDS: u64 = 600;
 struct RefreshRow {
     refresh: Refresh,
     state: RefreshState,
+    /// When it was exchanged, Unix seconds.
+    #[serde(default)]
+    rotated_at: Option<u64>,
 }
 
 fn get<T: serde::de::DeserializeOwned>(
@@ -195,113 +223,148 @@ fn put<T: Serialize>(
     v: &T,
     exp: u64,
     grant: Option<&str>,
-) {
-    rows.put(
-        kind,
-        key,
-        &serde_json::to_string(v).unwrap_or_default(),
-        exp,
-        grant,
-    );
+) -> Result<(), String> {
+    let value = serde_json::to_string(v).map_err(|e| e.to_string())?;
+    rows.put(kind, key, &value, exp, grant)
 }
 
-fn put_refresh(rows: &impl GrantRows, key: &str, refresh: Refresh, state: RefreshState) {
-    let (exp, grant) = (refresh.expires_at, refresh.grant_id.clone());
-    put(
-        rows,
-        "refresh",
-        key,
-        &RefreshRow { refresh, state },
-        exp,
-        Some(&grant),
-    );
+fn put_refresh(rows: &impl GrantRows, key: &str, row: &RefreshRow) -> Result<(), String> {
+    let grant = Some(row.refresh.grant_id.as_str());
+    put(rows, "refresh", key, row, row.refresh.expires_at, grant)
 }
 
-/// Carries out one operation at `now` (Unix seconds).
+fn active(refresh: Refresh) -> RefreshRow {
+    RefreshRow {
+        refresh,
+        state: RefreshState::Active,
+        rotated_at: None,
+    }
+}
+
+/// Carries out one operation at `now` (Unix seconds). A write the storage refused
+/// is [`GrantReply::Refused`]: the rules never answer as if it had happened.
 pub fn apply(rows: &impl GrantRows, op: GrantOp, now: u64) -> GrantReply {
-    match op {
+    run(rows, op, now).unwrap_or_else(|e| {
+        GrantReply::Refused(format!("the grant store could not write ({e}); try again"))
+    })
+}
+
+fn run(rows: &impl GrantRows, op: GrantOp, now: u64) -> Result<GrantReply, String> {
+    Ok(match op {
         GrantOp::PutClient(c) => {
-            put(rows, "client", &c.client_id.clone(), &c, u64::MAX, None);
+            put(
+                rows,
+                "client",
+                &c.client_id.clone(),
+                &c,
+                now + CLIENT_SECONDS,
+                None,
+            )?;
             GrantReply::Done
         }
-        GrantOp::GetClient(id) => GrantReply::Client(get(rows, "client", &id, now)),
+        GrantOp::GetClient(id) => {
+            let client: Option<Client> = get(rows, "client", &id, now);
+            if let Some(c) = &client {
+                // Kept while it is used.
+                put(rows, "client", &id, c, now + CLIENT_SECONDS, None)?;
+            }
+            GrantReply::Client(client)
+        }
         GrantOp::PutPending(key, p) => {
-            put(rows, "pending", &key, &p, p.expires_at, None);
+            put(rows, "pending", &key, &p, p.expires_at, None)?;
             GrantReply::Done
         }
         GrantOp::GetPending(key) => GrantReply::Pending(get(rows, "pending", &key, now)),
         GrantOp::TakePending(key) => {
             let p = get(rows, "pending", &key, now);
-            rows.delete("pending", &key);
+            rows.delete("pending", &key)?;
             GrantReply::Pending(p)
         }
         GrantOp::PutCode(key, c) => {
-            put(
-                rows,
-                "code",
-                &key,
-                &c,
-                c.expires_at,
-                Some(&c.grant_id.clone()),
-            );
+            let grant = c.grant_id.clone();
+            put(rows, "code", &key, &c, c.expires_at, Some(&grant))?;
             GrantReply::Done
         }
-        GrantOp::TakeCode(key) => take_code(rows, &key, now),
+        GrantOp::TakeCode(key) => take_code(rows, &key, now)?,
         GrantOp::PutRefresh(key, r) => {
-            put_refresh(rows, &key, r, RefreshState::Active);
+            put_refresh(rows, &key, &active(r))?;
             GrantReply::Done
         }
         GrantOp::GetRefresh(key) => match get::<RefreshRow>(rows, "refresh", &key, now) {
+            Some(row) if just_rotated(&row, now) => GrantReply::Superseded,
             Some(row) => GrantReply::Refresh(row.refresh, row.state),
             None => GrantReply::Missing,
         },
-        GrantOp::Rotate(old, new, r) => rotate(rows, &old, &new, r, now),
+        GrantOp::Rotate(old, new, r) => rotate(rows, &old, &new, r, now)?,
         GrantOp::RevokeGrant(grant) => {
-            rows.revoke_grant(&grant);
+            rows.revoke_grant(&grant)?;
             GrantReply::Done
         }
-    }
+    })
+}
+
+fn just_rotated(row: &RefreshRow, now: u64) -> bool {
+    row.state == RefreshState::Rotated
+        && row
+            .rotated_at
+            .is_some_and(|at| now < at + ROTATION_GRACE_SECONDS)
 }
 
 /// A code's first use gets it; a second revokes what the first started (RFC 6749
 /// 4.1.2: a code used twice means it leaked).
-fn take_code(rows: &impl GrantRows, key: &str, now: u64) -> GrantReply {
+fn take_code(rows: &impl GrantRows, key: &str, now: u64) -> Result<GrantReply, String> {
     let Some(code) = get::<Code>(rows, "code", key, now) else {
-        return GrantReply::Missing;
+        return Ok(GrantReply::Missing);
     };
     if get::<String>(rows, "code_used", key, now).is_some() {
-        rows.revoke_grant(&code.grant_id);
-        return GrantReply::CodeReused(code.grant_id);
+        rows.revoke_grant(&code.grant_id)?;
+        return Ok(GrantReply::CodeReused(code.grant_id));
     }
+    let grant = code.grant_id.clone();
     put(
         rows,
         "code_used",
         key,
-        &code.grant_id,
+        &grant,
         code.expires_at,
-        Some(&code.grant_id.clone()),
-    );
-    GrantReply::Code(code)
+        Some(&grant),
+    )?;
+    Ok(GrantReply::Code(code))
 }
 
 /// An active refresh token is exchanged once; a rotated one presented again
-/// revokes its whole grant.
-fn rotate(rows: &impl GrantRows, old: &str, new: &str, next: Refresh, now: u64) -> GrantReply {
+/// revokes its whole grant, unless it was exchanged a moment ago (two requests of
+/// one client racing).
+fn rotate(
+    rows: &impl GrantRows,
+    old: &str,
+    new: &str,
+    next: Refresh,
+    now: u64,
+) -> Result<GrantReply, String> {
     let Some(row) = get::<RefreshRow>(rows, "refresh", old, now) else {
-        return GrantReply::Missing;
+        return Ok(GrantReply::Missing);
     };
-    match row.state {
+    if just_rotated(&row, now) {
+        return Ok(GrantReply::Superseded);
+    }
+    Ok(match row.state {
         RefreshState::Active => {
-            put_refresh(rows, old, row.refresh.clone(), RefreshState::Rotated);
-            put_refresh(rows, new, next, RefreshState::Active);
+            let used = RefreshRow {
+                refresh: row.refresh.clone(),
+                state: RefreshState::Rotated,
+                rotated_at: Some(now),
+            };
+            put_refresh(rows, old, &used)?;
+            put_refresh(rows, new, &active(next))?;
             GrantReply::Refresh(row.refresh, RefreshState::Rotated)
         }
         RefreshState::Rotated => {
-            rows.revoke_grant(&row.refresh.grant_id);
+            rows.revoke_grant(&row.refresh.grant_id)?;
             GrantReply::Reused(row.refresh.grant_id)
         }
         RefreshState::Revoked => GrantReply::Missing,
-    }
+    })
 }
 
 /// Revoking a grant in row terms: every refresh row of it becomes revoked. Shared by
@@ -364,23 +427,41 @@ impl GrantRows for MemoryRows {
         let (v, exp, _) = rows.get(&(kind.to_string(), key.to_string()))?;
         Some((v.clone(), *exp))
     }
-    fn put(&self, kind: &str, key: &str, value: &str, expires_at: u64, grant: Option<&str>) {
+    fn put(
+        &self,
+        kind: &str,
+        key: &str,
+        value: &str,
+        expires_at: u64,
+        grant: Option<&str>,
+    ) -> Result<(), String> {
         self.0.borrow_mut().insert(
             (kind.to_string(), key.to_string()),
             (value.to_string(), expires_at, grant.map(str::to_string)),
         );
+        Ok(())
     }
-    fn delete(&self, kind: &str, key: &str) {
+    fn delete(&self, kind: &str, key: &str) -> Result<(), String> {
         self.0
             .borrow_mut()
             .remove(&(kind.to_string(), key.to_string()));
+        Ok(())
     }
-    fn revoke_grant(&self, grant: &str) {
+    fn revoke_grant(&self, grant: &str) -> Result<(), String> {
         for ((kind, _), (value, _, g)) in self.0.borrow_mut().iter_mut() {
             if kind == "refresh" && g.as_deref() == Some(grant) {
                 *value = revoked(value);
             }
         }
+        Ok(())
+    }
+}
+
+/// A store's reply as a result: a refusal is an error.
+pub fn settled(reply: GrantReply) -> Result<GrantReply, String> {
+    match reply {
+        GrantReply::Refused(why) => Err(why),
+        r => Ok(r),
     }
 }
 
@@ -394,7 +475,7 @@ pub struct LocalGrants<'a, R, C> {
 
 impl<R: GrantRows, C: crate::clock::Clock> GrantStore for LocalGrants<'_, R, C> {
     async fn call(&self, op: GrantOp) -> Result<GrantReply, String> {
-        Ok(apply(self.rows, op, self.clock.now_ms() / 1000))
+        settled(apply(self.rows, op, self.clock.now_ms() / 1000))
     }
 }
 
@@ -423,6 +504,7 @@ mod tests {
             resource: "https://wc/mcp".into(),
             login: "alice".into(),
             expires_at: 600,
+            redirect_given: true,
         }
     }
 
@@ -464,11 +546,23 @@ mod tests {
             rotated,
             GrantReply::Refresh(refresh("g1"), RefreshState::Rotated)
         );
-        // The old one again: theft. The whole grant goes, the new token with it.
-        let again = apply(
+        // The old one again at once: two requests of one client racing. Refused,
+        // nothing revoked.
+        let racing = apply(
             &rows,
             GrantOp::Rotate("r1".into(), "r3".into(), refresh("g1")),
             2,
+        );
+        assert_eq!(racing, GrantReply::Superseded);
+        assert_eq!(
+            apply(&rows, GrantOp::GetRefresh("r1".into()), 3),
+            GrantReply::Superseded
+        );
+        // Later: theft. The whole grant goes, the new token with it.
+        let again = apply(
+            &rows,
+            GrantOp::Rotate("r1".into(), "r3".into(), refresh("g1")),
+            20,
         );
         assert_eq!(again, GrantReply::Reused("g1".into()));
         assert_eq!(
@@ -507,6 +601,8 @@ mod tests {
             expires_at: 100,
             browser: "b".into(),
             client_name: None,
+            redirect_given: true,
+            approved: false,
         };
         apply(&rows, GrantOp::PutPending("k".into(), p.clone()), 0);
         assert_eq!(

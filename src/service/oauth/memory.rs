@@ -1,7 +1,7 @@
 //! Sign-in's effects in memory, for tests: the grant rows, a GitHub that signs
 //! people in by code, client metadata documents by URL, and permissions by login.
 
-use super::grants::{apply, GrantOp, GrantReply, GrantStore, MemoryRows};
+use super::grants::{apply, settled, GrantOp, GrantReply, GrantStore, MemoryRows};
 use super::OAuthEffects;
 use crate::github::http::{HttpClient, HttpRequest, HttpResponse, SendError};
 use crate::github::signin::Permission;
@@ -20,7 +20,7 @@ pub struct MemoryGrants {
 
 impl GrantStore for MemoryGrants {
     async fn call(&self, op: GrantOp) -> Result<GrantReply, String> {
-        Ok(apply(&self.rows, op, self.now.get()))
+        settled(apply(&self.rows, op, self.now.get()))
     }
 }
 

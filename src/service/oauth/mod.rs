@@ -81,21 +81,81 @@ pub fn repo_of_resource(config: &Config, resource: &str) -> Option<Repo> {
     }
 }
 
-/// Whether `host` (from a URL) is this machine.
-pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host == "::1" || host.starts_with("127.")
+/// A URL as browsers and `fetch` read it (WHATWG), if it is absolute, printable
+/// ASCII, without backslashes and without user info: anything else is refused
+/// rather than read two ways.
+pub fn parse_url(s: &str) -> Option<url::Url> {
+    if s.is_empty() || s.contains('\\') || !s.chars().all(|c| c.is_ascii_graphic()) {
+        return None;
+    }
+    let u = url::Url::parse(s).ok()?;
+    (u.username().is_empty() && u.password().is_none()).then_some(u)
 }
 
-/// The host of an http(s) URL, without port or user info.
-pub fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match authority.strip_prefix('[') {
-        Some(v6) => v6.split_once(']').map(|(h, _)| h),
-        None => authority.split(':').next(),
+/// Where a URL's host is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// This machine: `localhost`, 127.0.0.0/8, `::1` (and IPv4-mapped forms).
+    Loopback,
+    /// A private, link-local, shared or unspecified address, or a local name.
+    Private,
+    /// Anywhere else.
+    Public,
+    /// No host.
+    Nowhere,
+}
+
+fn place_v4(ip: std::net::Ipv4Addr) -> Place {
+    let [a, b, ..] = ip.octets();
+    if ip.is_loopback() {
+        Place::Loopback
+    } else if ip.is_private()
+        || ip.is_link_local()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+    {
+        Place::Private
+    } else {
+        Place::Public
     }
+}
+
+/// Where `u` points.
+pub fn place(u: &url::Url) -> Place {
+    match u.host() {
+        None => Place::Nowhere,
+        Some(url::Host::Ipv4(ip)) => place_v4(ip),
+        Some(url::Host::Ipv6(ip)) => match ip.to_ipv4_mapped() {
+            Some(v4) => place_v4(v4),
+            None if ip.is_loopback() => Place::Loopback,
+            None if ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80 =>
+            {
+                Place::Private
+            }
+            None => Place::Public,
+        },
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            if d == "localhost" {
+                Place::Loopback
+            } else if !d.contains('.')
+                || [".localhost", ".local", ".internal", ".home.arpa"]
+                    .iter()
+                    .any(|s| d.ends_with(s))
+            {
+                Place::Private
+            } else {
+                Place::Public
+            }
+        }
+    }
+}
+
+/// Whether `url` points at this machine.
+pub fn is_loopback(url: &str) -> bool {
+    parse_url(url).is_some_and(|u| place(&u) == Place::Loopback)
 }
 
 #[cfg(test)]

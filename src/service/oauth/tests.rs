@@ -84,7 +84,7 @@ impl World {
             code_challenge: Some(challenge(VERIFIER)),
             code_challenge_method: Some("S256".into()),
             scope: None,
-            resource: None,
+            resource: Some(format!("{BASE}/mcp")),
         }
     }
 
@@ -227,6 +227,12 @@ fn refresh_tokens_rotate_and_a_reused_one_revokes_the_grant() {
             .code,
         "invalid_grant"
     );
+    // At once, t1 again is a race between two requests of this client: refused,
+    // t2 untouched.
+    let racing = w.refresh(&client, &t1.refresh_token).unwrap_err();
+    assert!(racing.description.contains("moments ago"), "{racing:?}");
+    let now = w.oauth.grants.now.get();
+    w.oauth.grants.now.set(now + grants::ROTATION_GRACE_SECONDS);
     let stolen = w.refresh(&client, &t1.refresh_token).unwrap_err();
     assert!(stolen.description.contains("already used"), "{stolen:?}");
     assert_eq!(
@@ -276,8 +282,16 @@ fn authorize_refuses_what_cannot_be_trusted() {
         Err(Refused::Page(why)) => why,
         other => panic!("{other:?}"),
     };
+    // Nothing goes to the redirect URI before consent: errors are pages.
     let back = |ask: AuthorizeRequest| match block_on(flow::authorize(&w.cx(), &ask, BROWSER)) {
-        Err(Refused::Redirect(to)) => (query(&to, "error").unwrap(), query(&to, "iss").unwrap()),
+        Err(Refused::Page(why)) => (
+            why.rsplit_once('(')
+                .unwrap()
+                .1
+                .trim_end_matches(')')
+                .to_string(),
+            BASE.to_string(),
+        ),
         other => panic!("{other:?}"),
     };
     assert!(page(w.ask("nobody")).contains("not registered"));
@@ -323,6 +337,9 @@ fn registration_and_documents_take_only_safe_redirects_and_hosts() {
     for bad in [
         r#"{"redirect_uris": ["http://evil.example/cb"]}"#,
         r#"{"redirect_uris": ["javascript:alert(1)"]}"#,
+        r#"{"redirect_uris": ["http://127.0.0.1.evil.example/cb"]}"#,
+        r#"{"redirect_uris": ["http://evil\\@127.0.0.1/cb"]}"#,
+        r#"{"redirect_uris": ["https://user@app.example/cb"]}"#,
         r#"{"redirect_uris": ["https://ok.example/cb#frag"]}"#,
         r#"{"redirect_uris": []}"#,
         r#"not json"#,
@@ -347,6 +364,9 @@ fn registration_and_documents_take_only_safe_redirects_and_hosts() {
         ("https://169.254.169.254/latest", false, false),
         ("https://[fd00::1]/m", false, false),
         ("https://intranet/m", false, false),
+        ("https://10.0.0.1\\@example.com/", false, false),
+        ("https://[::ffff:10.0.0.1]/m", false, false),
+        ("https://0x7f.1/m", false, false),
         ("http://127.0.0.1:9000/m", false, false),
         ("http://127.0.0.1:9000/m", true, true),
     ] {
@@ -413,6 +433,24 @@ fn only_the_browser_that_started_a_sign_in_may_approve_or_finish_it() {
         "GitHub was not even asked"
     );
 
+    // A GitHub link built without the consent page (state = a key the attacker saw):
+    // not approved, refused even in the right browser.
+    let consent = block_on(flow::authorize(&w.cx(), &w.ask(&client), BROWSER)).unwrap();
+    w.oauth
+        .web
+        .codes
+        .borrow_mut()
+        .insert("gh-skip".into(), "alice".into());
+    let skipped = Callback {
+        code: Some("gh-skip".into()),
+        state: Some(consent.key.clone()),
+        error: None,
+    };
+    let Err(Refused::Page(why)) = block_on(flow::callback(&w.cx(), &skipped, BROWSER)) else {
+        panic!("the consent page was skipped")
+    };
+    assert!(why.contains("not approved"), "{why}");
+
     let consent = block_on(flow::authorize(&w.cx(), &w.ask(&client), BROWSER)).unwrap();
     let Err(Refused::Redirect(back)) =
         block_on(flow::consent(&w.cx(), &consent.key, false, BROWSER))
@@ -421,4 +459,39 @@ fn only_the_browser_that_started_a_sign_in_may_approve_or_finish_it() {
     };
     assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(&back, "state").as_deref(), Some("st8"));
+}
+
+#[test]
+fn native_apps_may_come_back_on_any_port_of_this_machine_only() {
+    let w = World::new();
+    let body = r#"{"redirect_uris": ["http://127.0.0.1/callback", "http://localhost/callback", "https://app.example/cb"]}"#;
+    let client = block_on(clients::register(&w.oauth, body.as_bytes(), 1))
+        .unwrap()
+        .client_id;
+    let consent_for = |uri: &str| {
+        let mut ask = w.ask(&client);
+        ask.redirect_uri = Some(uri.into());
+        block_on(flow::authorize(&w.cx(), &ask, BROWSER))
+    };
+    for ok in [
+        "http://127.0.0.1:53124/callback",
+        "http://localhost:8080/callback",
+        "https://app.example/cb",
+    ] {
+        assert_eq!(consent_for(ok).unwrap().redirect_uri, ok);
+    }
+    for bad in [
+        "https://app.example:8443/cb",
+        "http://127.0.0.1:53124/other",
+        "http://127.0.0.1.evil.example:80/callback",
+        "http://evil\\@127.0.0.1/callback",
+    ] {
+        assert!(matches!(consent_for(bad), Err(Refused::Page(_))), "{bad}");
+    }
+    let mut ask = w.ask(&client);
+    ask.resource = None;
+    let Err(Refused::Page(why)) = block_on(flow::authorize(&w.cx(), &ask, BROWSER)) else {
+        panic!("a missing resource was guessed")
+    };
+    assert!(why.contains("send resource="), "{why}");
 }

@@ -327,8 +327,20 @@ test('transport: notifications and client responses get 202 with no body', async
 test('transport: Origin and bearer token checks', async () => {
   let r = await raw({ headers: { origin: 'http://evil.example' } });
   assert.equal(r.status, 403);
+  assert.equal(r.headers.get('access-control-allow-origin'), null);
   r = await raw({ headers: { origin: 'http://allowed.example' } });
   assert.equal(r.status, 200);
+  assert.equal(r.headers.get('access-control-allow-origin'), 'http://allowed.example');
+  // A browser page from an allowed origin: its preflight, and a 401 it can read.
+  const pre = await fetch(`${h.worker.url}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://allowed.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, mcp-protocol-version' } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), 'http://allowed.example');
+  assert.match(pre.headers.get('access-control-allow-headers'), /authorization/);
+  const evilPre = await fetch(`${h.worker.url}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://evil.example' } });
+  assert.equal(evilPre.status, 403);
+  r = await raw({ token: null, headers: { origin: 'http://allowed.example' } });
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('access-control-expose-headers'), /www-authenticate/);
   r = await raw();
   assert.equal(r.status, 200, 'no Origin header: allowed');
   r = await raw({ token: null });

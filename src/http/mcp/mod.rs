@@ -47,8 +47,47 @@ fn http_error(status: u16, code: i64, message: &str) -> ApiResponse {
     rpc_response(status, &jsonrpc::error(&Value::Null, code, message))
 }
 
-/// Serves one HTTP request to `/mcp`.
+/// Serves one HTTP request to `/mcp`. A browser page from an allowed origin gets the
+/// CORS headers it needs: its preflight answered, and the answer (the challenge of a
+/// 401 included) readable.
 pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
+    let origin = req
+        .header("origin")
+        .filter(|o| app.config.origin_allowed(o))
+        .map(str::to_string);
+    if req.method == "OPTIONS" && req.header("origin").is_some() {
+        return match origin {
+            Some(o) => with_cors(ApiResponse::text(204, "text/plain", String::new()), &o)
+                .with_header("access-control-allow-methods", "POST, GET, OPTIONS")
+                .with_header(
+                    "access-control-allow-headers",
+                    "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id",
+                )
+                .with_header("access-control-max-age", "86400"),
+            None => http_error(
+                403,
+                jsonrpc::INVALID_REQUEST,
+                "this Origin is not allowed; add it to ALLOWED_ORIGINS",
+            ),
+        };
+    }
+    let resp = serve(app, req).await;
+    match origin {
+        Some(o) => with_cors(resp, &o),
+        None => resp,
+    }
+}
+
+fn with_cors(resp: ApiResponse, origin: &str) -> ApiResponse {
+    resp.with_header("access-control-allow-origin", origin)
+        .with_header(
+            "access-control-expose-headers",
+            "www-authenticate, mcp-protocol-version, mcp-session-id",
+        )
+        .with_header("vary", "Origin")
+}
+
+async fn serve<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
     let who = match admit(app, req) {
         Ok(who) => who,
         Err(refused) => return refused,

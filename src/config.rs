@@ -40,7 +40,7 @@ const fn var(name: &'static str, default: &'static str, doc: &'static str) -> Se
 }
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [Setting; 22] = [
+pub const SETTINGS: [Setting; 23] = [
     var(
         "GITHUB_REPO",
         "",
@@ -106,6 +106,12 @@ pub const SETTINGS: [Setting; 22] = [
         kind: Kind::Secret,
         default: "",
         doc: "signs the access tokens this service issues: 32 or more random bytes, e.g. openssl rand -base64 32",
+    },
+    Setting {
+        name: "GITHUB_WEBHOOK_SECRET",
+        kind: Kind::Secret,
+        default: "",
+        doc: "the secret of the repository's push webhook to /webhooks/github; outside pushes are then seen at once",
     },
     var(
         "GITHUB_WEB_BASE",
@@ -179,6 +185,8 @@ pub struct Config {
     pub tokens: AuthTokens,
     /// Sign-in with GitHub, when on.
     pub oauth: Option<OAuthConfig>,
+    /// The webhook secret, when push webhooks are on.
+    pub webhook_secret: Option<String>,
     /// Browser origins allowed to call `/mcp` (`*` for any). Requests without an
     /// `Origin` header are not affected.
     pub allowed_origins: Vec<String>,
@@ -236,6 +244,10 @@ impl std::fmt::Debug for Config {
             .field("github", &self.github)
             .field("tokens", &format!("<{} client tokens>", self.tokens.len()))
             .field("oauth", &self.oauth)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<secret>"),
+            )
             .field("allowed_origins", &self.allowed_origins)
             .field("writer", &self.writer)
             .finish()
@@ -543,6 +555,7 @@ impl Config {
             github,
             tokens,
             oauth,
+            webhook_secret: l.get("GITHUB_WEBHOOK_SECRET"),
             allowed_origins: l.origins()?,
             writer: l.writer()?,
             github_timeout_ms: l.number("GITHUB_TIMEOUT_SECONDS", 300, "seconds")?.max(1) * 1000,

@@ -25,6 +25,7 @@ pub async fn handle<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiRe
         },
         ["mcp"] => mcp::handle(svc, req).await,
         [".well-known", ..] | ["oauth", ..] => oauth::handle(svc, req, &segments).await,
+        ["webhooks", "github"] => webhook(svc, req).await,
         ["v1", rest @ ..] => rest::handle(svc, req, rest).await,
         _ => error::route_error(
             404,
@@ -49,6 +50,9 @@ pub fn target(
     let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
     let tail =
         |skip: usize| -> String { segments[skip..].iter().map(|s| format!("/{s}")).collect() };
+    if segments.as_slice() == ["webhooks", "github"] {
+        return Ok(webhook_target(config, req));
+    }
     let (owner, name, path) = match segments.as_slice() {
         ["v1", "repos", owner, name, ..] => (*owner, *name, format!("/v1{}", tail(4))),
         ["mcp", owner, name, ..] => (*owner, *name, format!("/mcp{}", tail(3))),
@@ -68,6 +72,59 @@ pub fn target(
         ..req.clone()
     };
     Ok(Some((config, req)))
+}
+
+/// A webhook is served from the repository its payload names, when served (the
+/// signature is checked before anything in it is acted on).
+fn webhook_target(config: &Config, req: &ApiRequest) -> Option<(Config, ApiRequest)> {
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        repository: Repository,
+    }
+    #[derive(serde::Deserialize)]
+    struct Repository {
+        full_name: String,
+    }
+    let p: Payload = serde_json::from_slice(&req.body).ok()?;
+    let (owner, name) = p.repository.full_name.split_once('/')?;
+    config.for_repo(owner, name).map(|c| (c, req.clone()))
+}
+
+/// `POST /webhooks/github`: 200 with what was done, 401 for a bad signature, 404
+/// when webhooks are off.
+async fn webhook<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
+    use crate::service::webhook::{Delivered, Refusal};
+    if req.method != "POST" {
+        return error::route_error(405, "method_not_allowed", "use POST".into());
+    }
+    let delivered = svc
+        .webhook(
+            req.header("x-github-event"),
+            req.header("x-hub-signature-256"),
+            &req.body,
+        )
+        .await;
+    match delivered {
+        Ok(Delivered::Pong) => ApiResponse::json(200, &json!({"ok": true, "pong": true})),
+        Ok(Delivered::Ignored(why)) => ApiResponse::json(200, &json!({"ok": true, "ignored": why})),
+        Ok(Delivered::Refreshed { files, marked }) => ApiResponse::json(
+            200,
+            &json!({"ok": true, "refreshed": files, "cached": marked}),
+        ),
+        Err(Refusal::Off) => error::route_error(
+            404,
+            "not_found",
+            "webhooks are off: set GITHUB_WEBHOOK_SECRET to the webhook's secret".into(),
+        ),
+        Err(Refusal::BadSignature) => error::route_error(
+            401,
+            "bad_signature",
+            "X-Hub-Signature-256 is missing or does not match GITHUB_WEBHOOK_SECRET".into(),
+        ),
+        Err(Refusal::BadPayload(why)) => {
+            error::route_error(400, "invalid_json", format!("not a push payload: {why}"))
+        }
+    }
 }
 
 fn health<E: Effects>(svc: &Service<'_, E>) -> ApiResponse {

@@ -48,6 +48,7 @@ fn fixture() -> Fixture {
         "GITHUB_TOKEN" => Some("ghp_secret".into()),
         "AUTH_TOKENS" => Some(tokens.clone()),
         "GITHUB_REPOS" => Some("acme/*".into()),
+        "GITHUB_WEBHOOK_SECRET" => Some("hook-secret".into()),
         _ => None,
     })
     .unwrap();
@@ -499,4 +500,94 @@ fn a_queued_say_on_a_new_thread_is_readable_before_it_lands() {
     assert_eq!(j["sha"], Value::Null);
     assert_eq!(j["entries"][0]["title"], "hello");
     assert_eq!(j["entries"][0]["pending"], true);
+}
+
+fn signed(body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").unwrap();
+    mac.update(body.as_bytes());
+    let tag: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={tag}")
+}
+
+#[test]
+fn a_signed_push_webhook_makes_outside_changes_visible_at_once() {
+    let f = fixture();
+    let (status, _, _) = f.call(
+        "POST",
+        "/v1/threads/plan/entries",
+        Some("w"),
+        Some(json!({"agent": "Claude", "title": "ours", "body": "b"})),
+    );
+    assert_eq!(status, 201);
+    let (_, _, first) = f.call("GET", "/v1/threads/plan", Some("r"), None);
+    let mut outside = f.git.file("plan.md").unwrap();
+    outside.push_str(
+        "\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: pushed by hand\n\nhello\n",
+    );
+    f.git.push("plan.md", &outside);
+    let (_, _, cached) = f.call("GET", "/v1/threads/plan", Some("r"), None);
+    assert_eq!(
+        cached.body, first.body,
+        "within the cache TTL the old copy is served"
+    );
+
+    let push = json!({
+        "ref": "refs/heads/main",
+        "repository": {"full_name": "acme/threads"},
+        "commits": [
+            {"message": "Claude (mira): ours (plan)\n\nWatercooler-Topic: plan\n", "modified": ["other.md"]},
+            {"message": "by hand", "modified": ["plan.md", "README.md", "sub/x.md"]}
+        ]
+    })
+    .to_string();
+    let deliver = |body: &str, signature: &str, event: &str| {
+        let (path, query) = ("/webhooks/github", "");
+        let req = ApiRequest {
+            method: "POST".into(),
+            path: path.into(),
+            query: query.into(),
+            headers: vec![
+                ("x-github-event".into(), event.into()),
+                ("x-hub-signature-256".into(), signature.into()),
+            ],
+            body: body.as_bytes().to_vec(),
+            base: "http://127.0.0.1:8787".into(),
+        };
+        let writer = f.writer();
+        let app: Service<'_, TestEffects<'_>> = Service {
+            config: &f.config,
+            store: f.store(),
+            queue: &writer,
+            clock: &f.clock,
+            oauth: &f.oauth,
+        };
+        let resp = block_on(handle(&app, &req));
+        (resp.status, json_of(&resp))
+    };
+    let (status, body) = deliver(&push, "sha256=00", "push");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("bad_signature"))
+    );
+    let (_, still) = (0, f.call("GET", "/v1/threads/plan", Some("r"), None).2);
+    assert_eq!(still.body, first.body, "a forged delivery changes nothing");
+    let (status, body) = deliver(&push, &signed(&push), "push");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["refreshed"],
+        json!(["README.md", "plan.md"]),
+        "files that can be threads, and not our own commits'"
+    );
+    let (_, _, fresh) = f.call("GET", "/v1/threads/plan", Some("r"), None);
+    assert!(String::from_utf8(fresh.body)
+        .unwrap()
+        .contains("pushed by hand"));
+    let (_, body) = deliver(r#"{"zen": "x"}"#, &signed(r#"{"zen": "x"}"#), "ping");
+    assert_eq!(body["pong"], json!(true));
 }

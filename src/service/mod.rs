@@ -8,6 +8,7 @@ pub mod error;
 pub mod input;
 pub mod oauth;
 pub mod reads;
+pub mod webhook;
 
 pub use command::{Outcome, Write, WriteKind, Written};
 pub use effects::Effects;

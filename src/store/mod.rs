@@ -8,6 +8,7 @@
 mod cached;
 pub mod list;
 pub mod read;
+pub mod stale;
 pub mod summary;
 
 pub(crate) use cached::{file_key as cached_file_key, get_file as cached_file};

@@ -1,0 +1,61 @@
+// GitHub's push webhook: a signed push makes files pushed with plain git readable at
+// once; a forged one changes nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { setup, DIR, OWNER, REPO } from './harness.mjs';
+
+const SECRET = 'e2e-webhook-secret';
+let h;
+before(async () => {
+  h = await setup({ vars: { GITHUB_WEBHOOK_SECRET: SECRET } });
+});
+after(async () => {
+  await h?.close();
+});
+
+function deliver(payload, { secret = SECRET, event = 'push' } = {}) {
+  const body = JSON.stringify(payload);
+  const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return h.api('POST', '/webhooks/github', {
+    token: null,
+    raw: body,
+    headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-hub-signature-256': signature },
+  });
+}
+
+const push = (files, message = 'by hand') => ({
+  ref: 'refs/heads/main',
+  repository: { full_name: `${OWNER}/${REPO}` },
+  commits: [{ message, added: [], modified: files, removed: [] }],
+});
+
+test('a signed push refreshes the cached copy at once; a forged one is refused', async () => {
+  const said = await h.api('POST', '/v1/threads/hooked/entries', { body: { title: 'first', body: 'B', agent: 'Claude' } });
+  assert.equal(said.status, 201, said.text);
+  const before = (await h.api('GET', '/v1/threads/hooked')).text;
+  h.pushOutside('hooked', (s) => `${s}\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: pushed by hand\n\nhello\n`);
+  assert.equal((await h.api('GET', '/v1/threads/hooked')).text, before, 'the cache (1 h here) still serves the old copy');
+
+  const forged = await deliver(push([`${DIR}/hooked.md`]), { secret: 'guess' });
+  assert.equal(forged.status, 401);
+  assert.equal(forged.json.error.code, 'bad_signature');
+  assert.equal((await h.api('GET', '/v1/threads/hooked')).text, before, 'a forged delivery changes nothing');
+
+  const ping = await deliver({ zen: 'Keep it logically awesome.', repository: { full_name: `${OWNER}/${REPO}` } }, { event: 'ping' });
+  assert.equal(ping.json.pong, true);
+  const r = await deliver(push([`${DIR}/hooked.md`, 'README.md']));
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.refreshed, [`${DIR}/hooked.md`]);
+  const after = await h.api('GET', '/v1/threads/hooked');
+  assert.match(after.text, /Title: pushed by hand/);
+  const list = await h.api('GET', '/v1/threads');
+  assert.equal(list.json.threads.find((t) => t.topic === 'hooked').entries, 2);
+});
+
+test('pushes to another branch, and the service\'s own commits, are ignored', async () => {
+  const other = await deliver({ ...push([`${DIR}/hooked.md`]), ref: 'refs/heads/feature' });
+  assert.match(other.json.ignored, /not the branch served/);
+  const own = await deliver(push([`${DIR}/hooked.md`], 'Claude (mira): x (hooked)\n\nWatercooler-Topic: hooked\n'));
+  assert.match(own.json.ignored, /no thread file changed outside this service/);
+});

@@ -263,7 +263,9 @@ async fn token<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiRes
 }
 
 async fn register<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {
-    match clients::register(cx.effects, &req.body, cx.now).await {
+    // Only a hash of the caller's address is kept, for the hour the limit counts.
+    let who = crate::auth::token_hash(req.header("cf-connecting-ip").unwrap_or("unknown"));
+    match clients::register(cx.effects, &req.body, cx.now, &who).await {
         Ok(c) => cors(ApiResponse::json(
             201,
             &json!({
@@ -277,14 +279,19 @@ async fn register<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> Api
             }),
         )),
         Err(e) => {
-            let status = match e.code {
-                "temporarily_unavailable" => 503,
+            let status = match (e.code, e.retry_after) {
+                (_, Some(_)) => 429,
+                ("temporarily_unavailable", None) => 503,
                 _ => 400,
             };
-            cors(ApiResponse::json(
+            let resp = cors(ApiResponse::json(
                 status,
                 &json!({"error": e.code, "error_description": e.description}),
-            ))
+            ));
+            match e.retry_after {
+                Some(s) => resp.with_header("retry-after", s.to_string()),
+                None => resp,
+            }
         }
     }
 }

@@ -334,3 +334,19 @@ test('static client tokens keep working beside sign-in', async () => {
   const r = await h.api('GET', '/v1/threads', { token: WRITER });
   assert.equal(r.status, 200, r.text);
 });
+
+// Last: it uses up this address's registrations for the hour.
+test('dynamic registration is limited per address: 429 with Retry-After, nothing kept', async () => {
+  const register = () =>
+    fetch(`${h.worker.url}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'flood' }) });
+  let r;
+  for (let i = 0; i < 25; i++) {
+    r = await register();
+    if (r.status !== 201) break;
+  }
+  const body = await r.json();
+  assert.equal(r.status, 429, JSON.stringify(body));
+  assert.equal(body.error, 'temporarily_unavailable');
+  assert.match(body.error_description, /too many clients/);
+  assert.ok(Number(r.headers.get('retry-after')) > 0);
+});

@@ -11,16 +11,20 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientError {
     /// `invalid_redirect_uri` or `invalid_client_metadata`, or
-    /// `temporarily_unavailable` when the store could not keep it.
+    /// `temporarily_unavailable` when the store could not keep it (then
+    /// `retry_after` when a limit was reached).
     pub code: &'static str,
     /// What is wrong.
     pub description: String,
+    /// Seconds to wait, when too many clients were registered.
+    pub retry_after: Option<u64>,
 }
 
 fn invalid(code: &'static str, description: impl Into<String>) -> ClientError {
     ClientError {
         code,
         description: description.into(),
+        retry_after: None,
     }
 }
 
@@ -86,12 +90,14 @@ fn checked(m: Metadata, client_id: String, issued_at: u64) -> Result<Client, Cli
     })
 }
 
-/// Registers a client (RFC 7591). Whatever authentication method it asks for, it is
-/// registered as public (`none`): it proves itself with PKCE.
+/// Registers a client (RFC 7591) for the caller whose address hashes to `who`.
+/// Whatever authentication method it asks for, it is registered as public (`none`):
+/// it proves itself with PKCE.
 pub async fn register<O: OAuthEffects>(
     oauth: &O,
     body: &[u8],
     now: u64,
+    who: &str,
 ) -> Result<Client, ClientError> {
     let m: Metadata = serde_json::from_slice(body).map_err(|e| {
         invalid(
@@ -102,10 +108,17 @@ pub async fn register<O: OAuthEffects>(
     let client = checked(m, format!("wcc_{}", oauth.secret()), now)?;
     match oauth
         .grants()
-        .call(GrantOp::PutClient(client.clone()))
+        .call(GrantOp::Register(client.clone(), who.to_string()))
         .await
     {
         Ok(GrantReply::Done) => Ok(client),
+        Ok(GrantReply::Limited(seconds)) => Err(ClientError {
+            code: "temporarily_unavailable",
+            description: format!(
+                "too many clients were registered lately; try again in {seconds} s"
+            ),
+            retry_after: Some(seconds),
+        }),
         Ok(other) => Err(invalid(
             "invalid_client_metadata",
             format!("the store answered {other:?}"),

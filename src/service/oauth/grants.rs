@@ -117,6 +117,9 @@ pub enum RefreshState {
 pub enum GrantOp {
     /// Keep a client.
     PutClient(Client),
+    /// Keep a client registered by the caller whose address hashes to the second
+    /// value, within the registration limits.
+    Register(Client, String),
     /// A client by id.
     GetClient(String),
     /// Keep a sign-in under a key.
@@ -162,6 +165,8 @@ pub enum GrantReply {
     Superseded,
     /// Nothing under that key (or it expired).
     Missing,
+    /// Over a limit: try again after this many seconds.
+    Limited(u64),
     /// The call could not be taken (another protocol version, or not a call).
     Refused(String),
 }
@@ -185,6 +190,13 @@ pub trait GrantRows {
     /// Every refresh row of a grant becomes revoked.
     fn revoke_grant(&self, grant: &str) -> Result<(), String>;
 }
+
+/// Registrations one address may make in [`REGISTRATION_WINDOW_SECONDS`].
+pub const REGISTRATIONS_PER_ADDRESS: u64 = 20;
+/// Registrations everyone together may make in [`REGISTRATION_WINDOW_SECONDS`].
+pub const REGISTRATIONS_IN_ALL: u64 = 500;
+/// The window the registration limits count in, in seconds.
+pub const REGISTRATION_WINDOW_SECONDS: u64 = 3600;
 
 /// How long a registered client is kept after it was last used, in seconds.
 pub const CLIENT_SECONDS: u64 = 90 * 24 * 3600;
@@ -262,6 +274,7 @@ fn run(rows: &impl GrantRows, op: GrantOp, now: u64) -> Result<GrantReply, Strin
             )?;
             GrantReply::Done
         }
+        GrantOp::Register(c, who) => register(rows, c, &who, now)?,
         GrantOp::GetClient(id) => {
             let client: Option<Client> = get(rows, "client", &id, now);
             if let Some(c) = &client {
@@ -301,6 +314,38 @@ fn run(rows: &impl GrantRows, op: GrantOp, now: u64) -> Result<GrantReply, Strin
             GrantReply::Done
         }
     })
+}
+
+/// Keeps a client unless its caller, or everyone together, registered too many in
+/// the window: dynamic registration needs no sign-in, so this is what keeps the
+/// store from being filled.
+fn register(rows: &impl GrantRows, c: Client, who: &str, now: u64) -> Result<GrantReply, String> {
+    let mut counts = Vec::new();
+    for (key, limit) in [
+        (who, REGISTRATIONS_PER_ADDRESS),
+        ("*", REGISTRATIONS_IN_ALL),
+    ] {
+        let (count, ends) = match rows.get("registrations", key) {
+            Some((v, ends)) if ends > now => (v.parse::<u64>().unwrap_or(0), ends),
+            _ => (0, now + REGISTRATION_WINDOW_SECONDS),
+        };
+        if count >= limit {
+            return Ok(GrantReply::Limited(ends - now));
+        }
+        counts.push((key, count + 1, ends));
+    }
+    for (key, count, ends) in counts {
+        rows.put("registrations", key, &count.to_string(), ends, None)?;
+    }
+    put(
+        rows,
+        "client",
+        &c.client_id.clone(),
+        &c,
+        now + CLIENT_SECONDS,
+        None,
+    )?;
+    Ok(GrantReply::Done)
 }
 
 fn just_rotated(row: &RefreshRow, now: u64) -> bool {
@@ -585,6 +630,40 @@ mod tests {
         assert_eq!(
             apply(&rows, GrantOp::GetRefresh("other".into()), 1_000),
             GrantReply::Missing
+        );
+    }
+
+    #[test]
+    fn registrations_are_limited_per_address_and_in_all() {
+        let rows = MemoryRows::default();
+        let client = |n: u64| Client {
+            client_id: format!("c{n}"),
+            client_name: None,
+            redirect_uris: vec!["https://a.example/cb".into()],
+            issued_at: 0,
+        };
+        for n in 0..REGISTRATIONS_PER_ADDRESS {
+            assert_eq!(
+                apply(&rows, GrantOp::Register(client(n), "ip1".into()), 10),
+                GrantReply::Done
+            );
+        }
+        assert_eq!(
+            apply(&rows, GrantOp::Register(client(99), "ip1".into()), 100),
+            GrantReply::Limited(REGISTRATION_WINDOW_SECONDS - 90)
+        );
+        assert_eq!(
+            apply(&rows, GrantOp::GetClient("c99".into()), 100),
+            GrantReply::Client(None)
+        );
+        assert_eq!(
+            apply(&rows, GrantOp::Register(client(99), "ip2".into()), 100),
+            GrantReply::Done
+        );
+        let later = 10 + REGISTRATION_WINDOW_SECONDS;
+        assert_eq!(
+            apply(&rows, GrantOp::Register(client(100), "ip1".into()), later),
+            GrantReply::Done
         );
     }
 

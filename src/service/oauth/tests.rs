@@ -70,7 +70,7 @@ impl World {
         let body = format!(
             r#"{{"redirect_uris": ["{REDIRECT}"], "client_name": "t", "token_endpoint_auth_method": "client_secret_post"}}"#
         );
-        block_on(clients::register(&self.oauth, body.as_bytes(), 1))
+        block_on(clients::register(&self.oauth, body.as_bytes(), 1, "addr"))
             .unwrap()
             .client_id
     }
@@ -345,7 +345,7 @@ fn registration_and_documents_take_only_safe_redirects_and_hosts() {
         r#"not json"#,
     ] {
         assert!(
-            block_on(clients::register(&w.oauth, bad.as_bytes(), 0)).is_err(),
+            block_on(clients::register(&w.oauth, bad.as_bytes(), 0, "addr")).is_err(),
             "{bad}"
         );
     }
@@ -465,7 +465,7 @@ fn only_the_browser_that_started_a_sign_in_may_approve_or_finish_it() {
 fn native_apps_may_come_back_on_any_port_of_this_machine_only() {
     let w = World::new();
     let body = r#"{"redirect_uris": ["http://127.0.0.1/callback", "http://localhost/callback", "https://app.example/cb"]}"#;
-    let client = block_on(clients::register(&w.oauth, body.as_bytes(), 1))
+    let client = block_on(clients::register(&w.oauth, body.as_bytes(), 1, "addr"))
         .unwrap()
         .client_id;
     let consent_for = |uri: &str| {

@@ -6,8 +6,8 @@
 // write; bob may only read). Settings come from .dev.vars, created from
 // .dev.vars.example when missing. Unless .dev.vars sets GITHUB_API_BASE, the Worker
 // talks to the local git host, acts as a dev GitHub App (its key made on first run,
-// beside the git host's directory) and lets people sign in with GitHub as played by
-// the git host.
+// beside the git host's directory), lets people sign in with GitHub as played by
+// the git host, and hears of every push to it (plain `git push` too) by webhook.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,7 +56,14 @@ function devIdentity(dir) {
     log(`made a dev GitHub App key in ${dir}`);
   }
   if (!fs.existsSync(signing)) fs.writeFileSync(signing, randomBytes(32).toString('base64url'), { mode: 0o600 });
-  return { key: fs.readFileSync(key, 'utf8').trim(), pub, signing: fs.readFileSync(signing, 'utf8').trim() };
+  const hook = path.join(dir, 'webhook-secret');
+  if (!fs.existsSync(hook)) fs.writeFileSync(hook, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return {
+    key: fs.readFileSync(key, 'utf8').trim(),
+    pub,
+    signing: fs.readFileSync(signing, 'utf8').trim(),
+    webhook: fs.readFileSync(hook, 'utf8').trim(),
+  };
 }
 
 const DEV_APP_ID = 'watercooler-dev';
@@ -79,7 +86,15 @@ process.on('SIGTERM', () => shutdown(0));
 try {
   fs.mkdirSync(githostDir, { recursive: true });
   const githostArgs = local
-    ? ['--app-id', DEV_APP_ID, '--app-public-key', identity.pub, '--oauth-client-id', DEV_OAUTH.id, '--oauth-client-secret', DEV_OAUTH.secret]
+    ? [
+        '--app-id', DEV_APP_ID,
+        '--app-public-key', identity.pub,
+        '--oauth-client-id', DEV_OAUTH.id,
+        '--oauth-client-secret', DEV_OAUTH.secret,
+        // Every change of a branch, plain `git push` included, reaches the Worker at once.
+        '--webhook-url', `http://127.0.0.1:${port}/webhooks/github`,
+        '--webhook-secret', identity.webhook,
+      ]
     : [];
   const githost = await startGithost({ port: githostPort, dir: githostDir, echo: true, args: githostArgs });
   children.push(githost.child);
@@ -98,6 +113,7 @@ try {
         GITHUB_OAUTH_CLIENT_SECRET: DEV_OAUTH.secret,
         OAUTH_SIGNING_KEY: identity.signing,
         GITHUB_WEB_BASE: githost.url,
+        GITHUB_WEBHOOK_SECRET: identity.webhook,
       }
     : {};
   const worker = await startWorker({ port, vars: override, persistTo: path.join(ROOT, '.wrangler', 'state'), echo: true });

@@ -22,6 +22,7 @@ use crate::git::{self, is_valid_ref_name, Repo, Signature, TreeEdit, ZERO_SHA};
 use crate::state::{lock, now_secs, Latency, SharedState};
 use crate::stats::Stats;
 use crate::users::Users;
+use crate::webhooks::{self, hook, Pusher, RefChange, Target};
 
 /// Routes of the admin API.
 pub fn router() -> Router<SharedState> {
@@ -46,6 +47,11 @@ pub fn router() -> Router<SharedState> {
         .route(
             "/_githost/app/tokens/expire",
             post(expire_installation_tokens),
+        )
+        .route("/_githost/webhook", get(get_webhook).put(set_webhook))
+        .route(
+            "/_githost/webhook/deliveries",
+            get(list_deliveries).delete(clear_deliveries),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
@@ -113,6 +119,7 @@ async fn create_repo(State(state): State<SharedState>, body: Bytes) -> ApiResult
             std::fs::create_dir_all(parent).map_err(ApiError::internal)?;
         }
         git::init_bare(repo.path(), &init_branch).await?;
+        hook::install(repo.path()).map_err(ApiError::internal)?;
     }
     let files = req.files.unwrap_or_default();
     if !files.is_empty() {
@@ -124,18 +131,25 @@ async fn create_repo(State(state): State<SharedState>, body: Bytes) -> ApiResult
                 .unwrap_or_else(|| "main".to_string()),
         };
         let message = req.message.unwrap_or_else(|| "Seed repository".to_string());
-        seed(&repo, &branch, &files, &message).await?;
+        let change = seed(&repo, &branch, &files, &message).await?;
+        let change = RefChange {
+            owner: req.owner.clone(),
+            name: req.name.clone(),
+            ..change
+        };
+        webhooks::notify(&state, change, Pusher::dev_user(&state));
     }
     Ok(Json(describe(&repo).await?))
 }
 
-/// Commit `files` on top of `branch` (creating it if needed).
+/// Commit `files` on top of `branch` (creating it if needed); returns the
+/// change of the branch (owner and name left empty).
 async fn seed(
     repo: &Repo,
     branch: &str,
     files: &BTreeMap<String, String>,
     message: &str,
-) -> ApiResult<()> {
+) -> ApiResult<RefChange> {
     let head = repo.branch_head(branch).await?;
     let mut edits = Vec::with_capacity(files.len());
     for (path, text) in files {
@@ -161,16 +175,20 @@ async fn seed(
     let me = Signature::default_identity();
     let commit = repo.commit_tree(&tree, &parents, message, &me, &me).await?;
     let expected = head.unwrap_or_else(|| ZERO_SHA.to_string());
-    if !repo
-        .update_ref(&format!("refs/heads/{branch}"), &commit, Some(&expected))
-        .await?
-    {
+    let full_ref = format!("refs/heads/{branch}");
+    if !repo.update_ref(&full_ref, &commit, Some(&expected)).await? {
         return Err(ApiError::conflict(format!(
             "branch {branch} moved while seeding; retry"
         )));
     }
     adopt_unborn_head(repo, branch).await?;
-    Ok(())
+    Ok(RefChange {
+        owner: String::new(),
+        name: String::new(),
+        full_ref,
+        before: expected,
+        after: commit,
+    })
 }
 
 /// `GET /_githost/repos/{owner}/{name}`
@@ -295,6 +313,58 @@ async fn revoke_user_tokens(State(state): State<SharedState>) -> Json<Value> {
 async fn expire_installation_tokens(State(state): State<SharedState>) -> Json<Value> {
     let expired = lock(&state.grants).expire_installation_tokens(now_secs());
     Json(json!({ "expired": expired }))
+}
+
+/// `{"url", "hook_id", "active"}` of the webhook (the secret is never shown).
+fn describe_webhook(state: &SharedState) -> Value {
+    match state.webhooks.target() {
+        Some(t) => json!({ "url": t.url.as_str(), "hook_id": t.hook_id, "active": true }),
+        None => json!({ "url": null, "hook_id": null, "active": false }),
+    }
+}
+
+/// Body of `PUT /_githost/webhook`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetWebhook {
+    url: Option<String>,
+    secret: Option<String>,
+}
+
+/// `GET /_githost/webhook`
+async fn get_webhook(State(state): State<SharedState>) -> Json<Value> {
+    Json(describe_webhook(&state))
+}
+
+/// `PUT /_githost/webhook {"url": "http://...", "secret": "..."}` sets where
+/// `push` webhooks go; `{"url": null}` turns them off. 400 for a URL that is
+/// not `http://` or a missing secret.
+async fn set_webhook(State(state): State<SharedState>, body: Bytes) -> ApiResult<Json<Value>> {
+    let req: SetWebhook = parse_json(&body)?;
+    let target = match (req.url, req.secret) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "a webhook needs a secret",
+            ))
+        }
+        (Some(url), Some(secret)) => Some(
+            Target::new(&url, &secret).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?,
+        ),
+    };
+    state.webhooks.set_target(target);
+    Ok(Json(describe_webhook(&state)))
+}
+
+/// `GET /_githost/webhook/deliveries`: the recent deliveries, oldest first.
+async fn list_deliveries(State(state): State<SharedState>) -> Json<Value> {
+    Json(json!(state.webhooks.deliveries()))
+}
+
+/// `DELETE /_githost/webhook/deliveries`: forget them; `{"cleared": n}`.
+async fn clear_deliveries(State(state): State<SharedState>) -> Json<Value> {
+    Json(json!({ "cleared": state.webhooks.clear_deliveries() }))
 }
 
 /// `GET /_githost/raw/{owner}/{repo}/{ref}/{path}`: raw file bytes (the target

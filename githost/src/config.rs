@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::ghapp::{GitHubApp, DEFAULT_SLUG};
 use crate::users::Users;
+use crate::webhooks::Target;
 
 /// Default port when neither `--port` nor `GITHOST_PORT` is given.
 pub const DEFAULT_PORT: u16 = 8790;
@@ -21,6 +22,7 @@ USAGE:
     githost [--port N] [--dir PATH] [--token TOKEN]... [--min-mutation-gap-ms N]
             [--app-id ID --app-public-key PATH [--app-slug SLUG]]
             [--oauth-client-id ID] [--oauth-client-secret S] [--users JSON-or-PATH] [--dev-user LOGIN]
+            [--webhook-url URL --webhook-secret S]
 
 OPTIONS:
     --port N        port on 127.0.0.1 (0 = pick a free one)   [env GITHOST_PORT, default 8790]
@@ -49,6 +51,13 @@ OPTIONS:
                                                                {\"alice\": {\"*\": \"write\"}, \"bob\": {\"*\": \"read\"}}]
     --dev-user LOGIN
                     who /login/oauth/authorize signs in       [env GITHOST_DEV_USER, default alice]
+    --webhook-url URL
+                    send signed GitHub `push` webhooks for every branch change
+                    (API writes and plain `git push`es) to this http:// URL
+                                                              [env GITHOST_WEBHOOK_URL, default: no webhooks]
+    --webhook-secret S
+                    the webhook's secret (X-Hub-Signature-256, HMAC-SHA256);
+                    required with --webhook-url               [env GITHOST_WEBHOOK_SECRET]
     -h, --help      print this help
 ";
 
@@ -64,6 +73,8 @@ const VALUE_FLAGS: &[(&str, &str)] = &[
     ("--oauth-client-secret", "GITHOST_OAUTH_CLIENT_SECRET"),
     ("--users", "GITHOST_USERS"),
     ("--dev-user", "GITHOST_DEV_USER"),
+    ("--webhook-url", "GITHOST_WEBHOOK_URL"),
+    ("--webhook-secret", "GITHOST_WEBHOOK_SECRET"),
 ];
 
 /// Server configuration.
@@ -92,6 +103,10 @@ pub struct Config {
     pub users: Users,
     /// Who `/login/oauth/authorize` signs in when no known `login` is asked for.
     pub dev_user: String,
+    /// Where `push` webhooks are sent; `None` = no webhooks.
+    pub webhook_url: Option<String>,
+    /// The webhooks' HMAC secret; required with `webhook_url`.
+    pub webhook_secret: Option<String>,
 }
 
 /// What the command line asks for.
@@ -118,6 +133,17 @@ impl Config {
             oauth_client_secret: None,
             users: Users::default(),
             dev_user: DEFAULT_DEV_USER.to_string(),
+            webhook_url: None,
+            webhook_secret: None,
+        }
+    }
+
+    /// Where webhooks go, if configured (the URL checked, the secret required).
+    pub fn webhook_target(&self) -> Result<Option<Target>, String> {
+        match (&self.webhook_url, &self.webhook_secret) {
+            (Some(url), Some(secret)) => Target::new(url, secret).map(Some),
+            (Some(_), None) => Err("--webhook-url needs --webhook-secret".to_string()),
+            (None, _) => Ok(None),
         }
     }
 
@@ -206,6 +232,9 @@ where
         config.min_mutation_gap_ms = parse_gap(&v)?;
     }
     identity_settings(&mut config, &setting)?;
+    config.webhook_url = setting("--webhook-url").map(|v| v.trim().to_string());
+    config.webhook_secret = setting("--webhook-secret");
+    config.webhook_target()?;
     Ok(Command::Serve(Box::new(config)))
 }
 
@@ -404,6 +433,31 @@ mod tests {
                 .then(|| "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----".to_string())
         };
         assert!(parse(args(&["--app-id", "1"]), env).is_err());
+    }
+
+    #[test]
+    fn webhook_settings() {
+        let c = serve(parse(
+            args(&["--webhook-url", "http://127.0.0.1:8787/webhooks/github"]),
+            |k| (k == "GITHOST_WEBHOOK_SECRET").then(|| "s3cret".to_string()),
+        ));
+        let target = c.webhook_target().unwrap().unwrap();
+        assert_eq!(target.url.as_str(), "http://127.0.0.1:8787/webhooks/github");
+        assert_eq!(target.secret, "s3cret");
+        let env =
+            |k: &str| (k == "GITHOST_WEBHOOK_URL").then(|| "http://localhost:1/h".to_string());
+        let c = serve(parse(args(&["--webhook-secret=x"]), env));
+        assert_eq!(c.webhook_url.as_deref(), Some("http://localhost:1/h"));
+        assert_eq!(serve(parse(args(&[]), |_| None)).webhook_target(), Ok(None));
+        // A secret alone turns nothing on; a URL needs a secret and http://.
+        let c = serve(parse(args(&["--webhook-secret", "x"]), |_| None));
+        assert_eq!(c.webhook_target(), Ok(None));
+        assert!(parse(args(&["--webhook-url", "http://h/x"]), |_| None).is_err());
+        assert!(parse(
+            args(&["--webhook-url", "https://h/x", "--webhook-secret", "x"]),
+            |_| None
+        )
+        .is_err());
     }
 
     #[test]

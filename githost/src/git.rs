@@ -273,6 +273,44 @@ pub async fn init_bare(path: &Path, branch: &str) -> GitResult<()> {
     }
 }
 
+/// Set `key` to `value` in the configuration of the repository at `git_dir`
+/// (blocking: a short `git config` run, for setup code outside async tasks).
+pub fn set_config_blocking(git_dir: &Path, key: &str, value: &str) -> GitResult<()> {
+    let mut dir_arg = OsString::from("--git-dir=");
+    dir_arg.push(git_dir.as_os_str());
+    let out = std::process::Command::new("git")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_CONFIG_PARAMETERS")
+        .env("LC_ALL", "C")
+        .arg(dir_arg)
+        .args(["config", key, value])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| GitError {
+            command: format!("config {key}"),
+            stderr: format!("cannot run git: {e}"),
+        })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(GitError {
+            command: format!("config {key}"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// Parse `git diff-tree -z --name-status` output into `(status, path)` pairs.
+fn parse_name_status(out: &[u8]) -> Vec<(char, String)> {
+    let mut fields = out.split(|b| *b == 0).filter(|f| !f.is_empty());
+    let mut changes = Vec::new();
+    while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
+        let letter = status.first().map_or('M', |b| char::from(*b));
+        changes.push((letter, String::from_utf8_lossy(path).into_owned()));
+    }
+    changes
+}
+
 /// Whether `name` is acceptable as a branch or ref name (a conservative subset
 /// of `git check-ref-format`, which also excludes revision syntax).
 pub fn is_valid_ref_name(name: &str) -> bool {
@@ -767,6 +805,66 @@ impl Repo {
         Ok(out.success)
     }
 
+    /// The commits a ref update from `before` to `after` brought, oldest first,
+    /// at most `max` (the newest ones when there are more): `before..after`, or
+    /// for a new branch (`before` = `None`) the commits of `after` not reachable
+    /// from any other branch (`exclude_branch` is the branch's own short name).
+    pub async fn pushed_commits(
+        &self,
+        before: Option<&str>,
+        after: &str,
+        exclude_branch: &str,
+        max: usize,
+    ) -> GitResult<Vec<String>> {
+        let count = format!("--max-count={max}");
+        let range;
+        let exclude;
+        let mut args = vec!["rev-list", "--reverse", count.as_str()];
+        match before {
+            Some(before) => {
+                range = format!("{before}..{after}");
+                args.push(&range);
+            }
+            None => {
+                exclude = format!("--exclude={exclude_branch}");
+                args.extend([after, "--not", exclude.as_str(), "--branches"]);
+            }
+        }
+        let out = self.run_ok(&args, &[], None).await?;
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .map(str::trim)
+            .filter(|l| is_hex_sha(l, 40))
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// The paths a commit changed against its first parent (everything, for a
+    /// root commit), as `(status letter, path)`: `A` added, `D` deleted, `M`
+    /// modified, `T` type changed. Renames are reported as a deletion and an
+    /// addition.
+    pub async fn changed_paths(&self, sha: &str) -> GitResult<Vec<(char, String)>> {
+        let out = self
+            .run_ok(
+                &[
+                    "diff-tree",
+                    "-z",
+                    "--no-commit-id",
+                    "--name-status",
+                    "--no-renames",
+                    "-r",
+                    "-m",
+                    "--first-parent",
+                    "--root",
+                    sha,
+                ],
+                &[],
+                None,
+            )
+            .await?;
+        Ok(parse_name_status(&out))
+    }
+
     /// Whether `ancestor` is an ancestor of (or equal to) `descendant`.
     pub async fn is_ancestor(&self, ancestor: &str, descendant: &str) -> GitResult<bool> {
         let out = self
@@ -801,6 +899,20 @@ mod tests {
         assert!(!is_valid_ref_name("x.lock"));
         assert!(!is_valid_ref_name(".hidden"));
         assert!(!is_valid_ref_name("HEAD@{1}"));
+    }
+
+    #[test]
+    fn parses_name_status() {
+        let out = b"M\0a.md\0A\0dir/new file.md\0D\0gone\0";
+        assert_eq!(
+            parse_name_status(out),
+            vec![
+                ('M', "a.md".to_string()),
+                ('A', "dir/new file.md".to_string()),
+                ('D', "gone".to_string()),
+            ]
+        );
+        assert!(parse_name_status(b"").is_empty());
     }
 
     #[test]

@@ -159,7 +159,7 @@ const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 /// Fill `buf` from the operating system's generator (falling back to std's
 /// randomly keyed hasher should that fail).
-fn fill_random(buf: &mut [u8]) {
+pub fn fill_random(buf: &mut [u8]) {
     if getrandom::getrandom(buf).is_ok() {
         return;
     }

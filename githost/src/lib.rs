@@ -6,7 +6,8 @@
 //! [`git`] (every git CLI call), [`faults`], [`stats`], [`ratelimit`],
 //! [`pacing`], [`auth`], [`errors`]; the GitHub App and "Sign in with GitHub"
 //! parts: [`ghapp`] (app JWTs), [`grants`] (issued tokens and codes),
-//! [`users`] (who exists and their permissions), [`oauth`] (`/login/oauth/*`).
+//! [`users`] (who exists and their permissions), [`oauth`] (`/login/oauth/*`);
+//! [`webhooks`] (signed `push` deliveries, the `post-receive` hook).
 
 pub mod admin;
 pub mod api;
@@ -26,6 +27,7 @@ pub mod server;
 pub mod state;
 pub mod stats;
 pub mod users;
+pub mod webhooks;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -45,7 +47,9 @@ pub struct Bound {
     pub port: u16,
 }
 
-/// Create the data directory, bind 127.0.0.1:`config.port` and build the state.
+/// Create the data directory, bind 127.0.0.1:`config.port` and build the state;
+/// install the `post-receive` hook in the repositories found and start polling
+/// for outside pushes (see [`webhooks::hook`]).
 pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     std::fs::create_dir_all(&config.dir)?;
     let dir = std::fs::canonicalize(&config.dir)?;
@@ -58,6 +62,8 @@ pub async fn bind(config: &Config) -> std::io::Result<Bound> {
     let state = AppState::configure(&config, format!("http://127.0.0.1:{port}"))
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     state::lock(&state.pacing).set_min_gap_ms(config.min_mutation_gap_ms);
+    webhooks::hook::install_all(&state.dir);
+    webhooks::hook::spawn_poller(std::sync::Arc::downgrade(&state));
     Ok(Bound {
         listener,
         state,

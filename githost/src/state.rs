@@ -1,5 +1,5 @@
 //! Shared server state: configuration, counters, faults, latency, the GitHub
-//! App and OAuth settings, users and issued credentials.
+//! App and OAuth settings, users, issued credentials and webhooks.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -18,6 +18,7 @@ use crate::pacing::Pacing;
 use crate::ratelimit::RateLimits;
 use crate::stats::Stats;
 use crate::users::Users;
+use crate::webhooks::Webhooks;
 
 /// Artificial latency added to every GitHub-route request.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -106,6 +107,8 @@ pub struct AppState {
     pub users: Mutex<Users>,
     /// Issued installation tokens, OAuth codes and user tokens.
     pub grants: Mutex<Grants>,
+    /// Where `push` webhooks go, and the recent deliveries.
+    pub webhooks: Webhooks,
     /// Optional test hook, see [`RefUpdateHook`].
     pre_ref_update: Mutex<Option<RefUpdateHook>>,
     /// Whether one line per request is logged to stderr.
@@ -162,6 +165,7 @@ impl AppState {
             tokens,
             Identity::default(),
             Users::default(),
+            Webhooks::default(),
         )
     }
 
@@ -180,6 +184,7 @@ impl AppState {
             config.tokens.clone(),
             identity,
             config.users.clone(),
+            Webhooks::new(config.webhook_target()?),
         ))
     }
 
@@ -189,6 +194,7 @@ impl AppState {
         tokens: Vec<String>,
         identity: Identity,
         users: Users,
+        webhooks: Webhooks,
     ) -> SharedState {
         Arc::new(AppState {
             dir,
@@ -202,6 +208,7 @@ impl AppState {
             identity,
             users: Mutex::new(users),
             grants: Mutex::new(Grants::default()),
+            webhooks,
             pre_ref_update: Mutex::new(None),
             log_requests: AtomicBool::new(true),
         })

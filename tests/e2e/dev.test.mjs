@@ -51,6 +51,24 @@ test('the make dev path starts, seeds, serves and stops', { timeout: 120000 }, a
     const bare = path.join(tmp, 'githost', 'demo', 'threads.git');
     const author = execFileSync('git', ['--git-dir', bare, 'log', '-1', '--format=%an', 'main'], { encoding: 'utf8' }).trim();
     assert.equal(author, 'watercooler-dev[bot]');
+    // A plain git push reaches the Worker by the git host's webhook: readable at once,
+    // well inside the 30 s cache.
+    const read = () => fetch(`http://127.0.0.1:${port}/v1/threads/welcome`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text());
+    await read();
+    const work = path.join(tmp, 'clone');
+    const git = (...args) => execFileSync('git', args, { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    fs.mkdirSync(work);
+    git('clone', '-q', bare, '.');
+    fs.appendFileSync(path.join(work, 'welcome.md'), '\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: pushed in dev\n\nhello\n');
+    git('-c', 'user.name=Bob', '-c', 'user.email=bob@example.com', 'commit', '-qam', 'by hand');
+    git('push', '-q', 'origin', 'HEAD:main');
+    const pushDeadline = Date.now() + 10000;
+    let text = '';
+    while (Date.now() < pushDeadline && !text.includes('pushed in dev')) {
+      await new Promise((r) => setTimeout(r, 200));
+      text = await read();
+    }
+    assert.match(text, /Title: pushed in dev/, out);
   } finally {
     const exited = once(child, 'exit');
     process.kill(-child.pid, 'SIGINT');

@@ -59,3 +59,26 @@ test('pushes to another branch, and the service\'s own commits, are ignored', as
   const own = await deliver(push([`${DIR}/hooked.md`], 'Claude (mira): x (hooked)\n\nWatercooler-Topic: hooked\n'));
   assert.match(own.json.ignored, /no thread file changed outside this service/);
 });
+
+test('the git host\'s own webhook: a plain git push is readable at once', async () => {
+  await h.admin.call('PUT', 'webhook', { url: `${h.worker.url}/webhooks/github`, secret: SECRET });
+  try {
+    const said = await h.api('POST', '/v1/threads/hooked-live/entries', { body: { title: 'first', body: 'B', agent: 'Claude' } });
+    assert.equal(said.status, 201, said.text);
+    await h.api('GET', '/v1/threads/hooked-live');
+    h.pushOutside('hooked-live', (s) => `${s}\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: pushed live\n\nhello\n`);
+    const deadline = Date.now() + 10000;
+    let text = '';
+    while (Date.now() < deadline && !text.includes('pushed live')) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = (await h.api('GET', '/v1/threads/hooked-live')).text;
+    }
+    assert.match(text, /Title: pushed live/, 'the cache (1 h here) was refreshed by the push webhook');
+    const deliveries = await h.admin.call('GET', 'webhook/deliveries');
+    const pushes = deliveries.filter((d) => d.event === 'push');
+    assert.ok(pushes.length >= 2, JSON.stringify(deliveries));
+    assert.ok(pushes.every((d) => d.status === 200), JSON.stringify(pushes));
+  } finally {
+    await h.admin.call('PUT', 'webhook', { url: null });
+  }
+});

@@ -210,27 +210,7 @@ async fn put_inner(ctx: &Ctx, path: &str, body: &[u8]) -> ApiResult<Response> {
         ));
     }
 
-    let branch = match branch.filter(|b| !b.is_empty()) {
-        Some(b) => b,
-        None => repo
-            .default_branch()
-            .await?
-            .ok_or_else(|| ApiError::not_found_msg("Branch not found"))?,
-    };
-    let head = repo.branch_head(&branch).await?;
-    if head.is_none() {
-        if !repo.is_empty().await? {
-            return Err(ApiError::not_found_msg(format!(
-                "Branch {branch} not found"
-            )));
-        }
-        if !is_valid_ref_name(&branch) {
-            return Err(ApiError::unprocessable(format!(
-                "{branch} is not a valid branch name"
-            )));
-        }
-    }
-
+    let (branch, head) = target_branch(&repo, branch).await?;
     let existing = match &head {
         Some(h) => repo.entry_at(h, path).await?,
         None => None,
@@ -267,28 +247,7 @@ async fn put_inner(ctx: &Ctx, path: &str, body: &[u8]) -> ApiResult<Response> {
         .await
         .map_err(commit_error)?;
 
-    let hook = ctx.state.pre_ref_update_hook();
-    if let Some(hook) = hook {
-        hook(repo.path(), &branch);
-    }
-    let full_ref = format!("refs/heads/{branch}");
-    let expected = head.clone().unwrap_or_else(|| ZERO_SHA.to_string());
-    if !repo
-        .update_ref(&full_ref, &commit_sha, Some(&expected))
-        .await?
-    {
-        let current = repo
-            .branch_head(&branch)
-            .await?
-            .unwrap_or_else(|| ZERO_SHA.to_string());
-        return Err(ApiError::conflict(format!(
-            "is at {current} but expected {expected}"
-        )));
-    }
-    ctx.state.count_commit();
-    if head.is_none() {
-        adopt_unborn_head(&repo, &branch).await?;
-    }
+    move_branch(ctx, &repo, &branch, head.as_deref(), &commit_sha).await?;
 
     let info = repo
         .read_commit(&commit_sha)
@@ -306,6 +265,67 @@ async fn put_inner(ctx: &Ctx, path: &str, body: &[u8]) -> ApiResult<Response> {
         "commit": render::commit(ctx, &info),
     });
     Ok((status, Json(body)).into_response())
+}
+
+/// The branch a PUT writes to (`branch`, else the default branch) and its
+/// head (`None` only in an empty repository, for a valid new branch name).
+async fn target_branch(repo: &Repo, branch: Option<String>) -> ApiResult<(String, Option<String>)> {
+    let branch = match branch.filter(|b| !b.is_empty()) {
+        Some(b) => b,
+        None => repo
+            .default_branch()
+            .await?
+            .ok_or_else(|| ApiError::not_found_msg("Branch not found"))?,
+    };
+    let head = repo.branch_head(&branch).await?;
+    if head.is_none() {
+        if !repo.is_empty().await? {
+            return Err(ApiError::not_found_msg(format!(
+                "Branch {branch} not found"
+            )));
+        }
+        if !is_valid_ref_name(&branch) {
+            return Err(ApiError::unprocessable(format!(
+                "{branch} is not a valid branch name"
+            )));
+        }
+    }
+    Ok((branch, head))
+}
+
+/// Compare-and-swap `branch` from `head` to `commit_sha` (409 `is at ... but
+/// expected ...` when it moved), count the commit and send the push webhook.
+async fn move_branch(
+    ctx: &Ctx,
+    repo: &Repo,
+    branch: &str,
+    head: Option<&str>,
+    commit_sha: &str,
+) -> ApiResult<()> {
+    let hook = ctx.state.pre_ref_update_hook();
+    if let Some(hook) = hook {
+        hook(repo.path(), branch);
+    }
+    let full_ref = format!("refs/heads/{branch}");
+    let expected = head.unwrap_or(ZERO_SHA).to_string();
+    if !repo
+        .update_ref(&full_ref, commit_sha, Some(&expected))
+        .await?
+    {
+        let current = repo
+            .branch_head(branch)
+            .await?
+            .unwrap_or_else(|| ZERO_SHA.to_string());
+        return Err(ApiError::conflict(format!(
+            "is at {current} but expected {expected}"
+        )));
+    }
+    ctx.state.count_commit();
+    if head.is_none() {
+        adopt_unborn_head(repo, branch).await?;
+    }
+    ctx.notify_push(&full_ref, &expected, commit_sha);
+    Ok(())
 }
 
 /// If HEAD points at a branch that does not exist, point it at `branch`.

@@ -88,6 +88,7 @@ async fn create_ref_inner(ctx: &Ctx, body: &[u8]) -> ApiResult<Response> {
     if !repo.update_ref(&full, &target, Some(ZERO_SHA)).await? {
         return Err(ApiError::unprocessable("Reference already exists"));
     }
+    ctx.notify_push(&full, ZERO_SHA, &target);
     let body = render::reference(ctx, &full, &target, "commit");
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -112,30 +113,40 @@ async fn update_ref_inner(ctx: &Ctx, name: &str, body: &[u8]) -> ApiResult<Respo
         .await?
         .ok_or_else(|| ApiError::unprocessable("Object does not exist"))?;
     let not_ff = || ApiError::unprocessable("Update is not a fast forward");
-    if current != new {
-        if force {
-            let mut done = false;
-            for _ in 0..5 {
-                if repo.update_ref(&full, &new, None).await? {
-                    done = true;
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    if current == new {
+        return Ok(Json(render::reference(ctx, &full, &new, "commit")).into_response());
+    }
+    let moved_from = if force {
+        // Compare-and-swap against the value just read, so the webhook names
+        // the commit really replaced; retried when another writer got between.
+        let mut replaced = None;
+        let mut seen = current.clone();
+        for _ in 0..5 {
+            if repo.update_ref(&full, &new, Some(&seen)).await? {
+                replaced = Some(seen);
+                break;
             }
-            if !done {
-                return Err(ApiError::unprocessable("Reference cannot be updated"));
-            }
-        } else {
-            if !repo.is_ancestor(&current, &new).await? {
-                return Err(not_ff());
-            }
-            if !repo.update_ref(&full, &new, Some(&current)).await? {
-                // Someone else moved the ref meanwhile; fine only if to the same commit.
-                if repo.ref_target(&full).await?.as_deref() != Some(new.as_str()) {
-                    return Err(not_ff());
-                }
-            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            seen = repo
+                .ref_target(&full)
+                .await?
+                .unwrap_or_else(|| ZERO_SHA.to_string());
         }
+        Some(replaced.ok_or_else(|| ApiError::unprocessable("Reference cannot be updated"))?)
+    } else {
+        if !repo.is_ancestor(&current, &new).await? {
+            return Err(not_ff());
+        }
+        let won = repo.update_ref(&full, &new, Some(&current)).await?;
+        // Someone else moved the ref meanwhile; fine only if to the same commit
+        // (and then the push was theirs, not this request's).
+        if !won && repo.ref_target(&full).await?.as_deref() != Some(new.as_str()) {
+            return Err(not_ff());
+        }
+        won.then_some(current)
+    };
+    if let Some(before) = moved_from {
+        ctx.notify_push(&full, &before, &new);
     }
     Ok(Json(render::reference(ctx, &full, &new, "commit")).into_response())
 }
@@ -155,6 +166,7 @@ async fn delete_ref_inner(ctx: &Ctx, name: &str) -> ApiResult<Response> {
     if !repo.delete_ref(&full, &current).await? {
         return Err(ApiError::unprocessable("Reference cannot be updated"));
     }
+    ctx.notify_push(&full, &current, ZERO_SHA);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -25,6 +25,7 @@ use crate::git::{Repo, Signature};
 use crate::pacing;
 use crate::ratelimit::{LIMIT_ANONYMOUS, LIMIT_AUTHENTICATED};
 use crate::state::{lock, now_secs, SharedState};
+use crate::webhooks::{self, hook, Pusher, RefChange};
 use access::{Access, Caller};
 
 /// Largest request body accepted (GitHub's own limit is about 100 MB of content).
@@ -251,18 +252,58 @@ impl Ctx {
         )
     }
 
-    /// Open the repository or answer 404.
+    /// Open the repository or answer 404. A repository without a
+    /// `post-receive` hook gets githost's (see [`crate::webhooks::hook`]).
     pub fn open_repo(&self) -> ApiResult<Repo> {
         let path = self
             .state
             .repo_path(&self.owner, &self.repo)
             .ok_or_else(ApiError::not_found)?;
         let repo = Repo::new(path);
-        if repo.exists() {
-            Ok(repo)
-        } else {
-            Err(ApiError::not_found())
+        if !repo.exists() {
+            return Err(ApiError::not_found());
         }
+        if let Err(e) = hook::ensure(repo.path(), false) {
+            eprintln!(
+                "githost: cannot install the post-receive hook of {}/{}: {e}",
+                self.owner, self.repo
+            );
+        }
+        Ok(repo)
+    }
+
+    /// Who pushes when this request moves a branch (webhook `pusher` and
+    /// `sender`): the app's bot, the user of a user token, else the dev user.
+    pub fn pusher(&self) -> Pusher {
+        match &self.caller {
+            Caller::Installation(_) => match &self.state.identity.app {
+                Some(app) => {
+                    let bot = app.bot_identity();
+                    Pusher {
+                        login: bot.name.clone(),
+                        name: bot.name,
+                        email: bot.email,
+                        bot: true,
+                    }
+                }
+                None => Pusher::dev_user(&self.state),
+            },
+            Caller::User(grant) => Pusher::user(&grant.login),
+            Caller::Token | Caller::App => Pusher::dev_user(&self.state),
+        }
+    }
+
+    /// Send a `push` webhook (when configured) for `full_ref` having moved
+    /// from `before` to `after` ([`crate::git::ZERO_SHA`] for none).
+    pub fn notify_push(&self, full_ref: &str, before: &str, after: &str) {
+        let change = RefChange {
+            owner: self.owner.clone(),
+            name: self.repo.clone(),
+            full_ref: full_ref.to_string(),
+            before: before.to_string(),
+            after: after.to_string(),
+        };
+        webhooks::notify(&self.state, change, self.pusher());
     }
 
     /// Who commits made by this request are by when it names nobody: the app's

@@ -10,3 +10,4 @@ mod contents;
 mod gitdata;
 mod oauth;
 mod pacing;
+mod webhooks;

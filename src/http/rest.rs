@@ -267,6 +267,7 @@ async fn write<E: Effects>(
             status: f.opt_str("status")?,
         },
     };
+    let durable = prefers_async(req);
     let written = svc
         .write(
             who,
@@ -275,10 +276,26 @@ async fn write<E: Effects>(
                 agent: f.opt_str("agent")?,
                 entry_id: f.opt_str("entry_id")?,
                 kind,
+                durable,
             },
         )
         .await?;
-    Ok(write_answer(&written, route))
+    let answer = write_answer(&written, route);
+    Ok(match durable {
+        true => answer.with_header("preference-applied", "respond-async"),
+        false => answer,
+    })
+}
+
+/// Whether the request asked to be answered before the work is done (RFC 7240
+/// `Prefer: respond-async`): then a write is answered 202 once it is durable in the
+/// journal and visible to readers, and its commit follows.
+fn prefers_async(req: &ApiRequest) -> bool {
+    req.headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("prefer"))
+        .flat_map(|(_, v)| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("respond-async"))
 }
 
 fn write_answer(w: &Written, route: WriteRoute) -> ApiResponse {

@@ -21,6 +21,9 @@ pub struct Write<'a> {
     pub entry_id: Option<&'a str>,
     /// What to write.
     pub kind: WriteKind<'a>,
+    /// Answer once the write is durable in the journal, without waiting for its
+    /// commit.
+    pub durable: bool,
 }
 
 /// The four writes. Field names are the transport's, for messages.
@@ -245,7 +248,7 @@ impl<E: Effects> Service<'_, E> {
             .entry_id
             .map(|id| input::entry_id("entry_id", id))
             .transpose()?;
-        self.commit(&topic, &author, &op, entry_id).await
+        self.commit(&topic, &author, &op, entry_id, w.durable).await
     }
 
     /// Hands `op` to the branch's writer and reports how it ended. Entry-appending
@@ -256,6 +259,7 @@ impl<E: Effects> Service<'_, E> {
         author: &Author,
         op: &Operation,
         entry_id: Option<EntryId>,
+        durable: bool,
     ) -> Result<Written, ServiceError> {
         let entry_id = op
             .appends_entry()
@@ -265,6 +269,7 @@ impl<E: Effects> Service<'_, E> {
             author: author.clone(),
             op: op.clone(),
             entry_id: entry_id.clone(),
+            durable,
         };
         let outcome = self.queue.submit(&submit).await.map_err(|e| {
             ServiceError::writer_unavailable(&e.to_string(), "retry with the same entry_id")

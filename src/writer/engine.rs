@@ -89,6 +89,10 @@ pub struct Submit {
     pub op: Operation,
     /// Required for entry-appending operations.
     pub entry_id: Option<EntryId>,
+    /// Answer as soon as the operation is journaled (durable and visible to
+    /// readers), without waiting for its commit.
+    #[serde(default)]
+    pub durable: bool,
 }
 
 /// How a submission ended, for the caller.
@@ -230,6 +234,9 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 if q.topic != s.topic || content_digest(&q.topic, &q.author, &q.op) != digest {
                     return id_conflict(&id, &q.topic);
                 }
+                if s.durable && q.state == OpState::Pending {
+                    return Submitted::Queued { seq: q.seq };
+                }
                 return match self.wait_for(q.seq).await {
                     Submitted::Committed {
                         seq, commit_sha, ..
@@ -261,6 +268,9 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             }
         }
         let q = self.accept(s.clone());
+        if s.durable {
+            return Submitted::Queued { seq: q.seq };
+        }
         match self.wait_for(q.seq).await {
             // Another send of this entry heard of its failure first and cleared it:
             // this one is journaled afresh.

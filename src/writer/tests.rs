@@ -51,7 +51,31 @@ fn say(topic: &str, n: u32) -> Submit {
             entry_type: "Note".into(),
         },
         entry_id: EntryId::parse(&format!("01ARZ3NDEKTSV4RRFFQ69G{n:04}")),
+        durable: false,
     }
+}
+
+#[test]
+fn a_durable_submission_is_answered_once_journaled_and_lands_by_the_next_flush() {
+    let f = fixture();
+    let w = f.writer();
+    let out = block_on(w.submit(Submit {
+        durable: true,
+        ..say("a", 1)
+    }));
+    let Submitted::Queued { seq } = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.git.counters().put, 0, "nothing was sent yet");
+    assert_eq!(w.pending_for("a").len(), 1, "readers see it at once");
+    // The same Entry-ID again, durable: the same operation, still queued, not twice.
+    let again = block_on(w.submit(Submit {
+        durable: true,
+        ..say("a", 1)
+    }));
+    assert_eq!(again, Submitted::Queued { seq });
+    block_on(w.flush());
+    assert_eq!(f.ids("a"), vec!["01ARZ3NDEKTSV4RRFFQ69G0001"]);
 }
 
 #[test]

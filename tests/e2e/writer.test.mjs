@@ -121,3 +121,26 @@ test('queued writes survive a restart of the dev server and land', { timeout: 12
   await synced(60000);
   assert.deepEqual(entryIds(h.file('restart')).slice(1), [r.json.entry_id]);
 });
+
+test('Prefer: respond-async answers 202 once the write is durable; the commit follows, once', async () => {
+  await say('async-ack', { title: 'seed' });
+  await synced(10000);
+  const before = h.commitCount();
+  const r = await h.api('POST', '/v1/threads/async-ack/entries', { body: { title: 'durable', body: 'B' }, headers: { prefer: 'respond-async' } });
+  assert.equal(r.status, 202, r.text);
+  assert.equal(r.json.queued, true);
+  assert.equal(r.headers.get('preference-applied'), 'respond-async');
+  const id = r.json.entry_id;
+  // Readers see it at once, marked pending.
+  const j = await h.api('GET', '/v1/threads/async-ack?format=json');
+  assert.deepEqual(j.json.entries.at(-1).entry_id, id);
+  // Nobody waits, yet it lands (the writer's alarm), exactly once.
+  await synced(15000);
+  assert.equal(h.commitCount(), before + 1);
+  assert.equal(entryIds(h.file('async-ack')).filter((x) => x === id).length, 1);
+  // The same entry_id again, durable: the same write, not a second one.
+  const again = await h.api('POST', '/v1/threads/async-ack/entries', { body: { title: 'durable', body: 'B', entry_id: id }, headers: { prefer: 'respond-async' } });
+  assert.ok([200, 202].includes(again.status), again.text);
+  await synced(15000);
+  assert.equal(entryIds(h.file('async-ack')).filter((x) => x === id).length, 1);
+});

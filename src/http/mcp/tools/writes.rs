@@ -208,6 +208,7 @@ pub(super) async fn write<E: Effects>(
                 agent: c.agent.as_deref(),
                 entry_id: entry_id.as_deref(),
                 kind,
+                durable: false,
             },
         )
         .await?;

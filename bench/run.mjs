@@ -285,14 +285,20 @@ async function seedSweepRepo(host, repo) {
   await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files });
 }
 
-/** One sweep step through the Worker. */
-async function sweepOurs(host, agents) {
-  const repo = `ours-${agents}`;
+/**
+ * One sweep step through the Worker. `durable`: each write asks to be answered once
+ * durable in the journal (`Prefer: respond-async`), so the ack latency is the
+ * durable one and the commit follows.
+ */
+async function sweepOurs(host, agents, { durable = false } = {}) {
+  const repo = `${durable ? 'durable' : 'ours'}-${agents}`;
   await seedSweepRepo(host, repo);
   const w = await worker(host, repo);
   for (let t = 0; t < cfg.threads; t++) await call(w, 'GET', `/v1/threads/t${t}`);
+  const api = workerClient(() => w.url, TOKEN);
+  const headers = durable ? { prefer: 'respond-async' } : {};
   const append = async (a, k, topic) => {
-    const r = await call(w, 'POST', `/v1/threads/${topic}/entries`, { title: `a${a} e${k}`, body: 'sweep', agent: a % 2 ? 'Codex' : 'Claude' });
+    const r = await api('POST', `/v1/threads/${topic}/entries`, { body: { title: `a${a} e${k}`, body: 'sweep', agent: a % 2 ? 'Codex' : 'Claude' }, headers });
     return [201, 202].includes(r.status) ? r.json.entry_id : null;
   };
   try {
@@ -404,11 +410,14 @@ try {
   for (const agents of cfg.agents) {
     progress(`sweep: ${agents} agent(s) x ${cfg.entries} entries over ${cfg.threads} threads, ours`);
     const ours = await sweepOurs(host, agents);
+    progress(`sweep: ${agents} agent(s), ours, answered once durable (Prefer: respond-async)`);
+    const durable = await sweepOurs(host, agents, { durable: true });
     progress(`sweep: ${agents} agent(s), naive`);
     const naive = await sweepNaive(host, agents);
     results.sweep.push({
       agents,
       ours,
+      durable,
       naive,
       ratios: {
         ack_p50: naive.ack_p50_ms ? round(ours.ack_p50_ms / naive.ack_p50_ms, 2) : null,
@@ -416,9 +425,11 @@ try {
         success_rate: naive.success_rate ? round(ours.success_rate / naive.success_rate, 2) : null,
       },
     });
-    if (ours.lost || ours.duplicated) {
-      exitCode = 1;
-      progress(`FAILED: ${agents} agents lost ${ours.lost} and duplicated ${ours.duplicated} entries`);
+    for (const [name, r] of [['ours', ours], ['durable', durable]]) {
+      if (r.lost || r.duplicated) {
+        exitCode = 1;
+        progress(`FAILED: ${name}, ${agents} agents lost ${r.lost} and duplicated ${r.duplicated} entries`);
+      }
     }
   }
   progress('a thread near MAX_THREAD_BYTES');
@@ -446,6 +457,7 @@ try {
   ]);
   const sweepRows = results.sweep.flatMap((s) => [
     { who: `ours x${s.agents}`, ...s.ours },
+    { who: `durable x${s.agents}`, ...s.durable },
     { who: `naive x${s.agents}`, ...s.naive },
   ]);
   table(`Concurrency sweep (${cfg.entries} entries per agent over ${cfg.threads} threads)`, sweepRows, [

@@ -29,6 +29,9 @@ pub struct BranchWriter {
     state: State,
     env: Env,
     in_flight: Cell<bool>,
+    /// The alarm this object set, as far as it knows (none after a restart): a call
+    /// that needs no earlier alarm then costs no storage request for it.
+    alarm_at: Cell<Option<u64>>,
     /// Opened (and its tables created) once, when the object starts.
     journal: SqlJournal,
 }
@@ -276,15 +279,35 @@ impl BranchWriter {
         if let Some(at) = writer.next_flush_at() {
             let now = worker::Date::now().as_millis();
             let at = at.max(now + 10);
-            let storage = self.state.storage();
-            let existing = storage.get_alarm().await.ok().flatten();
-            if existing.is_none_or(|e| u64::try_from(e).unwrap_or(0) > at) {
-                if let Err(e) = storage.set_alarm((at - now) as i64).await {
-                    console_error!("set_alarm: {e}");
-                }
+            if self
+                .alarm_at
+                .get()
+                .is_none_or(|known| known > at || known < now)
+            {
+                self.ensure_alarm(at, now).await;
             }
         }
         Ok(out)
+    }
+}
+
+impl BranchWriter {
+    /// Makes sure an alarm rings by `at`: an earlier one stays.
+    async fn ensure_alarm(&self, at: u64, now: u64) {
+        let storage = self.state.storage();
+        let existing = storage
+            .get_alarm()
+            .await
+            .ok()
+            .flatten()
+            .and_then(|e| u64::try_from(e).ok());
+        match existing {
+            Some(e) if e <= at => self.alarm_at.set(Some(e)),
+            _ => match storage.set_alarm((at - now) as i64).await {
+                Ok(()) => self.alarm_at.set(Some(at)),
+                Err(e) => console_error!("set_alarm: {e}"),
+            },
+        }
     }
 }
 
@@ -295,6 +318,7 @@ impl DurableObject for BranchWriter {
             state,
             env,
             in_flight: Cell::new(false),
+            alarm_at: Cell::new(None),
             journal,
         }
     }
@@ -316,6 +340,8 @@ impl DurableObject for BranchWriter {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        // This alarm has rung: the next call sets the next one.
+        self.alarm_at.set(None);
         let flushed = self.with_writer(None, async |w| w.flush().await).await;
         match flushed {
             Ok(f) => json_response(&f),

@@ -65,6 +65,12 @@ pub enum HookState {
 /// `core.hooksPath` cannot hide it.
 pub fn install(git_dir: &Path) -> Result<(), String> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // One install at a time: two first requests to a repository would otherwise
+    // race on `git config` (its lock file) and one would fail.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = INSTALLING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let hooks = git_dir.join("hooks");
     let write = || -> io::Result<()> {
         std::fs::create_dir_all(&hooks)?;

@@ -143,18 +143,27 @@ impl AuthTokens {
 
     /// Authenticates an `Authorization` header value.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<&Principal, AuthError> {
-        let header = authorization
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .ok_or(AuthError::Missing)?;
-        let (scheme, token) = header.split_once(' ').ok_or(AuthError::Invalid)?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(AuthError::Invalid);
-        }
-        self.0
-            .get(&token_hash(token.trim()))
-            .ok_or(AuthError::Invalid)
+        self.principal_of(bearer(authorization)?)
     }
+
+    /// The principal of a client token.
+    pub fn principal_of(&self, token: &str) -> Result<&Principal, AuthError> {
+        self.0.get(&token_hash(token)).ok_or(AuthError::Invalid)
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {
+    let header = authorization
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .ok_or(AuthError::Missing)?;
+    let (scheme, token) = header.split_once(' ').ok_or(AuthError::Invalid)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(AuthError::Invalid);
+    }
+    Ok(token)
 }
 
 #[cfg(test)]

@@ -20,6 +20,20 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
 
+/// A client token that was missing or wrong, in words that say what to do.
+fn unauthorized(e: AuthError) -> ServiceError {
+    match e {
+        AuthError::Missing => ServiceError::new(
+            ErrorCode::Unauthorized,
+            "send Authorization: Bearer <token>",
+        ),
+        AuthError::Invalid => ServiceError::new(
+            ErrorCode::Unauthorized,
+            "the bearer token is not valid; check it or ask for a new one",
+        ),
+    }
+}
+
 /// The service's version, from Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -42,27 +56,15 @@ impl<E: Effects> Service<'_, E> {
     /// request's repository: a static client token, or an access token this service
     /// issued for this repository's MCP URL.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ServiceError> {
-        let bearer = authorization
-            .and_then(|h| h.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim());
-        if let Some(token) = bearer.filter(|t| t.starts_with(crate::auth::access::PREFIX)) {
+        let token = crate::auth::bearer(authorization).map_err(unauthorized)?;
+        if token.starts_with(crate::auth::access::PREFIX) {
             return self.access_principal(token);
         }
         let who = self
             .config
             .tokens
-            .authenticate(authorization)
-            .map_err(|e| match e {
-                AuthError::Missing => ServiceError::new(
-                    ErrorCode::Unauthorized,
-                    "send Authorization: Bearer <token>",
-                ),
-                AuthError::Invalid => ServiceError::new(
-                    ErrorCode::Unauthorized,
-                    "the bearer token is not valid; check it or ask for a new one",
-                ),
-            })?;
+            .principal_of(token)
+            .map_err(unauthorized)?;
         let repo = &self.config.repo;
         if !who.may_use(repo, &self.config.default_repo) {
             return Err(ServiceError::new(

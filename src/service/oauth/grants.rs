@@ -115,8 +115,6 @@ pub enum RefreshState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantOp {
-    /// Keep a client.
-    PutClient(Client),
     /// Keep a client registered by the caller whose address hashes to the second
     /// value, within the registration limits.
     Register(Client, String),
@@ -263,17 +261,6 @@ pub fn apply(rows: &impl GrantRows, op: GrantOp, now: u64) -> GrantReply {
 
 fn run(rows: &impl GrantRows, op: GrantOp, now: u64) -> Result<GrantReply, String> {
     Ok(match op {
-        GrantOp::PutClient(c) => {
-            put(
-                rows,
-                "client",
-                &c.client_id.clone(),
-                &c,
-                now + CLIENT_SECONDS,
-                None,
-            )?;
-            GrantReply::Done
-        }
         GrantOp::Register(c, who) => register(rows, c, &who, now)?,
         GrantOp::GetClient(id) => {
             let client: Option<Client> = get(rows, "client", &id, now);

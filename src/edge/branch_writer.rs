@@ -3,7 +3,7 @@
 //! pure writer; alarms drive flushes when no caller is waiting, so queued writes
 //! survive restarts and evictions.
 
-use super::effects::{R2Cache, WorkerClock};
+use super::effects::{post_to_object, R2Cache, WorkerClock};
 use super::{github, parts, store_config};
 use crate::config::{Config, ConfigError};
 use crate::github::Repo;
@@ -13,8 +13,8 @@ use crate::writer::{EntryRecord, JournalStore, OpState, Queued, WriteQueue, Writ
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, RequestInit, Response,
-    Result, SqlStorage, SqlStorageValue, State, Stub,
+    console_error, durable_object, DurableObject, Env, Method, Request, Response, Result,
+    SqlStorage, SqlStorageValue, State, Stub,
 };
 
 const BINDING: &str = "BRANCH_WRITER";
@@ -383,27 +383,12 @@ impl DoQueue {
         let unreachable = |e: String| QueueError::Unreachable(e);
         let body =
             serde_json::to_string(&Envelope::new(call)).map_err(|e| unreachable(e.to_string()))?;
-        let headers = worker::Headers::new();
-        headers
-            .set(REPO_HEADER, &self.repo)
-            .map_err(|e| unreachable(e.to_string()))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
-        let req = Request::new_with_init("https://writer/call", &init)
-            .map_err(|e| unreachable(e.to_string()))?;
-        let mut resp = self
-            .stub
-            .fetch_with_request(req)
+        let headers = [(REPO_HEADER, self.repo.as_str())];
+        let (status, text) = post_to_object(&self.stub, "https://writer/call", &body, &headers)
             .await
             .map_err(|e| unreachable(e.to_string()))?;
-        let text = resp.text().await.map_err(|e| unreachable(e.to_string()))?;
-        if resp.status_code() != 200 {
-            return Err(unreachable(format!(
-                "writer answered {}: {text}",
-                resp.status_code()
-            )));
+        if status != 200 {
+            return Err(unreachable(format!("writer answered {status}: {text}")));
         }
         serde_json::from_str(&text)
             .map_err(|e| unreachable(format!("unreadable writer answer: {e}")))

@@ -265,3 +265,25 @@ pub(super) fn secret() -> String {
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+/// POSTs `body` to a Durable Object (with these extra headers): its status and text.
+/// The one way the Worker calls its objects.
+pub(super) async fn post_to_object(
+    stub: &worker::Stub,
+    url: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> worker::Result<(u16, String)> {
+    let h = Headers::new();
+    for (k, v) in headers {
+        h.set(k, v)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(h)
+        .with_body(Some(worker::wasm_bindgen::JsValue::from_str(body)));
+    let req = Request::new_with_init(url, &init)?;
+    let mut resp = stub.fetch_with_request(req).await?;
+    let text = resp.text().await?;
+    Ok((resp.status_code(), text))
+}

@@ -3,13 +3,14 @@
 //! client for it. One object means every code and refresh token is used at most
 //! once, whichever isolate asks.
 
+use super::effects::post_to_object;
 use crate::service::oauth::grants::{
     apply, open, revoked, Envelope, GrantOp, GrantReply, GrantRows, GrantStore, PROTOCOL_VERSION,
 };
 use serde::Deserialize;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, RequestInit, Response,
-    Result, SqlStorage, SqlStorageValue, State, Stub,
+    console_error, durable_object, DurableObject, Env, Method, Request, Response, Result,
+    SqlStorage, SqlStorageValue, State, Stub,
 };
 
 const BINDING: &str = "OAUTH_GRANTS";
@@ -173,23 +174,13 @@ impl GrantStore for DoGrants {
             op,
         })
         .map_err(|e| e.to_string())?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
-        let req =
-            Request::new_with_init("https://grants/call", &init).map_err(|e| e.to_string())?;
-        let mut resp = stub
-            .fetch_with_request(req)
+        let (status, text) = post_to_object(stub, "https://grants/call", &body, &[])
             .await
             .map_err(|e| e.to_string())?;
-        let text = resp.text().await.map_err(|e| e.to_string())?;
         match serde_json::from_str(&text) {
             Ok(GrantReply::Refused(why)) => Err(why),
             Ok(reply) => Ok(reply),
-            Err(_) => Err(format!(
-                "the grant store answered {}: {text}",
-                resp.status_code()
-            )),
+            Err(_) => Err(format!("the grant store answered {status}: {text}")),
         }
     }
 }

@@ -10,7 +10,6 @@ use crate::config::{Config, ConfigError, GitHubAuth, SETTINGS};
 use crate::github::app::{App, Credentials, TokenCache};
 use crate::github::http::TimedHttp;
 use crate::github::signin::Permission;
-use crate::github::Repo;
 use crate::http::json::{too_large, MAX_REQUEST_BYTES};
 use crate::http::{self, ApiRequest, ApiResponse};
 use crate::service::oauth::OAuthEffects;
@@ -147,7 +146,6 @@ const WEB_MAX_BODY: usize = crate::service::oauth::clients::MAX_DOCUMENT_BYTES;
 struct EdgeOAuth {
     grants: DoGrants,
     web: TimedHttp<'static, FetchHttp, WorkerClock>,
-    config: Config,
 }
 
 impl OAuthEffects for EdgeOAuth {
@@ -164,14 +162,11 @@ impl OAuthEffects for EdgeOAuth {
     }
     async fn permission(
         &self,
-        repo: &Repo,
+        served: &Config,
         login: &str,
     ) -> std::result::Result<Permission, String> {
-        let config = self
-            .config
-            .for_repo(&repo.owner, &repo.name)
-            .ok_or_else(|| format!("{}/{} is not served", repo.owner, repo.name))?;
-        github(&config).permission_of(login).await.map_err(|e| {
+        let repo = &served.repo;
+        github(served).permission_of(login).await.map_err(|e| {
             format!(
                 "GitHub did not say what {login} may do on {}/{}: {e}",
                 repo.owner, repo.name
@@ -204,7 +199,6 @@ async fn serve(
             clock: &CLOCK,
             timeout_ms: WEB_TIMEOUT_MS,
         },
-        config: config.clone(),
     };
     let svc: Service<'_, EdgeEffects> = Service {
         config,

@@ -407,11 +407,12 @@ pub async fn callback<O: OAuthEffects>(
     let login = signed_in_login(cx, cb.code.as_deref().unwrap_or(""))
         .await
         .map_err(|e| back("access_denied", &e))?;
-    let repo = repo_of_resource(cx.config, &p.resource)
+    let served = super::served_config(cx.config, &p.resource)
         .ok_or_else(|| back("invalid_target", "the resource is no longer served"))?;
+    let repo = &served.repo;
     let permission = cx
         .effects
-        .permission(&repo, &login)
+        .permission(&served, &login)
         .await
         .map_err(|e| back("temporarily_unavailable", &e))?;
     let scope = grantable(&p.scope, permission);
@@ -684,11 +685,12 @@ async fn refresh<O: OAuthEffects>(
     if grant.client_id != client_id {
         return Err(invalid("the refresh token was issued to another client"));
     }
-    let repo = repo_of_resource(cx.config, &grant.resource)
+    let served = super::served_config(cx.config, &grant.resource)
         .ok_or_else(|| invalid("the resource is no longer served"))?;
+    let repo = &served.repo;
     let permission = cx
         .effects
-        .permission(&repo, &grant.login)
+        .permission(&served, &grant.login)
         .await
         .map_err(|e| token_error("temporarily_unavailable", e))?;
     let scope = grantable(&grant.scope, permission);

@@ -3,9 +3,9 @@
 
 use super::grants::{apply, settled, GrantOp, GrantReply, GrantStore, MemoryRows};
 use super::OAuthEffects;
+use crate::config::Config;
 use crate::github::http::{HttpClient, HttpRequest, HttpResponse, SendError};
 use crate::github::signin::Permission;
-use crate::github::Repo;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -105,7 +105,7 @@ impl OAuthEffects for MemoryOAuth {
         self.secrets.set(self.secrets.get() + 1);
         format!("secret{:026}", self.secrets.get())
     }
-    async fn permission(&self, _repo: &Repo, login: &str) -> Result<Permission, String> {
+    async fn permission(&self, _served: &Config, login: &str) -> Result<Permission, String> {
         Ok(self
             .permissions
             .borrow()

@@ -34,8 +34,9 @@ pub trait OAuthEffects {
     fn web(&self) -> &Self::Web;
     /// A new secret: 32 bytes from a cryptographic random source, base64url.
     fn secret(&self) -> String;
-    /// A person's permission on `repo`, asked with the service's own GitHub identity.
-    async fn permission(&self, repo: &Repo, login: &str) -> Result<Permission, String>;
+    /// A person's permission on the repository `served` serves, asked with the
+    /// service's own GitHub identity.
+    async fn permission(&self, served: &Config, login: &str) -> Result<Permission, String>;
 }
 
 /// The scopes this service grants.
@@ -70,13 +71,19 @@ pub fn url_path(url: &str) -> &str {
 /// The repository a resource (an MCP URL of this deployment) names, if served.
 /// Only the path counts: one deployment may answer under several host names.
 pub fn repo_of_resource(config: &Config, resource: &str) -> Option<Repo> {
+    served_config(config, resource).map(|c| c.repo)
+}
+
+/// The configuration serving the repository a resource names, if served.
+pub fn served_config(config: &Config, resource: &str) -> Option<Config> {
     let segments: Vec<&str> = url_path(resource)
         .trim_start_matches('/')
         .split('/')
         .collect();
+    let d = &config.default_repo;
     match segments.as_slice() {
-        ["mcp"] => Some(config.default_repo.clone()),
-        ["mcp", owner, name] => config.for_repo(owner, name).map(|c| c.repo),
+        ["mcp"] => config.for_repo(&d.owner, &d.name),
+        ["mcp", owner, name] => config.for_repo(owner, name),
         _ => None,
     }
 }

@@ -40,7 +40,7 @@ const fn var(name: &'static str, default: &'static str, doc: &'static str) -> Se
 }
 
 /// Every setting the Worker reads.
-pub const SETTINGS: [Setting; 23] = [
+pub const SETTINGS: [Setting; 25] = [
     var(
         "GITHUB_REPO",
         "",
@@ -152,6 +152,16 @@ pub const SETTINGS: [Setting; 23] = [
         "MAX_THREAD_BYTES",
         "1048576",
         "the largest a thread file may grow by an append",
+    ),
+    var(
+        "EVENTS_KEEP",
+        "10000",
+        "how many events are kept for waiters; an older cursor answers 410",
+    ),
+    var(
+        "POLL_SECONDS",
+        "30",
+        "without a webhook, how often the branch is checked for outside pushes while anyone waits",
     ),
     var(
         "NOT_FOUND_CACHE_SECONDS",
@@ -523,6 +533,8 @@ impl<F: Fn(&str) -> Option<String>> Lookup<F> {
                 .number("WRITE_SUBREQUEST_BUDGET", 10_000, "requests")?
                 .max(min_budget) as u32,
             max_thread_bytes: self.number("MAX_THREAD_BYTES", 100 << 20, "bytes")? as usize,
+            events_keep: self.number("EVENTS_KEEP", 10_000_000, "events")?.max(1),
+            outside_poll_ms: self.number("POLL_SECONDS", 3_600, "seconds")?.max(1) * 1000,
         })
     }
 }

@@ -9,7 +9,9 @@ use crate::config::{Config, ConfigError};
 use crate::github::Repo;
 use crate::store::Store;
 use crate::writer::queue::{Call, Envelope, QueueError, Reply};
-use crate::writer::{EntryRecord, JournalStore, OpState, Queued, WriteQueue, Writer};
+use crate::writer::{
+    EntryRecord, Event, Head, JournalStore, OpState, Queued, Wakers, WriteQueue, Writer,
+};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use worker::{
@@ -34,6 +36,8 @@ pub struct BranchWriter {
     alarm_at: Cell<Option<u64>>,
     /// Opened (and its tables created) once, when the object starts.
     journal: SqlJournal,
+    /// The requests waiting for events.
+    wakers: Wakers,
 }
 
 /// The journal in the object's SQLite storage. Rows keep the operation as JSON; the
@@ -68,6 +72,8 @@ impl SqlJournal {
             "CREATE INDEX IF NOT EXISTS journal_state ON journal (state, seq)",
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS entry_ids (entry_id TEXT PRIMARY KEY, record TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS events (cursor INTEGER PRIMARY KEY AUTOINCREMENT, entry_key TEXT UNIQUE, row TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS heads (topic TEXT PRIMARY KEY, head TEXT NOT NULL)",
         ] {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("journal schema: {e}");
@@ -91,6 +97,21 @@ impl SqlJournal {
                 Some(q)
             })
             .collect()
+    }
+
+    /// The rows of a query, or none (logged) when it fails.
+    fn all<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        bindings: Vec<SqlStorageValue>,
+    ) -> Vec<T> {
+        match self.sql.exec(query, bindings).and_then(|c| c.to_array()) {
+            Ok(rows) => rows,
+            Err(e) => {
+                console_error!("journal read: {e}");
+                vec![]
+            }
+        }
     }
 
     fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) {
@@ -205,6 +226,71 @@ impl JournalStore for SqlJournal {
             ],
         );
     }
+    fn push_event(&self, e: &Event) -> Option<u64> {
+        let rows: Vec<CursorRow> = self.all(
+            "INSERT INTO events (entry_key, row) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING cursor",
+            vec![
+                opt_text(e.entry_key().as_deref()),
+                serde_json::to_string(e).unwrap_or_default().into(),
+            ],
+        );
+        rows.first().map(|r| r.cursor as u64)
+    }
+    fn events_after(&self, cursor: u64, limit: usize) -> Vec<Event> {
+        let rows: Vec<EventRow> = self.all(
+            "SELECT cursor, row FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",
+            vec![(cursor as i64).into(), (limit as i64).into()],
+        );
+        rows.into_iter()
+            .filter_map(|r| {
+                let mut e: Event = serde_json::from_str(&r.row).ok()?;
+                e.cursor = r.cursor.to_string();
+                Some(e)
+            })
+            .collect()
+    }
+    fn event_bounds(&self) -> (u64, u64) {
+        #[derive(Deserialize)]
+        struct Last {
+            seq: i64,
+        }
+        let last: Vec<Last> = self.all(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+            vec![],
+        );
+        (
+            last.first().map_or(0, |l| l.seq as u64),
+            self.pruned_events(),
+        )
+    }
+    fn prune_events(&self, keep: u64) {
+        let through = self.event_bounds().0.saturating_sub(keep);
+        if through > self.pruned_events() {
+            self.exec(
+                "DELETE FROM events WHERE cursor <= ?",
+                vec![(through as i64).into()],
+            );
+            self.set_meta(META_EVENTS_PRUNED, &through.to_string());
+        }
+    }
+    fn head(&self, topic: &str) -> Option<Head> {
+        #[derive(Deserialize)]
+        struct HeadRow {
+            head: String,
+        }
+        let rows: Vec<HeadRow> =
+            self.all("SELECT head FROM heads WHERE topic = ?", vec![topic.into()]);
+        serde_json::from_str(&rows.first()?.head).ok()
+    }
+    fn set_head(&self, topic: &str, head: &Head) {
+        self.exec(
+            "INSERT INTO heads (topic, head) VALUES (?, ?) ON CONFLICT (topic) DO UPDATE SET head = excluded.head",
+            vec![
+                topic.into(),
+                serde_json::to_string(head).unwrap_or_default().into(),
+            ],
+        );
+    }
     fn entry_record(&self, entry_id: &str) -> Option<EntryRecord> {
         #[derive(Deserialize)]
         struct RecordRow {
@@ -219,6 +305,28 @@ impl JournalStore for SqlJournal {
             .and_then(|c| c.to_array())
             .ok()?;
         serde_json::from_str(&rows.into_iter().next()?.record).ok()
+    }
+}
+
+/// The meta key of the latest pruned event cursor.
+const META_EVENTS_PRUNED: &str = "events_pruned";
+
+#[derive(Deserialize)]
+struct EventRow {
+    cursor: i64,
+    row: String,
+}
+
+#[derive(Deserialize)]
+struct CursorRow {
+    cursor: i64,
+}
+
+impl SqlJournal {
+    fn pruned_events(&self) -> u64 {
+        self.meta(META_EVENTS_PRUNED)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -272,7 +380,8 @@ impl BranchWriter {
             &self.journal,
             config.writer,
             &self.in_flight,
-        );
+        )
+        .waking(&self.wakers);
         let out = f(&writer).await;
         // Whatever is still pending gets an alarm, so it lands without a caller. A
         // request never postpones a flush that is due: an earlier alarm stays.
@@ -320,6 +429,7 @@ impl DurableObject for BranchWriter {
             in_flight: Cell::new(false),
             alarm_at: Cell::new(None),
             journal,
+            wakers: Wakers::default(),
         }
     }
 

@@ -21,6 +21,7 @@ pub fn status(code: ErrorCode) -> u16 {
         PayloadTooLarge | ThreadTooLarge => 413,
         UnsupportedMediaType => 415,
         InvalidEntry => 422,
+        StaleCursor => 410,
         ConfigInvalid => 500,
         WriteFailed | GitHubUnauthorized | GitHubNotFound | GitHubUnavailable | GitHubError => 502,
         WriterUnavailable | GitHubRateLimited => 503,
@@ -35,6 +36,9 @@ pub fn response(e: &ServiceError) -> ApiResponse {
     }
     if let Some(id) = &e.entry_id {
         error["entry_id"] = json!(id);
+    }
+    if let Some(c) = &e.cursor {
+        error["cursor"] = json!(c);
     }
     let mut resp = ApiResponse::json(status(e.code), &json!({ "error": error }));
     if e.code == ErrorCode::ReadOnly {

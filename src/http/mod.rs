@@ -107,9 +107,9 @@ async fn webhook<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiRespo
     match delivered {
         Ok(Delivered::Pong) => ApiResponse::json(200, &json!({"ok": true, "pong": true})),
         Ok(Delivered::Ignored(why)) => ApiResponse::json(200, &json!({"ok": true, "ignored": why})),
-        Ok(Delivered::Refreshed { files, marked }) => ApiResponse::json(
+        Ok(Delivered::Refreshed { files, events }) => ApiResponse::json(
             200,
-            &json!({"ok": true, "refreshed": files, "cached": marked}),
+            &json!({"ok": true, "refreshed": files, "events": events}),
         ),
         Err(Refusal::Off) => error::route_error(
             404,

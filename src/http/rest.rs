@@ -5,6 +5,7 @@ use super::error::{response, route_error};
 use super::json::JsonFields;
 use super::message::{percent_decode, ApiRequest, ApiResponse};
 use crate::auth::Principal;
+use crate::service::events::Watch;
 use crate::service::reads::ReadFormat;
 use crate::service::{Effects, Outcome, Service, ServiceError, Write, WriteKind, Written};
 use crate::writer::SyncStatus;
@@ -49,6 +50,10 @@ async fn route<E: Effects>(
         ["threads"] => {
             only(method, &["GET"])?;
             list(svc, req).await
+        }
+        ["events"] => {
+            only(method, &["GET"])?;
+            events(svc, req, who).await
         }
         ["sync"] => {
             only(method, &["GET"])?;
@@ -129,6 +134,45 @@ async fn list<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> Result<ApiR
         answer["warnings"] = json!(listed.warnings);
     }
     Ok(with_warnings(ApiResponse::json(200, &answer), count))
+}
+
+/// `GET /v1/events?since=&wait=&topic=&for=`.
+async fn events<E: Effects>(
+    svc: &Service<'_, E>,
+    req: &ApiRequest,
+    who: &Principal,
+) -> Result<ApiResponse, Refusal> {
+    let wait = req.query_param("wait");
+    let wait_seconds = match wait.as_deref() {
+        None | Some("") => None,
+        Some(w) => Some(w.parse::<u64>().map_err(|_| {
+            ServiceError::field(
+                "wait",
+                format!("must be a number of seconds, 0 to 50, got {w:?}"),
+            )
+        })?),
+    };
+    let (since, topic, agent) = (
+        req.query_param("since"),
+        req.query_param("topic"),
+        req.query_param("for"),
+    );
+    let got = svc
+        .events(
+            who,
+            Watch {
+                since: since.as_deref(),
+                wait_seconds,
+                topic: topic.as_deref(),
+                agent: agent.as_deref(),
+                names: ("since", "wait", "for"),
+            },
+        )
+        .await?;
+    Ok(
+        ApiResponse::json(200, &json!({"events": got.events, "cursor": got.cursor}))
+            .with_header("cache-control", "no-store"),
+    )
 }
 
 fn bad_request(message: String) -> Refusal {

@@ -64,6 +64,8 @@ pub enum ErrorCode {
     ConfigInvalid,
     /// No such MCP tool.
     UnknownTool,
+    /// An events cursor older than the events kept, or not from here.
+    StaleCursor,
 }
 
 impl ErrorCode {
@@ -95,6 +97,7 @@ impl ErrorCode {
             ErrorCode::GitHubError => "github_error",
             ErrorCode::ConfigInvalid => "config_invalid",
             ErrorCode::UnknownTool => "unknown_tool",
+            ErrorCode::StaleCursor => "stale_cursor",
         }
     }
 }
@@ -110,6 +113,8 @@ pub struct ServiceError {
     pub retry_after: Option<u64>,
     /// For failed writes: the Entry-ID to retry with, so the entry lands once.
     pub entry_id: Option<String>,
+    /// For a stale events cursor: the current one, to go on from after a re-read.
+    pub cursor: Option<String>,
 }
 
 impl std::fmt::Display for ServiceError {
@@ -128,6 +133,7 @@ impl ServiceError {
             message: message.into(),
             retry_after: None,
             entry_id: None,
+            cursor: None,
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod command;
 pub mod effects;
 pub mod error;
+pub mod events;
 pub mod input;
 pub mod oauth;
 pub mod reads;

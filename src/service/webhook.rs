@@ -1,10 +1,13 @@
-//! GitHub's webhooks: a `push` to a served branch marks the cached copies of the
-//! thread files it touched (and the listing) stale, so readers see outside changes
-//! at once rather than after CACHE_TTL_SECONDS. Deliveries are signed with
+//! GitHub's webhooks: a `push` to a served branch re-reads the thread files it
+//! touched (the cache learns them, and the listing is marked stale), so readers see
+//! outside changes at once rather than after CACHE_TTL_SECONDS, and publishes the
+//! events they brought to the waiters. Deliveries are signed with
 //! GITHUB_WEBHOOK_SECRET (`X-Hub-Signature-256`, HMAC-SHA256), checked in constant
 //! time before anything is read from them.
 
 use super::{Effects, Service};
+use crate::writer::events::of_observed;
+use crate::writer::queue::EventQueue;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -12,6 +15,10 @@ use sha2::Sha256;
 /// The trailer every commit of this service carries: such commits changed nothing
 /// the cache does not already hold.
 const OWN_TRAILER: &str = "\nWatercooler-Topic: ";
+
+/// Thread files re-read per delivery (one GitHub request each, within the
+/// subrequest budget); the rest are only marked stale.
+const MAX_OBSERVED: usize = 8;
 
 /// GitHub sends at most this many commits in a push payload; a push with more may
 /// have touched files it does not list.
@@ -71,12 +78,12 @@ pub enum Delivered {
     Pong,
     /// Nothing to do, and why.
     Ignored(String),
-    /// Cached copies marked stale: the thread files named, and how many were cached.
+    /// Cached copies refreshed: the thread files named, and the events they brought.
     Refreshed {
         /// Thread files the push touched (outside this service's own commits).
         files: Vec<String>,
-        /// How many of them were cached.
-        marked: usize,
+        /// How many new events they made.
+        events: usize,
     },
 }
 
@@ -139,8 +146,22 @@ impl<E: Effects> Service<'_, E> {
                 "no thread file changed outside this service".into(),
             ));
         }
-        let marked = self.store.mark_stale(&files).await;
-        Ok(Delivered::Refreshed { files, marked })
+        let added: Vec<&String> = push.commits.iter().flat_map(|c| &c.added).collect();
+        let now = crate::thread::timestamp::format_utc(crate::clock::Clock::now_ms(self.clock));
+        let events: Vec<crate::writer::Event> = self
+            .store
+            .observe(&files, MAX_OBSERVED)
+            .await
+            .iter()
+            .flat_map(|o| of_observed(o, !added.contains(&&o.path), &now))
+            .collect();
+        let events = match events.is_empty() {
+            true => 0,
+            // The cache is fresh either way; waiters hear of it on the next poll if
+            // the writer cannot be reached now.
+            false => self.queue.publish(events).await.unwrap_or(0),
+        };
+        Ok(Delivered::Refreshed { files, events })
     }
 }
 

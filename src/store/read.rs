@@ -121,9 +121,34 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
         }
     }
 
+    /// A thread's content as known, cheaply: the cached copy whatever its age, else
+    /// GitHub's (one request, remembered in the cache). `Ok(None)`: no such file.
+    pub async fn peek_thread(&self, topic: &str) -> Result<Option<String>, GitHubError> {
+        let path = self.path_of(topic);
+        let key = cached::file_key(&self.config.cache_namespace, &path);
+        if let Some(c) = cached::get_file(self.cache, &key)
+            .await
+            .filter(|c| !c.missing)
+        {
+            return Ok(Some(c.content));
+        }
+        match self.git.get_file(&path, None).await {
+            Ok(Fetched::Modified(f)) => Ok(Some(
+                self.fetched(&path, f, ReadSource::Fetched).await.content,
+            )),
+            Ok(Fetched::NotModified) | Err(GitHubError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A file the git host just sent: cached, and, when it was not cached before, made
     /// known to the listing (it may have been pushed from elsewhere).
-    async fn fetched(&self, path: &str, f: RemoteFile, source: ReadSource) -> ThreadFile {
+    pub(super) async fn fetched(
+        &self,
+        path: &str,
+        f: RemoteFile,
+        source: ReadSource,
+    ) -> ThreadFile {
         if source == ReadSource::Fetched {
             self.listing_must_know(path).await;
         }

@@ -5,6 +5,7 @@
 //! One writer serves one repository and branch (the Durable Object glue makes sure of
 //! that); within it, only one flush runs at a time.
 
+use super::events::{Event, Head, Wakers};
 use super::journal::{self, content_digest, EntryRecord, FailReason, OpState, Queued, SyncStatus};
 use super::pacing::Pacer;
 use crate::cache::Cache;
@@ -40,6 +41,19 @@ pub trait JournalStore {
     fn record_entry(&self, r: &EntryRecord);
     /// The record kept for this Entry-ID.
     fn entry_record(&self, entry_id: &str) -> Option<EntryRecord>;
+    /// Stores an event and returns its cursor; `None` when an event with the same
+    /// [`Event::entry_key`] is stored already.
+    fn push_event(&self, e: &Event) -> Option<u64>;
+    /// Events after `cursor`, oldest first, at most `limit`.
+    fn events_after(&self, cursor: u64, limit: usize) -> Vec<Event>;
+    /// The latest cursor (0: no event yet), and the latest pruned (0: none).
+    fn event_bounds(&self) -> (u64, u64);
+    /// Forgets all but the latest `keep` events.
+    fn prune_events(&self, keep: u64);
+    /// The header state last known of a thread.
+    fn head(&self, topic: &str) -> Option<Head>;
+    /// Remembers a thread's header state.
+    fn set_head(&self, topic: &str, head: &Head);
 }
 
 /// Writer settings.
@@ -58,10 +72,17 @@ pub struct WriterConfig {
     pub budget: u32,
     /// The largest thread file an append may make.
     pub max_thread_bytes: usize,
+    /// How many events are kept for waiters; an older cursor is stale.
+    pub events_keep: u64,
+    /// Without webhooks, how often the branch is checked for outside pushes while
+    /// anyone waits for events.
+    pub outside_poll_ms: u64,
 }
 
 /// The default request budget of one invocation.
 pub const DEFAULT_BUDGET: u32 = 40;
+/// The default number of events kept.
+pub const DEFAULT_EVENTS_KEEP: u64 = 10_000;
 /// The default largest thread: 1 MiB, the most GitHub's Contents API serves as JSON.
 pub const DEFAULT_MAX_THREAD_BYTES: usize = 1 << 20;
 
@@ -74,6 +95,8 @@ impl Default for WriterConfig {
             poll_ms: 50,
             budget: DEFAULT_BUDGET,
             max_thread_bytes: DEFAULT_MAX_THREAD_BYTES,
+            events_keep: DEFAULT_EVENTS_KEEP,
+            outside_poll_ms: 30_000,
         }
     }
 }
@@ -160,6 +183,8 @@ pub struct Writer<'a, G, C, K, J> {
     pub in_flight: &'a Cell<bool>,
     /// GitHub requests this invocation has made (see `WriterConfig::budget`).
     pub spent: Cell<u32>,
+    /// Who waits for events here (none: waiters look every `poll_ms`).
+    pub wakers: Option<&'a Wakers>,
 }
 
 impl<'a, G, C, K, J> Writer<'a, G, C, K, J> {
@@ -176,7 +201,14 @@ impl<'a, G, C, K, J> Writer<'a, G, C, K, J> {
             config,
             in_flight,
             spent: Cell::new(0),
+            wakers: None,
         }
+    }
+
+    /// The same writer, waking these waiters when events come.
+    pub fn waking(mut self, wakers: &'a Wakers) -> Self {
+        self.wakers = Some(wakers);
+        self
     }
 }
 
@@ -224,6 +256,101 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         q
     }
 
+    /// Journals a new operation (or finds the one with the same Entry-ID) and
+    /// publishes the events it makes. A durable submission on a thread that does not
+    /// exist is refused at once (only a say creates one): its caller will not wait to
+    /// hear of it.
+    pub async fn admit(&self, s: Submit) -> Result<Queued, Submitted> {
+        if let Some(existing) = s
+            .entry_id
+            .as_deref()
+            .and_then(|id| self.journal.by_entry_id(id))
+        {
+            return Ok(existing);
+        }
+        let before = self.head_before(&s.topic).await;
+        if s.durable && matches!(before, Ok(None)) && !s.op.creates_thread() {
+            return Err(Submitted::Failed {
+                seq: 0,
+                code: FailReason::ThreadNotFound,
+                reason: format!(
+                    "thread {:?} does not exist: only a say creates a thread",
+                    s.topic.as_str()
+                ),
+            });
+        }
+        let q = self.accept(s);
+        let before = before.unwrap_or_else(|()| Some(Head::default()));
+        let (events, head) = super::events::of_operation(
+            &q.topic,
+            &q.author,
+            &q.op,
+            q.entry_id.as_deref(),
+            &q.timestamp,
+            before.as_ref(),
+        );
+        self.journal.set_head(&q.topic, &head);
+        self.publish(&events);
+        Ok(q)
+    }
+
+    /// A thread's header state before a new operation: as last known, else as read
+    /// (the cached copy, else GitHub's). `Ok(None)`: no such thread; `Err`: unknown.
+    async fn head_before(&self, topic: &Topic) -> Result<Option<Head>, ()> {
+        if let Some(head) = self.journal.head(topic) {
+            return Ok(Some(head));
+        }
+        if self.budget_left() < 1 {
+            return Err(());
+        }
+        self.spend(1);
+        match self.store.peek_thread(topic).await {
+            Ok(content) => Ok(content.map(|c| Head::of(&crate::thread::parse(&c)))),
+            Err(_) => Err(()),
+        }
+    }
+
+    /// Stores events (skipping entries already told) and wakes the waiters. Returns
+    /// how many were new.
+    pub fn publish(&self, events: &[Event]) -> usize {
+        let new = events
+            .iter()
+            .filter(|e| self.journal.push_event(e).is_some())
+            .count();
+        if new > 0 {
+            self.journal.prune_events(self.config.events_keep);
+            if let Some(w) = self.wakers {
+                w.wake();
+            }
+        }
+        new
+    }
+
+    /// Publishes events seen outside the writer: entries this writer journaled are
+    /// its own, told already, and skipped. Returns how many were new.
+    pub fn publish_outside(&self, events: &[Event]) -> usize {
+        let outside: Vec<Event> = events
+            .iter()
+            .filter(|e| {
+                e.entry_id.as_deref().is_none_or(|id| {
+                    self.journal.by_entry_id(id).is_none()
+                        && self.journal.entry_record(id).is_none()
+                })
+            })
+            .cloned()
+            .collect();
+        for e in &outside {
+            if e.ball.is_some() || e.status.is_some() {
+                let head = Head {
+                    ball: e.ball.clone(),
+                    status: e.status.clone(),
+                };
+                self.journal.set_head(&e.topic, &head);
+            }
+        }
+        self.publish(&outside)
+    }
+
     /// Journals an operation and waits for it up to the deadline, flushing when it is
     /// this caller's turn. An Entry-ID seen before is a replay when it comes with the
     /// same topic and content (the first send's result), and a conflict otherwise.
@@ -249,10 +376,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                     Submitted::Failed {
                         code: FailReason::Internal,
                         ..
-                    } => {
-                        let q = self.accept(s);
-                        self.wait_for(q.seq).await
-                    }
+                    } => match self.admit(s).await {
+                        Ok(q) => self.wait_for(q.seq).await,
+                        Err(refused) => refused,
+                    },
                     other => other,
                 };
             }
@@ -267,7 +394,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 };
             }
         }
-        let q = self.accept(s.clone());
+        let q = match self.admit(s.clone()).await {
+            Ok(q) => q,
+            Err(refused) => return refused,
+        };
         if s.durable {
             return Submitted::Queued { seq: q.seq };
         }
@@ -277,10 +407,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             Submitted::Failed {
                 code: FailReason::Internal,
                 ..
-            } => {
-                let q = self.accept(s);
-                self.wait_for(q.seq).await
-            }
+            } => match self.admit(s).await {
+                Ok(q) => self.wait_for(q.seq).await,
+                Err(refused) => refused,
+            },
             out => out,
         }
     }

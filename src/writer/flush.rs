@@ -116,7 +116,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         budget.saturating_sub(self.spent.get())
     }
 
-    fn spend(&self, n: u32) {
+    pub(super) fn spend(&self, n: u32) {
         self.spent.set(self.spent.get() + n);
     }
 
@@ -399,6 +399,14 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                     replayed: false,
                 },
             );
+        }
+        // What a thread's head is, once nothing of it is pending: as committed.
+        let pending = self.journal.pending();
+        for f in &planned.files {
+            if !pending.iter().any(|q| q.topic == f.topic) {
+                let head = super::events::Head::of(&crate::thread::parse(&f.content));
+                self.journal.set_head(&f.topic, &head);
+            }
         }
         let mut pacer = self.pacer();
         pacer.on_success();

@@ -1,6 +1,7 @@
 //! An in-memory journal, for tests and benchmarks.
 
 use super::engine::JournalStore;
+use super::events::{Event, Head};
 use super::journal::{EntryRecord, OpState, Queued};
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -12,6 +13,10 @@ pub struct MemoryJournal {
     records: std::cell::RefCell<BTreeMap<String, EntryRecord>>,
     meta: std::cell::RefCell<BTreeMap<String, String>>,
     next: Cell<u64>,
+    events: std::cell::RefCell<BTreeMap<u64, Event>>,
+    last_event: Cell<u64>,
+    pruned: Cell<u64>,
+    heads: std::cell::RefCell<BTreeMap<String, Head>>,
 }
 
 impl JournalStore for MemoryJournal {
@@ -75,5 +80,43 @@ impl JournalStore for MemoryJournal {
     }
     fn entry_record(&self, entry_id: &str) -> Option<EntryRecord> {
         self.records.borrow().get(entry_id).cloned()
+    }
+    fn push_event(&self, e: &Event) -> Option<u64> {
+        let key = e.entry_key();
+        if key.is_some() && self.events.borrow().values().any(|x| x.entry_key() == key) {
+            return None;
+        }
+        let cursor = self.last_event.get() + 1;
+        self.last_event.set(cursor);
+        let mut e = e.clone();
+        e.cursor = cursor.to_string();
+        self.events.borrow_mut().insert(cursor, e);
+        Some(cursor)
+    }
+    fn events_after(&self, cursor: u64, limit: usize) -> Vec<Event> {
+        self.events
+            .borrow()
+            .range(cursor + 1..)
+            .take(limit)
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+    fn event_bounds(&self) -> (u64, u64) {
+        (self.last_event.get(), self.pruned.get())
+    }
+    fn prune_events(&self, keep: u64) {
+        let through = self.last_event.get().saturating_sub(keep);
+        if through > self.pruned.get() {
+            self.pruned.set(through);
+            self.events.borrow_mut().retain(|c, _| *c > through);
+        }
+    }
+    fn head(&self, topic: &str) -> Option<Head> {
+        self.heads.borrow().get(topic).cloned()
+    }
+    fn set_head(&self, topic: &str, head: &Head) {
+        self.heads
+            .borrow_mut()
+            .insert(topic.to_string(), head.clone());
     }
 }

@@ -3,6 +3,7 @@
 //! planning of group commits. The Durable Object that drives them is glue.
 
 pub mod engine;
+pub mod events;
 pub mod flush;
 pub mod journal;
 #[cfg(any(test, feature = "testing"))]
@@ -10,8 +11,10 @@ pub mod memory;
 pub mod pacing;
 pub mod plan;
 pub mod queue;
+pub mod waiting;
 
 pub use engine::{Flushed, JournalStore, Submit, Submitted, Writer, WriterConfig};
+pub use events::{Event, EventKind, Head, Wakers};
 pub use flush::FlushState;
 pub use journal::{EntryRecord, FailReason, OpState, Queued, SyncState, SyncStatus};
 #[cfg(any(test, feature = "testing"))]

@@ -4,7 +4,9 @@
 //! version is refused with a message, never misread.
 
 use super::engine::{JournalStore, Submit, Submitted, Writer};
+use super::events::Event;
 use super::journal::{Queued, SyncStatus};
+use super::waiting::{EventQuery, Waited};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::GitHost;
@@ -27,6 +29,10 @@ pub enum Call {
     Retry,
     /// What is pending: on one thread, or (none) everywhere.
     Pending(Option<String>),
+    /// Wait for events.
+    Events(EventQuery),
+    /// Store events seen outside the writer (a webhook's), and wake the waiters.
+    Publish(Vec<Event>),
 }
 
 /// What the writer answers.
@@ -39,6 +45,10 @@ pub enum Reply {
     Status(SyncStatus),
     /// Pending operations, in arrival order.
     Pending(Vec<Queued>),
+    /// What a waiter gets.
+    Events(Waited),
+    /// How many published events were new.
+    Published(usize),
     /// The call could not be taken (another protocol version, or not a call): why,
     /// and what to do.
     Refused(String),
@@ -51,6 +61,8 @@ impl Reply {
             Reply::Submitted(_) => "submitted",
             Reply::Status(_) => "status",
             Reply::Pending(_) => "pending",
+            Reply::Events(_) => "events",
+            Reply::Published(_) => "published",
             Reply::Refused(_) => "refused",
         }
     }
@@ -158,6 +170,28 @@ pub trait WriteQueue {
     }
 }
 
+/// Waiting and publishing, over the same protocol.
+#[allow(async_fn_in_trait)]
+pub trait EventQueue: WriteQueue {
+    /// Waits for events (see [`Writer::wait_events`]).
+    async fn wait_events(&self, q: &EventQuery) -> Result<Waited, QueueError> {
+        match self.call(Call::Events(q.clone())).await? {
+            Reply::Events(w) => Ok(w),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Publishes events seen outside the writer; returns how many were new.
+    async fn publish(&self, events: Vec<Event>) -> Result<usize, QueueError> {
+        match self.call(Call::Publish(events)).await? {
+            Reply::Published(n) => Ok(n),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+impl<Q: WriteQueue> EventQueue for Q {}
+
 fn status_of(reply: Reply) -> Result<SyncStatus, QueueError> {
     match reply {
         Reply::Status(status) => Ok(status),
@@ -201,6 +235,8 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 Some(t) => self.pending_for(&t),
                 None => self.pending_all(),
             }),
+            Call::Events(q) => Reply::Events(self.wait_events(&q).await),
+            Call::Publish(events) => Reply::Published(self.publish_outside(&events)),
         }
     }
 }

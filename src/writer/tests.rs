@@ -55,6 +55,26 @@ fn say(topic: &str, n: u32) -> Submit {
     }
 }
 
+fn ack(topic: &str, n: u32) -> Submit {
+    Submit {
+        op: Operation::Ack {
+            title: None,
+            body: None,
+        },
+        ..say(topic, n)
+    }
+}
+
+fn is_not_found(out: &Submitted) -> bool {
+    matches!(
+        out,
+        Submitted::Failed {
+            code: FailReason::ThreadNotFound,
+            ..
+        }
+    )
+}
+
 #[test]
 fn a_durable_submission_is_answered_once_journaled_and_lands_by_the_next_flush() {
     let f = fixture();
@@ -93,7 +113,9 @@ fn with_nothing_in_flight_a_write_commits_at_once_with_one_put() {
         "{out:?}"
     );
     let c = f.git.counters();
-    assert_eq!((c.put, c.get, c.commits), (1, 1, 1));
+    // Two reads of a thread nobody read before: when accepted (does it exist, for
+    // its event) and when committed.
+    assert_eq!((c.put, c.get, c.commits), (1, 2, 1));
     assert_eq!(f.writer().status().state, SyncState::Synced);
     assert!(f.clock.slept.borrow().is_empty());
 }
@@ -285,22 +307,8 @@ fn persistent_refusals_fail_after_the_attempts_and_can_be_retried() {
 fn an_operation_that_cannot_apply_fails_at_once_and_leaves_no_trace() {
     let f = fixture();
     let w = f.writer();
-    let mut ack = say("missing", 1);
-    ack.op = Operation::Ack {
-        title: None,
-        body: None,
-    };
-    let out = block_on(w.submit(ack));
-    assert!(
-        matches!(
-            out,
-            Submitted::Failed {
-                code: FailReason::ThreadNotFound,
-                ..
-            }
-        ),
-        "{out:?}"
-    );
+    let out = block_on(w.submit(ack("missing", 1)));
+    assert!(is_not_found(&out), "{out:?}");
     assert_eq!(w.status().state, SyncState::Synced);
     assert_eq!(f.git.counters().put, 0);
 }
@@ -743,4 +751,242 @@ fn the_worker_and_its_writer_speak_one_versioned_protocol() {
         panic!()
     };
     assert_eq!(status.retried, Some(0));
+}
+
+mod events {
+    use super::*;
+    use crate::writer::waiting::EventQuery;
+    use crate::writer::EventKind;
+
+    fn wait(
+        w: &Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal>,
+        q: EventQuery,
+    ) -> crate::writer::waiting::Waited {
+        block_on(w.wait_events(&q))
+    }
+
+    #[test]
+    fn every_accepted_write_is_an_event_at_once_and_cursors_only_grow() {
+        let f = fixture();
+        let w = f.writer();
+        let start = wait(&w, EventQuery::default());
+        assert_eq!((start.cursor, start.events.len()), (0, 0));
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("a", 2)
+        }));
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("a", 3)
+        }));
+        assert_eq!(f.git.counters().put, 0, "before any commit");
+        let got = wait(
+            &w,
+            EventQuery {
+                since: Some(0),
+                ..EventQuery::default()
+            },
+        );
+        let kinds: Vec<EventKind> = got.events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [EventKind::ThreadCreated, EventKind::Entry]);
+        assert_eq!(got.events[0].ball.as_deref(), Some("Codex (mira)"));
+        assert_eq!(got.events[1].ball.as_deref(), Some("Claude (mira)"));
+        assert!(got.events.iter().all(|e| e.pending == Some(true)));
+        assert_eq!(got.cursor, 2);
+        // A replay of the same Entry-ID makes no second event.
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("a", 3)
+        }));
+        assert_eq!(f.journal.event_bounds().0, 2);
+    }
+
+    #[test]
+    fn a_waiter_with_nothing_new_is_answered_empty_when_its_time_is_up() {
+        let f = fixture();
+        let w = f.writer();
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("a", 2)
+        }));
+        f.git.reset_counters();
+        let t0 = f.clock.now_ms();
+        let got = wait(
+            &w,
+            EventQuery {
+                since: Some(1),
+                wait_ms: 5_000,
+                ..EventQuery::default()
+            },
+        );
+        assert_eq!((got.events.len(), got.cursor, got.stale), (0, 1, false));
+        assert_eq!(f.clock.now_ms() - t0, 5_000);
+        assert_eq!(f.git.counters().get, 0, "waiting reads nothing");
+    }
+
+    #[test]
+    fn for_an_agent_keeps_only_its_turns_and_topic_narrows() {
+        let f = fixture();
+        let w = f.writer();
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("a", 2)
+        })); // Claude: ball to Codex
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("a", 3)
+        })); // Codex: ball to Claude
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("b", 4)
+        })); // Claude: ball to Codex
+        let of = |agent: &str, topic: Option<&str>| {
+            let got = wait(
+                &w,
+                EventQuery {
+                    since: Some(0),
+                    agent: Some(agent.into()),
+                    topic: topic.map(str::to_string),
+                    ..EventQuery::default()
+                },
+            );
+            (
+                got.events
+                    .iter()
+                    .map(|e| e.cursor.clone())
+                    .collect::<Vec<_>>(),
+                got.cursor,
+            )
+        };
+        assert_eq!(
+            of("Codex (mira)", None),
+            (vec!["1".to_string(), "3".to_string()], 3)
+        );
+        assert_eq!(of("claude (mira)", None), (vec!["2".to_string()], 3));
+        assert_eq!(of("Codex (mira)", Some("b")), (vec!["3".to_string()], 3));
+        assert_eq!(
+            of("Gemini (mira)", None),
+            (vec![], 3),
+            "the cursor moves past what was skipped"
+        );
+    }
+
+    #[test]
+    fn a_cursor_older_than_the_events_kept_or_unknown_is_stale() {
+        let f = fixture();
+        let w = f.writer_with(WriterConfig {
+            events_keep: 2,
+            ..WriterConfig::default()
+        });
+        for n in 2..7 {
+            block_on(w.submit(Submit {
+                durable: true,
+                ..say("a", n)
+            }));
+        }
+        let stale = wait(
+            &w,
+            EventQuery {
+                since: Some(1),
+                ..EventQuery::default()
+            },
+        );
+        assert_eq!((stale.stale, stale.cursor), (true, 5));
+        let fine = wait(
+            &w,
+            EventQuery {
+                since: Some(3),
+                ..EventQuery::default()
+            },
+        );
+        assert_eq!((fine.stale, fine.events.len()), (false, 2));
+        let future = wait(
+            &w,
+            EventQuery {
+                since: Some(99),
+                ..EventQuery::default()
+            },
+        );
+        assert!(future.stale);
+    }
+
+    #[test]
+    fn a_durable_write_to_a_missing_thread_is_refused_at_once() {
+        let f = fixture();
+        let w = f.writer();
+        let out = block_on(w.submit(Submit {
+            durable: true,
+            ..ack("nothing-here", 2)
+        }));
+        assert!(is_not_found(&out), "{out:?}");
+        assert!(w.pending_all().is_empty());
+        assert_eq!(f.journal.event_bounds().0, 0);
+    }
+
+    #[test]
+    fn outside_pushes_are_found_by_the_fallback_check_and_told_once() {
+        let f = fixture();
+        let w = f.writer();
+        block_on(w.submit(say("a", 2)));
+        assert_eq!(block_on(w.poll_outside()), 0, "the first check takes note");
+        let file = f.git.file("threads/a.md").unwrap();
+        f.git.push("threads/a.md", &format!("{file}\n---\n\nEntry: Codex (mira) 2026-03-02T10:00:00Z\nRole: implementer\nType: Note\nTitle: From a laptop\n\npushed\n<!-- Entry-ID: 01ARZ3NDEKTSV4RRFFQ69G9999 -->\n").replace("Ball: Codex (mira)", "Ball: Claude (mira)"));
+        f.git.push("threads/new.md", "# new — Thread\nStatus: OPEN\nBall: Claude (mira)\n\n---\n\nEntry: Codex (mira) 2026-03-02T10:00:00Z\nRole: planner\nType: Note\nTitle: Fresh\n\nhi\n");
+        let before = f.journal.event_bounds().0;
+        assert_eq!(block_on(w.poll_outside()), 2);
+        let got = wait(
+            &w,
+            EventQuery {
+                since: Some(before),
+                ..EventQuery::default()
+            },
+        );
+        let seen: Vec<(EventKind, String)> = got
+            .events
+            .iter()
+            .map(|e| (e.kind, e.title.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (EventKind::Entry, "From a laptop".into()),
+                (EventKind::ThreadCreated, "Fresh".into())
+            ]
+        );
+        assert!(got.events.iter().all(|e| e.pending == Some(false)));
+        assert_eq!(block_on(w.poll_outside()), 0, "nothing new");
+        // The head learned the ball the push gave: an ack now is new for Claude.
+        assert_eq!(
+            f.journal.head("a").unwrap().ball.as_deref(),
+            Some("Claude (mira)")
+        );
+    }
+
+    #[test]
+    fn a_waiter_checks_for_outside_pushes_only_when_asked_and_at_most_every_poll() {
+        let f = fixture();
+        let w = f.writer_with(WriterConfig {
+            outside_poll_ms: 10_000,
+            ..WriterConfig::default()
+        });
+        block_on(w.submit(say("a", 2)));
+        f.git.reset_counters();
+        let q = EventQuery {
+            since: Some(1),
+            wait_ms: 25_000,
+            poll_outside: true,
+            ..EventQuery::default()
+        };
+        wait(&w, q.clone());
+        assert_eq!(f.git.counters().get, 3, "at 0, 10 and 20 s");
+        f.git.reset_counters();
+        wait(
+            &w,
+            EventQuery {
+                poll_outside: false,
+                ..q
+            },
+        );
+        assert_eq!(f.git.counters().get, 0);
+    }
 }

@@ -38,6 +38,7 @@ const TOOLS = [
   'watercooler_set_status',
   'watercooler_reindex',
   'watercooler_sync',
+  'watercooler_wait',
 ];
 
 const text = (r) => r.content.map((c) => c.text).join('\n');

@@ -82,3 +82,29 @@ test('the git host\'s own webhook: a plain git push is readable at once', async 
     await h.admin.call('PUT', 'webhook', { url: null });
   }
 });
+
+test('a plain git push wakes a waiter through the git host\'s webhook; nothing is told twice', async () => {
+  await h.admin.call('PUT', 'webhook', { url: `${h.worker.url}/webhooks/github`, secret: SECRET });
+  try {
+    const said = await h.api('POST', '/v1/threads/hooked-wake/entries', { body: { title: 'first', body: 'B', agent: 'Claude' } });
+    assert.equal(said.status, 201, said.text);
+    await h.api('GET', '/v1/threads/hooked-wake');
+    const { cursor } = (await h.api('GET', '/v1/events')).json;
+    const started = Date.now();
+    const waiting = h.api('GET', `/v1/events?since=${cursor}&wait=20&for=Claude`);
+    await new Promise((r) => setTimeout(r, 300));
+    h.pushOutside('hooked-wake', (s) => `${s.replace('Ball: Codex (mira)', 'Ball: Claude (mira)')}\n---\n\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nRole: implementer\nType: Note\nTitle: over to Claude\n\nhello\n<!-- Entry-ID: 01KEXAMP1E0000000000000001 -->\n`);
+    const got = await waiting;
+    assert.equal(got.status, 200, got.text);
+    assert.ok(Date.now() - started < 10000, 'woken by the webhook, not at the end of the wait');
+    assert.deepEqual(got.json.events.map((e) => [e.kind, e.title, e.author, e.ball, e.entry_id, e.pending]),
+      [['entry', 'over to Claude', 'Codex (bob)', 'Claude (mira)', '01KEXAMP1E0000000000000001', false]]);
+    // GitHub redelivers: the same push again tells nothing new.
+    const again = await deliver(push([`${DIR}/hooked-wake.md`]));
+    assert.equal(again.json.events, 0, again.text);
+    const after = await h.api('GET', `/v1/events?since=${got.json.cursor}`);
+    assert.deepEqual(after.json.events, []);
+  } finally {
+    await h.admin.call('PUT', 'webhook', { url: null });
+  }
+});

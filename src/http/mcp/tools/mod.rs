@@ -4,6 +4,7 @@
 //! one list that `tools/list` and `tools/call` both come from.
 
 pub mod args;
+mod events;
 mod info;
 mod reads;
 mod writes;
@@ -66,11 +67,13 @@ pub enum Tool {
     Sync,
     /// Threads grouped by status.
     Reindex,
+    /// Wait for events.
+    Wait,
 }
 
 impl Tool {
     /// Every tool.
-    pub const ALL: [Tool; 13] = [
+    pub const ALL: [Tool; 14] = [
         Tool::Health,
         Tool::Whoami,
         Tool::ListThreads,
@@ -84,6 +87,7 @@ impl Tool {
         Tool::SetStatus,
         Tool::Sync,
         Tool::Reindex,
+        Tool::Wait,
     ];
 
     /// Its definition.
@@ -102,6 +106,7 @@ impl Tool {
             Tool::SetStatus => &writes::SET_STATUS,
             Tool::Sync => &info::SYNC,
             Tool::Reindex => &info::REINDEX,
+            Tool::Wait => &events::WAIT,
         }
     }
 
@@ -142,6 +147,7 @@ impl Tool {
             }
             Tool::Sync => info::sync(cx, f).await,
             Tool::Reindex => info::reindex(cx, f).await,
+            Tool::Wait => events::wait(cx, f).await,
         }
     }
 }
@@ -218,6 +224,9 @@ fn describe(tool: &str, e: &ServiceError) -> String {
         m.push_str(&format!(
             ". To retry without a duplicate, pass entry_id \"{id}\""
         ));
+    }
+    if let Some(c) = &e.cursor {
+        m.push_str(&format!(" (cursor \"{c}\")"));
     }
     m
 }
@@ -304,7 +313,7 @@ mod tests {
     #[test]
     fn every_tool_has_a_valid_looking_schema() {
         let defs = definitions();
-        assert_eq!(defs.len(), 13);
+        assert_eq!(defs.len(), 14);
         for d in &defs {
             let name = d["name"].as_str().unwrap();
             assert!(

@@ -1,0 +1,441 @@
+//! Events: what happened on a branch's threads, in the order the writer saw it, for
+//! agents that wait for their turn instead of polling.
+//!
+//! Every accepted write makes its event at once (before its commit); changes pushed
+//! from outside make theirs when a webhook or a poll brings them in. Each event has
+//! a cursor, one number per repository and branch that only grows. Waiters are woken
+//! by [`Wakers`]; waiting costs no GitHub requests.
+
+use crate::schema::Schema;
+use crate::thread::{agent, Author, Operation, Thread};
+use futures::channel::oneshot;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+
+/// What an event reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// An entry was appended (it carries the ball after it).
+    Entry,
+    /// The Status header changed.
+    Status,
+    /// The Ball header changed without an entry.
+    Ball,
+    /// A thread was created (the event carries its first entry).
+    ThreadCreated,
+}
+
+impl Schema for EventKind {
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": "string", "enum": ["entry", "status", "ball", "thread_created"]})
+    }
+}
+
+crate::record! {
+    /// One thing that happened on a thread.
+    pub struct Event {
+        required {
+            /// Opaque; pass the latest as `since` to get what came after.
+            cursor: String,
+            /// entry, status, ball or thread_created.
+            kind: EventKind,
+            /// The thread.
+            topic: String,
+            /// When it happened (UTC, RFC 3339).
+            at: String,
+        }
+        optional {
+            /// The entry's id (entry and thread_created).
+            entry_id: String,
+            /// Who wrote it, as `Agent (user)`.
+            author: String,
+            /// The entry's title.
+            title: String,
+            /// Who holds the ball after it.
+            ball: String,
+            /// The thread's status after it.
+            status: String,
+            /// Accepted but not committed yet.
+            pending: bool,
+        }
+    }
+}
+
+impl Event {
+    /// A new event (its cursor is given when it is stored).
+    pub fn new(kind: EventKind, topic: &str, at: &str) -> Event {
+        Event {
+            cursor: String::new(),
+            kind,
+            topic: topic.to_string(),
+            at: at.to_string(),
+            entry_id: None,
+            author: None,
+            title: None,
+            ball: None,
+            status: None,
+            pending: None,
+        }
+    }
+
+    /// The key that tells one entry's event from another's: its Entry-ID, or
+    /// (written without one) its author, time and title. Status and ball events
+    /// have none: each change is its own.
+    pub fn entry_key(&self) -> Option<String> {
+        if !matches!(self.kind, EventKind::Entry | EventKind::ThreadCreated) {
+            return None;
+        }
+        Some(match &self.entry_id {
+            Some(id) => format!("{}\n{id}", self.topic),
+            None => format!(
+                "{}\n{}\n{}\n{}",
+                self.topic,
+                self.author.as_deref().unwrap_or(""),
+                self.at,
+                self.title.as_deref().unwrap_or("")
+            ),
+        })
+    }
+
+    /// Whether it makes it `me`'s turn, or is new for `me` (`Agent (user)`): the
+    /// ball is `me`'s after it, and someone else did it. The same rule as the
+    /// "your turn" and "new for you" sections of the thread list.
+    pub fn concerns(&self, me: &str) -> bool {
+        let same = |a: &str| a.trim().eq_ignore_ascii_case(me.trim());
+        self.ball.as_deref().is_some_and(same) && !self.author.as_deref().is_some_and(same)
+    }
+}
+
+/// The header state the writer knows of a thread: enough to tell what a write
+/// changes without reading the file again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// The Ball header.
+    pub ball: Option<String>,
+    /// The Status header.
+    pub status: Option<String>,
+}
+
+impl Head {
+    /// The head of a parsed thread.
+    pub fn of(t: &Thread) -> Head {
+        Head {
+            ball: t.header.ball().map(|b| b.trim().to_string()),
+            status: t.header.status().map(|s| s.trim().to_string()),
+        }
+    }
+}
+
+/// The status a new thread starts with (see `render::new_thread`).
+const NEW_THREAD_STATUS: &str = "OPEN";
+
+/// The events an accepted operation makes, and the head after it. `before` is the
+/// thread's head (`None`: the thread does not exist yet); `at` is the entry's time.
+pub fn of_operation(
+    topic: &str,
+    author: &Author,
+    op: &Operation,
+    entry_id: Option<&str>,
+    at: &str,
+    before: Option<&Head>,
+) -> (Vec<Event>, Head) {
+    let who = author.display();
+    let mut head = before.cloned().unwrap_or_else(|| Head {
+        ball: Some(agent::counterpart(&who)),
+        status: Some(NEW_THREAD_STATUS.into()),
+    });
+    let kind = match before {
+        None => EventKind::ThreadCreated,
+        Some(_) => EventKind::Entry,
+    };
+    let mut e = Event::new(kind, topic, at);
+    e.author = Some(who.clone());
+    e.pending = Some(true);
+    match op {
+        Operation::Say { title, .. } => {
+            head.ball = Some(agent::counterpart(&who));
+            e.title = Some(title.clone());
+        }
+        Operation::Ack { title, .. } => {
+            e.title = Some(title.clone().unwrap_or_else(|| "Ack".into()));
+        }
+        Operation::Handoff { target, .. } => {
+            let to = match target {
+                Some(t) => agent::resolve_target(t, &author.user),
+                None => agent::counterpart(head.ball.as_deref().unwrap_or(&who)),
+            };
+            e.title = Some(format!("Handoff to {to}"));
+            head.ball = Some(to);
+        }
+        Operation::SetStatus { status } => {
+            let status = status.to_uppercase();
+            if before.is_none() || head.status.as_deref() == Some(status.as_str()) {
+                // A missing thread gets no status (the write fails), and the same
+                // status again changes nothing.
+                return (vec![], head);
+            }
+            head.status = Some(status);
+            e.kind = EventKind::Status;
+        }
+    }
+    if op.appends_entry() {
+        e.entry_id = entry_id.map(str::to_string);
+    }
+    e.ball = head.ball.clone();
+    e.status = head.status.clone();
+    (vec![e], head)
+}
+
+/// The events a change made outside this service brought: `before` is the thread
+/// as it was known (`None`: it did not exist), `after` as it is now. Entries are
+/// told apart by Entry-ID (or author, time and title); `now` stamps header changes.
+pub fn of_change(topic: &str, before: Option<&Thread>, after: &Thread, now: &str) -> Vec<Event> {
+    let head = Head::of(after);
+    let stamp = |mut e: Event| {
+        e.ball = head.ball.clone();
+        e.status = head.status.clone();
+        e.pending = Some(false);
+        e
+    };
+    let entry_event = |kind, x: &crate::thread::Entry| {
+        let mut e = Event::new(kind, topic, &x.timestamp);
+        e.entry_id = x.entry_id.clone();
+        e.author = Some(x.author.trim().to_string());
+        e.title = x.title.clone();
+        stamp(e)
+    };
+    let Some(before) = before else {
+        let mut out = vec![];
+        let mut entries = after.entries.iter();
+        let first = entries.next();
+        let mut created = match first {
+            Some(x) => entry_event(EventKind::ThreadCreated, x),
+            None => stamp(Event::new(EventKind::ThreadCreated, topic, now)),
+        };
+        created.pending = Some(false);
+        out.push(created);
+        out.extend(entries.map(|x| entry_event(EventKind::Entry, x)));
+        return out;
+    };
+    let known: Vec<Option<String>> = before
+        .entries
+        .iter()
+        .map(|x| entry_event(EventKind::Entry, x).entry_key())
+        .collect();
+    let mut out: Vec<Event> = after
+        .entries
+        .iter()
+        .map(|x| entry_event(EventKind::Entry, x))
+        .filter(|e| !known.contains(&e.entry_key()))
+        .collect();
+    let old = Head::of(before);
+    if old.status != head.status {
+        out.push(stamp(Event::new(EventKind::Status, topic, now)));
+    }
+    if old.ball != head.ball && out.iter().all(|e| e.kind != EventKind::Entry) {
+        out.push(stamp(Event::new(EventKind::Ball, topic, now)));
+    }
+    out
+}
+
+/// The events a thread file re-read after an outside push brought. `existed`: the
+/// file was there before the push. Without a copy from before, an existing thread's
+/// last entry is all that is told (its earlier entries are not news); a new one is
+/// told whole.
+pub fn of_observed(o: &crate::store::Observed, existed: bool, now: &str) -> Vec<Event> {
+    let after = crate::thread::parse(&o.after);
+    if !after.header.is_thread() {
+        return vec![];
+    }
+    let before = o
+        .before
+        .as_deref()
+        .map(crate::thread::parse)
+        .filter(|t| t.header.is_thread());
+    match (before, existed) {
+        (Some(b), _) => of_change(&o.topic, Some(&b), &after, now),
+        (None, false) => of_change(&o.topic, None, &after, now),
+        (None, true) => {
+            let mut b = after.clone();
+            b.entries.pop();
+            of_change(&o.topic, Some(&b), &after, now)
+        }
+    }
+}
+
+/// Waiters on a writer: each listens once, and every new event wakes them all.
+#[derive(Debug, Default)]
+pub struct Wakers {
+    waiting: RefCell<Vec<oneshot::Sender<()>>>,
+}
+
+impl Wakers {
+    /// A signal that fires at the next [`Wakers::wake`].
+    pub fn listen(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.waiting.borrow_mut().push(tx);
+        rx
+    }
+
+    /// Wakes everyone listening.
+    pub fn wake(&self) {
+        for tx in self.waiting.borrow_mut().drain(..) {
+            let _ = tx.send(());
+        }
+    }
+
+    /// How many are listening (gone listeners included until the next wake).
+    pub fn len(&self) -> usize {
+        self.waiting.borrow().len()
+    }
+
+    /// Whether nobody listens.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A cursor as clients send it back.
+pub fn parse_cursor(s: &str) -> Option<u64> {
+    let s = s.trim();
+    (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::thread::parse;
+
+    fn alice(agent: &str) -> Author {
+        Author {
+            agent: agent.into(),
+            user: "alice".into(),
+        }
+    }
+
+    fn say(title: &str) -> Operation {
+        Operation::Say {
+            title: title.into(),
+            body: "b".into(),
+            role: "planner".into(),
+            entry_type: "Note".into(),
+        }
+    }
+
+    #[test]
+    fn a_say_on_a_new_thread_creates_it_and_passes_the_ball() {
+        let (events, head) = of_operation(
+            "t",
+            &alice("Claude"),
+            &say("Plan"),
+            Some("01ID"),
+            "2026-01-01T00:00:00Z",
+            None,
+        );
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.kind, EventKind::ThreadCreated);
+        assert_eq!(e.ball.as_deref(), Some("Codex (alice)"));
+        assert_eq!(e.entry_id.as_deref(), Some("01ID"));
+        assert_eq!(e.pending, Some(true));
+        assert!(e.concerns("codex (alice)"));
+        assert!(!e.concerns("Claude (alice)"));
+        assert_eq!(head.status.as_deref(), Some("OPEN"));
+    }
+
+    #[test]
+    fn acks_keep_the_ball_and_handoffs_move_it() {
+        let before = Head {
+            ball: Some("Codex (alice)".into()),
+            status: Some("OPEN".into()),
+        };
+        let ack = Operation::Ack {
+            title: None,
+            body: None,
+        };
+        let (events, head) = of_operation("t", &alice("Claude"), &ack, None, "x", Some(&before));
+        assert_eq!(events[0].kind, EventKind::Entry);
+        assert_eq!(head, before);
+        assert!(events[0].concerns("Codex (alice)"), "new for the holder");
+        let handoff = Operation::Handoff {
+            target: None,
+            note: None,
+        };
+        let (events, head) = of_operation("t", &alice("Codex"), &handoff, None, "x", Some(&before));
+        assert_eq!(head.ball.as_deref(), Some("Claude (alice)"));
+        assert_eq!(
+            events[0].title.as_deref(),
+            Some("Handoff to Claude (alice)")
+        );
+    }
+
+    #[test]
+    fn a_status_event_only_when_it_changes() {
+        let before = Head {
+            ball: Some("Codex (alice)".into()),
+            status: Some("OPEN".into()),
+        };
+        let set = |s: &str| Operation::SetStatus { status: s.into() };
+        let (same, _) = of_operation("t", &alice("Team"), &set("open"), None, "x", Some(&before));
+        assert!(same.is_empty());
+        let (closed, head) = of_operation(
+            "t",
+            &alice("Team"),
+            &set("closed"),
+            None,
+            "x",
+            Some(&before),
+        );
+        assert_eq!(closed[0].kind, EventKind::Status);
+        assert_eq!(closed[0].entry_id, None);
+        assert_eq!(head.status.as_deref(), Some("CLOSED"));
+        let (missing, _) = of_operation("t", &alice("Team"), &set("closed"), None, "x", None);
+        assert!(missing.is_empty());
+    }
+
+    const BEFORE: &str = "# t — Thread\nStatus: OPEN\nBall: Codex (bob)\n\n---\n\nEntry: Claude (bob) 2026-01-01T00:00:00Z\nRole: planner\nType: Note\nTitle: One\n\nfirst\n<!-- Entry-ID: 01A -->\n";
+
+    #[test]
+    fn outside_changes_are_found_by_entry_id() {
+        let before = parse(BEFORE);
+        let after_text = format!("{BEFORE}\n---\n\nEntry: Codex (bob) 2026-01-01T00:01:00Z\nRole: implementer\nType: Note\nTitle: Two\n\nsecond\n<!-- Entry-ID: 01B -->\n")
+            .replace("Ball: Codex (bob)", "Ball: Claude (bob)");
+        let after = parse(&after_text);
+        let events = of_change("t", Some(&before), &after, "now");
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].entry_id.as_deref(), Some("01B"));
+        assert_eq!(events[0].ball.as_deref(), Some("Claude (bob)"));
+        assert_eq!(events[0].pending, Some(false));
+        assert!(of_change("t", Some(&after), &after, "now").is_empty());
+        // A header edit alone.
+        let closed = parse(&after_text.replace("Status: OPEN", "Status: CLOSED"));
+        let events = of_change("t", Some(&after), &closed, "now");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, EventKind::Status);
+        // A new thread.
+        let events = of_change("t", None, &after, "now");
+        let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [EventKind::ThreadCreated, EventKind::Entry]);
+    }
+
+    #[test]
+    fn wakers_wake_everyone_once() {
+        let w = Wakers::default();
+        let (mut a, mut b) = (w.listen(), w.listen());
+        assert_eq!(a.try_recv(), Ok(None));
+        w.wake();
+        assert_eq!((a.try_recv(), b.try_recv()), (Ok(Some(())), Ok(Some(()))));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn cursors_are_plain_numbers() {
+        assert_eq!(parse_cursor("42"), Some(42));
+        for bad in ["", "-1", "4 2", "x", "999999999999999999999"] {
+            assert_eq!(parse_cursor(bad), None, "{bad}");
+        }
+    }
+}

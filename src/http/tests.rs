@@ -327,14 +327,47 @@ fn mcp_tool_calls_write_and_read_through_the_store() {
     let f = fixture();
     let (_, r) = rpc(
         &f,
-        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "watercooler_say", "arguments": {"topic": "t", "title": "x", "body": "y", "agent_func": "Claude:opus:planner"}}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "watercooler_say", "arguments": {"topic": "t", "title": "x", "body": "y", "agent_func": "Claude:opus:planner", "wait_for_commit": true}}}),
     );
     assert_eq!(r["result"]["isError"], Value::Null, "{r}");
     assert_eq!(r["result"]["structuredContent"]["ball"], "Codex (mira)");
+    assert!(
+        r["result"]["structuredContent"]["commit_sha"].is_string(),
+        "{r}"
+    );
     let file = f.git.file("t.md").unwrap();
     assert!(
         file.contains("Entry: Claude (mira) ") && file.contains("\nRole: planner\n"),
         "{file}"
+    );
+    // By default a write is answered once it is stored: the ball it will give, no
+    // commit yet, and readers see it at once.
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "watercooler_say", "arguments": {"topic": "t", "title": "stored", "body": "y", "agent": "Codex"}}}),
+    );
+    let out = &r["result"]["structuredContent"];
+    assert_eq!(
+        (out["queued"].clone(), out["ball"].clone()),
+        (json!(true), json!("Claude (mira)")),
+        "{r}"
+    );
+    assert_eq!(out["commit_sha"], Value::Null);
+    assert!(r["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Stored: say on t (entry_id "));
+    assert!(!f.git.file("t.md").unwrap().contains("Title: stored"));
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "watercooler_read_thread", "arguments": {"topic": "t"}}}),
+    );
+    assert!(
+        r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Title: stored"),
+        "{r}"
     );
     let (_, r) = rpc(
         &f,

@@ -106,12 +106,23 @@ pub struct Written {
     pub warnings: Vec<String>,
     /// What was written.
     pub op: Operation,
+    /// While queued: the thread's header as it will be once everything accepted
+    /// lands.
+    pub head: Option<crate::writer::Head>,
 }
 
 impl Written {
-    /// A header field of the file as committed (`None` while queued).
+    /// A header field (Ball or Status): of the file as committed, or while queued,
+    /// as it will be.
     pub fn header(&self, key: &str) -> Option<String> {
-        let c = self.content.as_deref()?;
+        let Some(c) = self.content.as_deref() else {
+            let head = self.head.as_ref()?;
+            return match key.to_ascii_lowercase().as_str() {
+                "ball" => head.ball.clone(),
+                "status" => head.status.clone(),
+                _ => None,
+            };
+        };
         crate::thread::parse(c).header.get(key).map(str::to_string)
     }
 }
@@ -284,6 +295,7 @@ impl<E: Effects> Service<'_, E> {
             content: None,
             warnings: vec![],
             op: op.clone(),
+            head: None,
         };
         match outcome {
             Submitted::Committed {
@@ -305,7 +317,7 @@ impl<E: Effects> Service<'_, E> {
                 }
                 Ok(written)
             }
-            Submitted::Queued { .. } => Ok(written),
+            Submitted::Queued { head, .. } => Ok(Written { head, ..written }),
             Submitted::Failed { code, reason, .. } => {
                 Err(ServiceError::refused(code, reason, topic).with_entry_id(entry_id.as_deref()))
             }

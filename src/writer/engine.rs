@@ -137,6 +137,9 @@ pub enum Submitted {
     Queued {
         /// The operation's seq.
         seq: u64,
+        /// The thread's header as it will be once everything accepted lands.
+        #[serde(default)]
+        head: Option<Head>,
     },
     /// Refused: it cannot apply.
     Failed {
@@ -326,6 +329,14 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         new
     }
 
+    /// The answer for an operation journaled and not committed yet.
+    fn queued(&self, q: &Queued) -> Submitted {
+        Submitted::Queued {
+            seq: q.seq,
+            head: self.journal.head(&q.topic),
+        }
+    }
+
     /// Publishes events seen outside the writer: entries this writer journaled are
     /// its own, told already, and skipped. Returns how many were new.
     pub fn publish_outside(&self, events: &[Event]) -> usize {
@@ -362,7 +373,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                     return id_conflict(&id, &q.topic);
                 }
                 if s.durable && q.state == OpState::Pending {
-                    return Submitted::Queued { seq: q.seq };
+                    return self.queued(&q);
                 }
                 return match self.wait_for(q.seq).await {
                     Submitted::Committed {
@@ -399,7 +410,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             Err(refused) => return refused,
         };
         if s.durable {
-            return Submitted::Queued { seq: q.seq };
+            return self.queued(&q);
         }
         match self.wait_for(q.seq).await {
             // Another send of this entry heard of its failure first and cleared it:
@@ -456,7 +467,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             if now >= deadline {
                 q.acknowledged = true;
                 self.journal.update(&q);
-                return Submitted::Queued { seq };
+                return self.queued(&q);
             }
             let next = self.next_flush_at().unwrap_or(now);
             let can_flush = !self.in_flight.get() && self.budget_left() >= MIN_FLUSH_COST;

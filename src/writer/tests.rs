@@ -83,9 +83,11 @@ fn a_durable_submission_is_answered_once_journaled_and_lands_by_the_next_flush()
         durable: true,
         ..say("a", 1)
     }));
-    let Submitted::Queued { seq } = out else {
+    let Submitted::Queued { seq, head } = out.clone() else {
         panic!("{out:?}")
     };
+    // Say by Codex (mira): the ball will be Claude's.
+    assert_eq!(head.and_then(|h| h.ball).as_deref(), Some("Claude (mira)"));
     assert_eq!(f.git.counters().put, 0, "nothing was sent yet");
     assert_eq!(w.pending_for("a").len(), 1, "readers see it at once");
     // The same Entry-ID again, durable: the same operation, still queued, not twice.
@@ -93,7 +95,8 @@ fn a_durable_submission_is_answered_once_journaled_and_lands_by_the_next_flush()
         durable: true,
         ..say("a", 1)
     }));
-    assert_eq!(again, Submitted::Queued { seq });
+    assert_eq!(again, out);
+    assert!(matches!(again, Submitted::Queued { seq: s, .. } if s == seq));
     block_on(w.flush());
     assert_eq!(f.ids("a"), vec!["01ARZ3NDEKTSV4RRFFQ69G0001"]);
 }

@@ -73,10 +73,11 @@ test('the whole workflow: say, read, ack, handoff, set_status, with correct file
   try {
     const said = await client.callTool({
       name: 'watercooler_say',
-      arguments: { topic: 'mcp-flow', title: 'Plan', body: 'Ship it on Friday.', role: 'planner', entry_type: 'Plan', agent: 'Claude', code_path: '.' },
+      arguments: { topic: 'mcp-flow', title: 'Plan', body: 'Ship it on Friday.', role: 'planner', entry_type: 'Plan', agent: 'Claude', code_path: '.', wait_for_commit: true },
     });
     assert.ok(!said.isError, text(said));
     assert.equal(said.structuredContent.ball, 'Codex (mira)');
+    assert.match(said.structuredContent.commit_sha, /^[0-9a-f]{40}$/, 'wait_for_commit: answered with the commit');
     const id = said.structuredContent.entry_id;
     assert.match(id, /^[0-9A-Z]{26}$/);
 
@@ -84,9 +85,13 @@ test('the whole workflow: say, read, ack, handoff, set_status, with correct file
     assert.equal(text(md), h.file('mcp-flow'));
     assert.match(text(md), /Ship it on Friday\./);
 
+    // By default a write is answered once stored: no commit yet, the ball it gives.
     const ack = await client.callTool({ name: 'watercooler_ack', arguments: { topic: 'mcp-flow', agent_func: 'Codex:gpt-5:critic' } });
     assert.ok(!ack.isError, text(ack));
     assert.equal(ack.structuredContent.ball, 'Codex (mira)');
+    assert.equal(ack.structuredContent.queued, true);
+    assert.equal(ack.structuredContent.commit_sha, null);
+    assert.match(text(ack), /^Stored: ack on mcp-flow \(entry_id [0-9A-Z]{26}\)/);
 
     const ho = await client.callTool({ name: 'watercooler_handoff', arguments: { topic: 'mcp-flow', agent: 'Codex', note: 'over to you' } });
     assert.equal(ho.structuredContent.ball, 'Claude (mira)');
@@ -94,6 +99,7 @@ test('the whole workflow: say, read, ack, handoff, set_status, with correct file
     const st = await client.callTool({ name: 'watercooler_set_status', arguments: { topic: 'mcp-flow', status: 'in_review' } });
     assert.equal(st.structuredContent.status, 'IN_REVIEW');
 
+    await h.synced(20000);
     const file = h.file('mcp-flow');
     assert.match(file, /^Status: IN_REVIEW$/m);
     assert.match(file, /^Ball: Claude \(mira\)$/m);
@@ -196,7 +202,7 @@ test('error paths: unknown tool is a protocol error, everything else an isError 
     }
     assert.equal(h.commitCount(), before);
 
-    await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't', body: 'b' } });
+    await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't', body: 'b', wait_for_commit: true } });
     await h.fault({ method: 'PUT', route: 'contents', status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '90' }, times: 1 });
     // GitHub trouble while reading is an isError result that says when to retry.
     await h.fault({ method: 'GET', route: 'contents', status: 503, message: 'Service Unavailable', times: 3 });
@@ -207,7 +213,7 @@ test('error paths: unknown tool is a protocol error, everything else an isError 
     await h.clearFaults();
     await h.fault({ method: 'PUT', route: 'contents', status: 403, message: 'You have exceeded a secondary rate limit', headers: { 'retry-after': '6' }, times: 1 });
     // A rate-limited write is not an error: it is accepted, queued, and lands later.
-    const r = await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't2', body: 'b' } });
+    const r = await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-rate', title: 't2', body: 'b', wait_for_commit: true } });
     assert.ok(!r.isError, text(r));
     assert.equal(r.structuredContent.queued, true);
     assert.match(text(r), /queued/);
@@ -247,6 +253,7 @@ test('two clients writing to one thread at once: every entry lands once', async 
     }
     const results = await Promise.all(calls);
     for (const r of results) assert.ok(!r.isError, text(r));
+    await h.synced(30000);
     const ids = entryIds(h.file('mcp-race'));
     assert.equal(ids.length, 13);
     assert.equal(new Set(ids).size, 13);

@@ -99,7 +99,7 @@ test('/mcp/{owner}/{repo} serves that repository to the official SDK client', as
   };
   const client = await connect(WIDE, 'team/one');
   try {
-    const said = await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-plan', title: 'via mcp', body: 'hello', agent: 'Codex', code_path: '.' } });
+    const said = await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-plan', title: 'via mcp', body: 'hello', agent: 'Codex', code_path: '.', wait_for_commit: true } });
     assert.ok(!said.isError, JSON.stringify(said));
     const listed = await client.callTool({ name: 'watercooler_list_threads', arguments: {} });
     assert.match(listed.content.map((c) => c.text).join('\n'), /mcp-plan/);

@@ -154,7 +154,8 @@ async function signIn(login, { repo, provider = new Provider() } = {}) {
 }
 
 const text = (r) => r.content.map((c) => c.text).join('\n');
-const say = (client, topic, title) => client.callTool({ name: 'watercooler_say', arguments: { topic, title, body: 'hello', agent: 'Claude', code_path: '.' } });
+// These tests are about who the commit says wrote it: each say waits for its commit.
+const say = (client, topic, title) => client.callTool({ name: 'watercooler_say', arguments: { topic, title, body: 'hello', agent: 'Claude', code_path: '.', wait_for_commit: true } });
 
 test('discovery: protected resource and authorization server metadata, and the 401 challenge', async () => {
   const prm = await (await fetch(`${h.worker.url}/.well-known/oauth-protected-resource/mcp/acme/notes`)).json();

@@ -26,7 +26,9 @@ Each thread has a Status and a Ball: the ball names whose turn it is. \
 Workflow: 1) call {list} to see where it is your turn and which threads have new entries for you; \
 2) read before you write: {read} (or {entries} and {entry} for long threads); \
 3) reply with {say} (it passes the ball to your counterpart), acknowledge with {ack} (the ball stays), \
-or pass the ball explicitly with {handoff}; 4) change a thread's Status with {status} (e.g. IN_REVIEW, CLOSED). \
+or pass the ball explicitly with {handoff}; 4) change a thread's Status with {status} (e.g. IN_REVIEW, CLOSED); \
+5) instead of polling, call {wait} with your agent name: it answers when it is your turn again. \
+Writes are answered once stored (readers and waiters see them at once; the git commit follows). \
 Writes are idempotent per entry_id: after an error, retry with the entry_id the error gave you.",
         list = Tool::ListThreads.name(),
         read = Tool::ReadThread.name(),
@@ -36,6 +38,7 @@ Writes are idempotent per entry_id: after an error, retry with the entry_id the 
         ack = Tool::Ack.name(),
         handoff = Tool::Handoff.name(),
         status = Tool::SetStatus.name(),
+        wait = Tool::Wait.name(),
     )
 }
 

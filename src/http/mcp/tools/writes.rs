@@ -28,6 +28,8 @@ args! {
         agent: Option<String>,
         /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
         entry_id: Option<String>,
+        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        wait_for_commit: Option<bool>,
     }
 }
 
@@ -44,6 +46,8 @@ args! {
         agent: Option<String>,
         /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
         entry_id: Option<String>,
+        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        wait_for_commit: Option<bool>,
     }
 }
 
@@ -60,6 +64,8 @@ args! {
         agent: Option<String>,
         /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
         entry_id: Option<String>,
+        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        wait_for_commit: Option<bool>,
     }
 }
 
@@ -72,6 +78,8 @@ args! {
         status: String,
         /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
         agent: Option<String>,
+        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        wait_for_commit: Option<bool>,
     }
 }
 
@@ -80,11 +88,11 @@ record! {
     pub(super) struct WriteOut {
         required {
             topic: String,
-            /// The commit that holds it (null while queued, or when nothing was written).
+            /// The commit that holds it (null until committed, or when nothing was written).
             commit_sha: Option<Sha>,
-            /// Who holds the ball now (null while queued).
+            /// Who holds the ball now (null until committed).
             ball: Option<String>,
-            /// The thread's status now (null while queued).
+            /// The thread's status now (null until committed).
             status: Option<String>,
         }
         optional {
@@ -92,7 +100,7 @@ record! {
             blob_sha: Sha,
             /// Already there: nothing was written.
             unchanged: bool,
-            /// Stored and committed later, exactly once.
+            /// Stored (durable, visible to readers and waiters); committed later, exactly once.
             queued: bool,
             message: String,
             /// How the watercooler tools and CommonMark read this thread differently (files written elsewhere); entries are served as the tools read them
@@ -156,26 +164,34 @@ pub(super) async fn write<E: Effects>(
     f: &JsonFields,
 ) -> Result<Value, ServiceError> {
     require_write(cx.who)?;
-    let (topic, agent, entry_id, kind) = match tool {
+    let (topic, agent, entry_id, wait, kind) = match tool {
         Tool::Say => {
             let a = SayArgs::parse(f)?;
             let kind = Kind::Say(a.title, a.body, a.role, a.entry_type);
-            (a.topic, a.agent, a.entry_id, kind)
+            (a.topic, a.agent, a.entry_id, a.wait_for_commit, kind)
         }
         Tool::Ack => {
             let a = AckArgs::parse(f)?;
-            (a.topic, a.agent, a.entry_id, Kind::Ack(a.title, a.body))
+            let kind = Kind::Ack(a.title, a.body);
+            (a.topic, a.agent, a.entry_id, a.wait_for_commit, kind)
         }
         Tool::Handoff => {
             let a = HandoffArgs::parse(f)?;
             let kind = Kind::Handoff(a.target_agent, a.note);
-            (a.topic, a.agent, a.entry_id, kind)
+            (a.topic, a.agent, a.entry_id, a.wait_for_commit, kind)
         }
         _ => {
             let a = StatusArgs::parse(f)?;
-            (a.topic, a.agent, None, Kind::Status(a.status))
+            (
+                a.topic,
+                a.agent,
+                None,
+                a.wait_for_commit,
+                Kind::Status(a.status),
+            )
         }
     };
+    let durable = !wait.unwrap_or(false);
     let c = caller(agent, f)?;
     let kind = match &kind {
         Kind::Say(title, body, role, entry_type) => WriteKind::Say {
@@ -208,17 +224,27 @@ pub(super) async fn write<E: Effects>(
                 agent: c.agent.as_deref(),
                 entry_id: entry_id.as_deref(),
                 kind,
-                durable: false,
+                durable,
             },
         )
         .await?;
-    Ok(answer(&topic, &w))
+    Ok(answer(&topic, &w, durable))
 }
 
 /// A write's answer: a sentence for the model, and the data.
-fn answer(topic: &str, w: &Written) -> Value {
+fn answer(topic: &str, w: &Written, durable: bool) -> Value {
     let (ball, status) = (w.header("ball"), w.header("status"));
+    let id = w
+        .entry_id
+        .as_deref()
+        .map(|id| format!(" (entry_id {id})"))
+        .unwrap_or_default();
     let text = match (w.outcome, &w.content) {
+        (Outcome::Queued, _) if durable => format!(
+            "Stored: {} on {topic}{id} is durable and visible to readers and waiters now; the commit to git follows in order, exactly once ({} shows progress; pass wait_for_commit: true to wait for it).",
+            w.op.kind(),
+            Tool::Sync.name()
+        ),
         (Outcome::Queued, _) | (_, None) => format!(
             "Accepted and queued: {} on {topic} is stored and will be committed exactly once when GitHub allows ({} shows progress). This is not an error.",
             w.op.kind(),
@@ -249,11 +275,17 @@ fn answer(topic: &str, w: &Written) -> Value {
         blob_sha: w.blob_sha.clone(),
         unchanged: (w.outcome == Outcome::Unchanged).then_some(true),
         queued: queued.then_some(true),
-        message: queued.then(|| QUEUED_MESSAGE.to_string()),
+        message: queued.then(|| match durable {
+            true => STORED_MESSAGE.to_string(),
+            false => QUEUED_MESSAGE.to_string(),
+        }),
         warnings: (!w.warnings.is_empty()).then(|| w.warnings.clone()),
     };
     structured(Some(text), out)
 }
+
+/// What a caller hears when its write is stored and the commit follows.
+const STORED_MESSAGE: &str = "stored: durable and visible to readers and waiters; the commit to git follows in order, exactly once";
 
 /// The arguments of one write, owned.
 enum Kind {

@@ -9,6 +9,7 @@ use crate::config::{Config, ConfigError};
 use crate::github::Repo;
 use crate::store::Store;
 use crate::writer::queue::{Call, Envelope, QueueError, Reply};
+use crate::writer::search::{Doc, Hit, SearchQuery};
 use crate::writer::{
     EntryRecord, Event, Head, JournalStore, OpState, Queued, Wakers, WriteQueue, Writer,
 };
@@ -25,6 +26,8 @@ const REPO_HEADER: &str = "x-watercooler-repo";
 /// The journal's meta key under which the object remembers its repository, for
 /// alarms (which come without a call). Absent: the default repository.
 const REPO_KEY: &str = "repo";
+/// Between two steps of a search-index backfill, driven by the alarm.
+const BACKFILL_GAP_MS: u64 = 500;
 
 #[durable_object]
 pub struct BranchWriter {
@@ -44,6 +47,8 @@ pub struct BranchWriter {
 /// columns beside it are for lookups.
 struct SqlJournal {
     sql: SqlStorage,
+    /// SQLite has FTS5 here (else search falls back to plain matching).
+    fts: bool,
 }
 
 #[derive(Deserialize)]
@@ -74,12 +79,14 @@ impl SqlJournal {
             "CREATE TABLE IF NOT EXISTS entry_ids (entry_id TEXT PRIMARY KEY, record TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS events (cursor INTEGER PRIMARY KEY AUTOINCREMENT, entry_key TEXT UNIQUE, row TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS heads (topic TEXT PRIMARY KEY, head TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS search_entries (id INTEGER PRIMARY KEY, topic TEXT NOT NULL, idx INTEGER NOT NULL, entry_id TEXT, author TEXT NOT NULL, at TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (topic, idx))",
         ] {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("journal schema: {e}");
             }
         }
-        SqlJournal { sql }
+        let fts = sql.exec(SEARCH_FTS, None).is_ok();
+        SqlJournal { sql, fts }
     }
 
     fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Vec<Queued> {
@@ -291,6 +298,22 @@ impl JournalStore for SqlJournal {
             ],
         );
     }
+    fn index_entry(&self, doc: &Doc) {
+        self.unindex(
+            "topic = ? AND idx = ?",
+            vec![doc.topic.clone().into(), (doc.index as i64).into()],
+        );
+        self.insert_doc(doc);
+    }
+    fn replace_thread(&self, topic: &str, docs: &[Doc]) {
+        self.unindex("topic = ?", vec![topic.into()]);
+        for d in docs {
+            self.insert_doc(d);
+        }
+    }
+    fn search(&self, q: &SearchQuery) -> std::result::Result<Vec<Hit>, String> {
+        super::search::run(&self.sql, self.fts, q)
+    }
     fn entry_record(&self, entry_id: &str) -> Option<EntryRecord> {
         #[derive(Deserialize)]
         struct RecordRow {
@@ -307,6 +330,9 @@ impl JournalStore for SqlJournal {
         serde_json::from_str(&rows.into_iter().next()?.record).ok()
     }
 }
+
+/// The full-text index over `search_entries` (title and body), kept by hand.
+const SEARCH_FTS: &str = "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, content='search_entries', content_rowid='id')";
 
 /// The meta key of the latest pruned event cursor.
 const META_EVENTS_PRUNED: &str = "events_pruned";
@@ -327,6 +353,47 @@ impl SqlJournal {
         self.meta(META_EVENTS_PRUNED)
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
+    }
+}
+
+impl SqlJournal {
+    /// Removes indexed entries (`filter` on `search_entries`) from the index.
+    fn unindex(&self, filter: &str, bindings: Vec<SqlStorageValue>) {
+        if self.fts {
+            self.exec(
+                &format!("INSERT INTO search_fts (search_fts, rowid, title, body) SELECT 'delete', id, title, body FROM search_entries WHERE {filter}"),
+                bindings.clone(),
+            );
+        }
+        self.exec(
+            &format!("DELETE FROM search_entries WHERE {filter}"),
+            bindings,
+        );
+    }
+
+    fn insert_doc(&self, d: &Doc) {
+        let rows: Vec<CursorRow> = self.all(
+            "INSERT INTO search_entries (topic, idx, entry_id, author, at, title, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id AS cursor",
+            vec![
+                d.topic.clone().into(),
+                (d.index as i64).into(),
+                opt_text(d.entry_id.as_deref()),
+                d.author.clone().into(),
+                d.at.clone().into(),
+                d.title.clone().into(),
+                d.body.clone().into(),
+            ],
+        );
+        if let (true, Some(r)) = (self.fts, rows.first()) {
+            self.exec(
+                "INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                vec![
+                    r.cursor.into(),
+                    d.title.clone().into(),
+                    d.body.clone().into(),
+                ],
+            );
+        }
     }
 }
 
@@ -383,9 +450,13 @@ impl BranchWriter {
         )
         .waking(&self.wakers);
         let out = f(&writer).await;
-        // Whatever is still pending gets an alarm, so it lands without a caller. A
-        // request never postpones a flush that is due: an earlier alarm stays.
-        if let Some(at) = writer.next_flush_at() {
+        // Whatever is still pending gets an alarm, so it lands without a caller (and
+        // a backfill of the search index goes on). A request never postpones a flush
+        // that is due: an earlier alarm stays.
+        let backfill = writer
+            .backfilling()
+            .then(|| worker::Date::now().as_millis() + BACKFILL_GAP_MS);
+        if let Some(at) = writer.next_flush_at().into_iter().chain(backfill).min() {
             let now = worker::Date::now().as_millis();
             let at = at.max(now + 10);
             if self
@@ -452,7 +523,15 @@ impl DurableObject for BranchWriter {
     async fn alarm(&self) -> Result<Response> {
         // This alarm has rung: the next call sets the next one.
         self.alarm_at.set(None);
-        let flushed = self.with_writer(None, async |w| w.flush().await).await;
+        let flushed = self
+            .with_writer(None, async |w| {
+                let flushed = w.flush().await;
+                if w.backfilling() {
+                    w.backfill().await;
+                }
+                flushed
+            })
+            .await;
         match flushed {
             Ok(f) => json_response(&f),
             Err(e) => Response::error(e.to_string(), 500),

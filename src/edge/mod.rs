@@ -5,6 +5,7 @@
 mod branch_writer;
 mod effects;
 mod grants;
+mod search;
 
 use crate::config::{Config, ConfigError, GitHubAuth, SETTINGS};
 use crate::github::app::{App, Credentials, TokenCache};

@@ -11,9 +11,8 @@ use serde_json::json;
 pub fn status(code: ErrorCode) -> u16 {
     use ErrorCode::*;
     match code {
-        InvalidField | MissingField | InvalidTopic | InvalidJson | InvalidRequest | UnknownTool => {
-            400
-        }
+        InvalidField | MissingField | InvalidTopic | InvalidJson | InvalidRequest | UnknownTool
+        | InvalidQuery => 400,
         Unauthorized | InvalidToken => 401,
         Forbidden | ReadOnly => 403,
         ThreadNotFound | NotAThread | EntryNotFound => 404,

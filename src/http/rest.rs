@@ -7,6 +7,7 @@ use super::message::{percent_decode, ApiRequest, ApiResponse};
 use crate::auth::Principal;
 use crate::service::events::Watch;
 use crate::service::reads::ReadFormat;
+use crate::service::search::Find;
 use crate::service::{Effects, Outcome, Service, ServiceError, Write, WriteKind, Written};
 use crate::writer::SyncStatus;
 use serde_json::json;
@@ -54,6 +55,10 @@ async fn route<E: Effects>(
         ["events"] => {
             only(method, &["GET"])?;
             events(svc, req, who).await
+        }
+        ["search"] => {
+            only(method, &["GET"])?;
+            search(svc, req).await
         }
         ["sync"] => {
             only(method, &["GET"])?;
@@ -173,6 +178,32 @@ async fn events<E: Effects>(
         ApiResponse::json(200, &json!({"events": got.events, "cursor": got.cursor}))
             .with_header("cache-control", "no-store"),
     )
+}
+
+/// `GET /v1/search?q=&topic=&agent=&since=&limit=`.
+async fn search<E: Effects>(
+    svc: &Service<'_, E>,
+    req: &ApiRequest,
+) -> Result<ApiResponse, Refusal> {
+    let limit = match req.query_param("limit").as_deref() {
+        None | Some("") => None,
+        Some(l) => Some(l.parse::<u64>().map_err(|_| {
+            ServiceError::field("limit", format!("must be a number, 1 to 50, got {l:?}"))
+        })?),
+    };
+    let p = |name: &str| req.query_param(name);
+    let (q, topic, agent, since) = (p("q"), p("topic"), p("agent"), p("since"));
+    let found = svc
+        .search(Find {
+            q: q.as_deref(),
+            topic: topic.as_deref(),
+            agent: agent.as_deref(),
+            since: since.as_deref(),
+            limit,
+            q_field: "q",
+        })
+        .await?;
+    Ok(ApiResponse::json(200, &found).with_header("cache-control", "no-store"))
 }
 
 fn bad_request(message: String) -> Refusal {

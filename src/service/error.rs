@@ -66,6 +66,8 @@ pub enum ErrorCode {
     UnknownTool,
     /// An events cursor older than the events kept, or not from here.
     StaleCursor,
+    /// A search query the index cannot read.
+    InvalidQuery,
 }
 
 impl ErrorCode {
@@ -98,6 +100,7 @@ impl ErrorCode {
             ErrorCode::ConfigInvalid => "config_invalid",
             ErrorCode::UnknownTool => "unknown_tool",
             ErrorCode::StaleCursor => "stale_cursor",
+            ErrorCode::InvalidQuery => "invalid_query",
         }
     }
 }

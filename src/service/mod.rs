@@ -9,6 +9,7 @@ pub mod events;
 pub mod input;
 pub mod oauth;
 pub mod reads;
+pub mod search;
 pub mod webhook;
 
 pub use command::{Outcome, Write, WriteKind, Written};

@@ -8,6 +8,7 @@
 use super::events::{Event, Head, Wakers};
 use super::journal::{self, content_digest, EntryRecord, FailReason, OpState, Queued, SyncStatus};
 use super::pacing::Pacer;
+use super::search::{Doc, Hit, SearchQuery};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{GitHost, Sha};
@@ -54,6 +55,12 @@ pub trait JournalStore {
     fn head(&self, topic: &str) -> Option<Head>;
     /// Remembers a thread's header state.
     fn set_head(&self, topic: &str, head: &Head);
+    /// Indexes one entry for search (replacing one at the same position).
+    fn index_entry(&self, doc: &Doc);
+    /// Replaces every indexed entry of a thread.
+    fn replace_thread(&self, topic: &str, docs: &[Doc]);
+    /// Searches the index, best first. `Err`: the query cannot be read, and why.
+    fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>, String>;
 }
 
 /// Writer settings.
@@ -293,6 +300,18 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             before.as_ref(),
         );
         self.journal.set_head(&q.topic, &head);
+        if let (Some(e), true) = (events.first(), q.op.appends_entry()) {
+            let title = e.title.clone().unwrap_or_default();
+            self.journal.index_entry(&Doc {
+                topic: q.topic.to_string(),
+                index: head.entries.saturating_sub(1),
+                entry_id: q.entry_id.as_ref().map(|id| id.to_string()),
+                author: q.author.display(),
+                at: q.timestamp.clone(),
+                body: super::search::body_of(&q.op, &title),
+                title,
+            });
+        }
         self.publish(&events);
         Ok(q)
     }
@@ -338,8 +357,10 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
     }
 
     /// Publishes events seen outside the writer: entries this writer journaled are
-    /// its own, told already, and skipped. Returns how many were new.
-    pub fn publish_outside(&self, events: &[Event]) -> usize {
+    /// its own, told already, and skipped. The threads they name are read again (from
+    /// the cache, which the push just refreshed) for their head and the search index.
+    /// Returns how many events were new.
+    pub async fn publish_outside(&self, events: &[Event]) -> usize {
         let outside: Vec<Event> = events
             .iter()
             .filter(|e| {
@@ -350,13 +371,16 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             })
             .cloned()
             .collect();
-        for e in &outside {
-            if e.ball.is_some() || e.status.is_some() {
-                let head = Head {
-                    ball: e.ball.clone(),
-                    status: e.status.clone(),
-                };
-                self.journal.set_head(&e.topic, &head);
+        let mut topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+        topics.sort();
+        topics.dedup();
+        for topic in topics {
+            if let Ok(Some(content)) = self.store.peek_thread(topic).await {
+                if self.pending_for(topic).is_empty() {
+                    let head = Head::of(&crate::thread::parse(&content));
+                    self.journal.set_head(topic, &head);
+                }
+                self.reindex(topic, &content);
             }
         }
         self.publish(&outside)

@@ -115,6 +115,9 @@ pub struct Head {
     pub ball: Option<String>,
     /// The Status header.
     pub status: Option<String>,
+    /// How many entries the thread has.
+    #[serde(default)]
+    pub entries: u64,
 }
 
 impl Head {
@@ -123,6 +126,7 @@ impl Head {
         Head {
             ball: t.header.ball().map(|b| b.trim().to_string()),
             status: t.header.status().map(|s| s.trim().to_string()),
+            entries: t.entries.len() as u64,
         }
     }
 }
@@ -144,6 +148,7 @@ pub fn of_operation(
     let mut head = before.cloned().unwrap_or_else(|| Head {
         ball: Some(agent::counterpart(&who)),
         status: Some(NEW_THREAD_STATUS.into()),
+        entries: 0,
     });
     let kind = match before {
         None => EventKind::ThreadCreated,
@@ -181,6 +186,7 @@ pub fn of_operation(
     }
     if op.appends_entry() {
         e.entry_id = entry_id.map(str::to_string);
+        head.entries += 1;
     }
     e.ball = head.ball.clone();
     e.status = head.status.clone();
@@ -351,6 +357,7 @@ mod tests {
         let before = Head {
             ball: Some("Codex (alice)".into()),
             status: Some("OPEN".into()),
+            entries: 1,
         };
         let ack = Operation::Ack {
             title: None,
@@ -358,7 +365,13 @@ mod tests {
         };
         let (events, head) = of_operation("t", &alice("Claude"), &ack, None, "x", Some(&before));
         assert_eq!(events[0].kind, EventKind::Entry);
-        assert_eq!(head, before);
+        assert_eq!(
+            head,
+            Head {
+                entries: 2,
+                ..before.clone()
+            }
+        );
         assert!(events[0].concerns("Codex (alice)"), "new for the holder");
         let handoff = Operation::Handoff {
             target: None,
@@ -377,6 +390,7 @@ mod tests {
         let before = Head {
             ball: Some("Codex (alice)".into()),
             status: Some("OPEN".into()),
+            entries: 1,
         };
         let set = |s: &str| Operation::SetStatus { status: s.into() };
         let (same, _) = of_operation("t", &alice("Team"), &set("open"), None, "x", Some(&before));

@@ -406,6 +406,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             if !pending.iter().any(|q| q.topic == f.topic) {
                 let head = super::events::Head::of(&crate::thread::parse(&f.content));
                 self.journal.set_head(&f.topic, &head);
+                self.reindex(&f.topic, &f.content);
             }
         }
         let mut pacer = self.pacer();

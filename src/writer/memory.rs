@@ -3,6 +3,7 @@
 use super::engine::JournalStore;
 use super::events::{Event, Head};
 use super::journal::{EntryRecord, OpState, Queued};
+use super::search::{Doc, Hit, SearchQuery};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ pub struct MemoryJournal {
     last_event: Cell<u64>,
     pruned: Cell<u64>,
     heads: std::cell::RefCell<BTreeMap<String, Head>>,
+    docs: std::cell::RefCell<BTreeMap<(String, u64), Doc>>,
 }
 
 impl JournalStore for MemoryJournal {
@@ -119,4 +121,65 @@ impl JournalStore for MemoryJournal {
             .borrow_mut()
             .insert(topic.to_string(), head.clone());
     }
+    fn index_entry(&self, doc: &Doc) {
+        self.docs
+            .borrow_mut()
+            .insert((doc.topic.clone(), doc.index), doc.clone());
+    }
+    fn replace_thread(&self, topic: &str, docs: &[Doc]) {
+        let mut all = self.docs.borrow_mut();
+        all.retain(|(t, _), _| t != topic);
+        for d in docs {
+            all.insert((d.topic.clone(), d.index), d.clone());
+        }
+    }
+    fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>, String> {
+        memory_search(&self.docs.borrow(), q)
+    }
+}
+
+/// A plain search for tests: every word must appear in the title or body (any
+/// case); more occurrences rank first. An unclosed quote is a syntax error.
+fn memory_search(docs: &BTreeMap<(String, u64), Doc>, q: &SearchQuery) -> Result<Vec<Hit>, String> {
+    if q.q.matches('"').count() % 2 == 1 {
+        return Err("unterminated string".into());
+    }
+    let words: Vec<String> =
+        q.q.split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '*').to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+    let mut hits: Vec<(usize, Hit)> = docs
+        .values()
+        .filter(|d| q.keeps(d))
+        .filter_map(|d| {
+            let text = format!("{}\n{}", d.title, d.body).to_lowercase();
+            let count: Vec<usize> = words
+                .iter()
+                .map(|w| text.matches(w.as_str()).count())
+                .collect();
+            (!words.is_empty() && count.iter().all(|c| *c > 0)).then(|| {
+                let snippet = match text.find(words[0].as_str()) {
+                    Some(at) => format!("**{}**", &text[at..at + words[0].len()]),
+                    None => String::new(),
+                };
+                let hit = Hit {
+                    topic: d.topic.clone(),
+                    index: d.index,
+                    entry_id: d.entry_id.clone(),
+                    author: d.author.clone(),
+                    at: d.at.clone(),
+                    title: d.title.clone(),
+                    snippet,
+                };
+                (count.iter().sum(), hit)
+            })
+        })
+        .collect();
+    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+    Ok(hits
+        .into_iter()
+        .take(q.limit as usize)
+        .map(|(_, h)| h)
+        .collect())
 }

@@ -2,6 +2,7 @@
 //! journal of accepted operations, the pacing of mutating GitHub requests, and the
 //! planning of group commits. The Durable Object that drives them is glue.
 
+pub mod backfill;
 pub mod engine;
 pub mod events;
 pub mod flush;
@@ -11,6 +12,7 @@ pub mod memory;
 pub mod pacing;
 pub mod plan;
 pub mod queue;
+pub mod search;
 pub mod waiting;
 
 pub use engine::{Flushed, JournalStore, Submit, Submitted, Writer, WriterConfig};

@@ -6,6 +6,7 @@
 use super::engine::{JournalStore, Submit, Submitted, Writer};
 use super::events::Event;
 use super::journal::{Queued, SyncStatus};
+use super::search::{Found, SearchQuery};
 use super::waiting::{EventQuery, Waited};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
@@ -33,6 +34,8 @@ pub enum Call {
     Events(EventQuery),
     /// Store events seen outside the writer (a webhook's), and wake the waiters.
     Publish(Vec<Event>),
+    /// Search the index (backfilling it first, as far as the budget goes).
+    Search(SearchQuery),
 }
 
 /// What the writer answers.
@@ -49,6 +52,10 @@ pub enum Reply {
     Events(Waited),
     /// How many published events were new.
     Published(usize),
+    /// What a search found.
+    Found(Found),
+    /// The search query cannot be read, and why.
+    BadQuery(String),
     /// The call could not be taken (another protocol version, or not a call): why,
     /// and what to do.
     Refused(String),
@@ -63,6 +70,8 @@ impl Reply {
             Reply::Pending(_) => "pending",
             Reply::Events(_) => "events",
             Reply::Published(_) => "published",
+            Reply::Found(_) => "found",
+            Reply::BadQuery(_) => "bad_query",
             Reply::Refused(_) => "refused",
         }
     }
@@ -192,6 +201,21 @@ pub trait EventQueue: WriteQueue {
 
 impl<Q: WriteQueue> EventQueue for Q {}
 
+/// A search as the writer answers it: `Ok(Err(why))` is a query it cannot read.
+#[allow(async_fn_in_trait)]
+pub trait SearchQueue: WriteQueue {
+    /// Searches (see [`Writer::search`]).
+    async fn search(&self, q: &SearchQuery) -> Result<Result<Found, String>, QueueError> {
+        match self.call(Call::Search(q.clone())).await? {
+            Reply::Found(found) => Ok(Ok(found)),
+            Reply::BadQuery(why) => Ok(Err(why)),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+impl<Q: WriteQueue> SearchQueue for Q {}
+
 fn status_of(reply: Reply) -> Result<SyncStatus, QueueError> {
     match reply {
         Reply::Status(status) => Ok(status),
@@ -236,7 +260,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 None => self.pending_all(),
             }),
             Call::Events(q) => Reply::Events(self.wait_events(&q).await),
-            Call::Publish(events) => Reply::Published(self.publish_outside(&events)),
+            Call::Publish(events) => Reply::Published(self.publish_outside(&events).await),
+            Call::Search(q) => match self.search(&q).await {
+                Ok(found) => Reply::Found(found),
+                Err(why) => Reply::BadQuery(why),
+            },
         }
     }
 }

@@ -993,3 +993,107 @@ mod events {
         assert_eq!(f.git.counters().get, 0);
     }
 }
+
+mod search {
+    use super::*;
+    use crate::writer::engine::MIN_FLUSH_COST;
+    use crate::writer::search::SearchQuery;
+
+    fn query(q: &str) -> SearchQuery {
+        SearchQuery {
+            q: q.into(),
+            limit: 10,
+            ..SearchQuery::default()
+        }
+    }
+
+    #[test]
+    fn an_accepted_entry_is_found_at_once_and_stays_found_once_committed() {
+        let f = fixture();
+        let w = f.writer();
+        let mut s = say("plans", 2);
+        s.op = Operation::Say {
+            title: "Rollout plan".into(),
+            body: "Ship the **zebra** feature on Friday.".into(),
+            role: "planner".into(),
+            entry_type: "Plan".into(),
+        };
+        s.durable = true;
+        block_on(w.submit(s));
+        let found = block_on(w.search(&query("zebra"))).unwrap();
+        assert!(found.complete, "an empty repository is indexed at once");
+        assert_eq!(found.results.len(), 1);
+        let hit = &found.results[0];
+        assert_eq!(
+            (hit.topic.as_str(), hit.index, hit.title.as_str()),
+            ("plans", 0, "Rollout plan")
+        );
+        assert_eq!(hit.author, "Claude (mira)");
+        block_on(w.flush());
+        let found = block_on(w.search(&query("zebra"))).unwrap();
+        assert_eq!(
+            found.results.len(),
+            1,
+            "reindexed from the commit, not twice"
+        );
+        let only_codex = SearchQuery {
+            agent: Some("Codex".into()),
+            ..query("zebra")
+        };
+        assert!(block_on(w.search(&only_codex)).unwrap().results.is_empty());
+        let later = SearchQuery {
+            since: Some("2099-01-01T00:00:00Z".into()),
+            ..query("zebra")
+        };
+        assert!(block_on(w.search(&later)).unwrap().results.is_empty());
+        assert!(block_on(w.search(&query("\"unclosed"))).is_err());
+    }
+
+    #[test]
+    fn the_first_search_backfills_200_threads_a_budget_at_a_time() {
+        let f = fixture();
+        for i in 0..200 {
+            f.git.push(
+                &format!("threads/old-{i:03}.md"),
+                &format!("# old-{i:03} — Thread\nStatus: OPEN\nBall: Codex (bob)\n\n---\n\nEntry: Claude (bob) 2026-01-01T00:00:00Z\nRole: planner\nType: Note\nTitle: Old {i}\n\nmarker{i} everywhere\n"),
+            );
+        }
+        let config = WriterConfig {
+            budget: 40,
+            ..WriterConfig::default()
+        };
+        let mut invocations = 0;
+        loop {
+            invocations += 1;
+            f.git.reset_counters();
+            let w = f.writer_with(config);
+            let found = block_on(w.search(&query("everywhere"))).unwrap();
+            assert!(
+                f.git.counters().get <= 40 - MIN_FLUSH_COST as usize,
+                "within the budget, a flush's worth left"
+            );
+            if found.complete {
+                break;
+            }
+            assert!(invocations < 20, "the backfill makes progress");
+        }
+        assert!(
+            invocations >= 6,
+            "200 threads do not fit one invocation ({invocations})"
+        );
+        let w = f.writer();
+        let found = block_on(w.search(&query("marker199"))).unwrap();
+        assert_eq!(found.results.len(), 1);
+        assert_eq!(found.results[0].topic, "old-199");
+        assert_eq!(
+            block_on(w.search(&SearchQuery {
+                limit: 50,
+                ..query("everywhere")
+            }))
+            .unwrap()
+            .results
+            .len(),
+            50
+        );
+    }
+}

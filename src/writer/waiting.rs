@@ -210,6 +210,6 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             .iter()
             .flat_map(|o| super::events::of_observed(o, known.shas.contains_key(&o.path), &stamp))
             .collect();
-        self.publish_outside(&events)
+        self.publish_outside(&events).await
     }
 }

@@ -61,12 +61,14 @@ export async function setup({ vars = {}, tokens: extraTokens = {}, githostArgs =
   const git = (...args) => execFileSync('git', ['--git-dir', bare, ...args], { encoding: 'utf8' });
 
   /** Changes a thread file in a clone, commits it as someone else, and pushes. */
-  const outside = (message, write, topic) => {
+  const outside = (message, write, topic) => outsideMany(message, (file) => write(file(topic)));
+  /** The same for many files at once: `write` gets the path of a topic's file. */
+  const outsideMany = (message, write) => {
     const work = fs.mkdtempSync(path.join(tmp, 'clone-'));
     const run = (...args) => execFileSync('git', args, { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     run('clone', '-q', bare, '.');
     fs.mkdirSync(path.join(work, DIR), { recursive: true });
-    write(path.join(work, DIR, `${topic}.md`));
+    write((topic) => path.join(work, DIR, `${topic}.md`));
     run('add', '.');
     run('-c', 'user.name=Outside', '-c', 'user.email=outside@example.com', 'commit', '-qm', message);
     run('push', '-q', 'origin', 'HEAD:main');
@@ -98,6 +100,12 @@ export async function setup({ vars = {}, tokens: extraTokens = {}, githostArgs =
     /** Commits a change to a file with plain git, from a clone, and pushes it. */
     pushOutside(topic, edit) {
       outside('outside edit', (f) => fs.writeFileSync(f, edit(fs.readFileSync(f, 'utf8'))), topic);
+    },
+    /** Adds many files (topic -> content) with plain git, in one commit, and pushes it. */
+    pushMany(files) {
+      outsideMany('outside add', (file) => {
+        for (const [topic, content] of Object.entries(files)) fs.writeFileSync(file(topic), content);
+      });
     },
     /** Adds a new file with plain git, from a clone, and pushes it. */
     pushNew(topic, content) {

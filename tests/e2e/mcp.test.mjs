@@ -39,6 +39,7 @@ const TOOLS = [
   'watercooler_reindex',
   'watercooler_sync',
   'watercooler_wait',
+  'watercooler_search',
 ];
 
 const text = (r) => r.content.map((c) => c.text).join('\n');

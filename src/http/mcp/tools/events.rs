@@ -1,4 +1,5 @@
-//! Waiting for what concerns the caller: watercooler_wait.
+//! Waiting for what concerns the caller, and finding what was said:
+//! watercooler_wait and watercooler_search.
 
 use super::args::args;
 use super::{structured, Ctx, Spec};
@@ -6,7 +7,9 @@ use crate::http::json::JsonFields;
 use crate::record;
 use crate::schema::Schema;
 use crate::service::events::Watch;
+use crate::service::search::Find;
 use crate::service::{Effects, ServiceError};
+use crate::writer::search::Found;
 use crate::writer::Event;
 use serde_json::Value;
 
@@ -108,4 +111,64 @@ fn summary(events: &[Event], cursor: &str, first: bool) -> String {
     }
     text.push_str(&format!("Wait again with since \"{cursor}\"."));
     text
+}
+
+args! {
+    /// watercooler_search's arguments.
+    SearchArgs {
+        /// Words (all must match), "a phrase", OR, NOT, or a prefix*
+        query: String,
+        /// Only this thread
+        topic: Option<String>,
+        /// Only entries by this agent, e.g. "Codex" (any user) or "Codex (alice)"
+        agent: Option<String>,
+        /// Only entries written at or after this UTC time, e.g. 2026-03-02T09:15:00Z
+        since: Option<String>,
+        /// Results, 1-50 (default 10)
+        limit: Option<u64>,
+    }
+}
+
+/// watercooler_search.
+pub(super) const SEARCH: Spec = Spec {
+    name: "watercooler_search",
+    title: "Search entries",
+    description: "Full-text search over entry titles and bodies in every thread, best match first. Each result names the thread and entry index, to read with watercooler_get_thread_entry.",
+    read_only: true,
+    idempotent: true,
+    input: SearchArgs::schema,
+    output: Some(Found::schema),
+    fields: SearchArgs::FIELDS,
+};
+
+pub(super) async fn search<E: Effects>(
+    cx: &Ctx<'_, '_, E>,
+    f: &JsonFields,
+) -> Result<Value, ServiceError> {
+    let a = SearchArgs::parse(f)?;
+    let found = cx
+        .svc
+        .search(Find {
+            q: Some(&a.query),
+            topic: a.topic.as_deref(),
+            agent: a.agent.as_deref(),
+            since: a.since.as_deref(),
+            limit: a.limit,
+            q_field: "query",
+        })
+        .await?;
+    let mut text = match found.results.len() {
+        0 => "No entries match.".to_string(),
+        n => format!("{n} result(s), best first:\n"),
+    };
+    for h in &found.results {
+        text.push_str(&format!(
+            "- {} #{} by {} at {}: {:?} — {}\n",
+            h.topic, h.index, h.author, h.at, h.title, h.snippet
+        ));
+    }
+    if !found.complete {
+        text.push_str("\nThe index is still being filled from the repository: results may be missing; search again shortly.");
+    }
+    Ok(structured(Some(text), found))
 }

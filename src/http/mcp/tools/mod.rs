@@ -69,11 +69,13 @@ pub enum Tool {
     Reindex,
     /// Wait for events.
     Wait,
+    /// Full-text search.
+    Search,
 }
 
 impl Tool {
     /// Every tool.
-    pub const ALL: [Tool; 14] = [
+    pub const ALL: [Tool; 15] = [
         Tool::Health,
         Tool::Whoami,
         Tool::ListThreads,
@@ -88,6 +90,7 @@ impl Tool {
         Tool::Sync,
         Tool::Reindex,
         Tool::Wait,
+        Tool::Search,
     ];
 
     /// Its definition.
@@ -107,6 +110,7 @@ impl Tool {
             Tool::Sync => &info::SYNC,
             Tool::Reindex => &info::REINDEX,
             Tool::Wait => &events::WAIT,
+            Tool::Search => &events::SEARCH,
         }
     }
 
@@ -148,6 +152,7 @@ impl Tool {
             Tool::Sync => info::sync(cx, f).await,
             Tool::Reindex => info::reindex(cx, f).await,
             Tool::Wait => events::wait(cx, f).await,
+            Tool::Search => events::search(cx, f).await,
         }
     }
 }
@@ -313,7 +318,7 @@ mod tests {
     #[test]
     fn every_tool_has_a_valid_looking_schema() {
         let defs = definitions();
-        assert_eq!(defs.len(), 14);
+        assert_eq!(defs.len(), 15);
         for d in &defs {
             let name = d["name"].as_str().unwrap();
             assert!(

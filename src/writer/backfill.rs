@@ -1,0 +1,97 @@
+//! Keeping the search index whole: it learns every accepted entry at once, every
+//! thread as committed, and every thread an outside push changed; the first search
+//! backfills the threads already in the repository, a budget's worth per invocation
+//! (the alarm goes on with the rest), and answers say whether the index is complete.
+
+use super::engine::{JournalStore, Writer, MIN_FLUSH_COST};
+use super::search::{docs_of, Found, SearchQuery};
+use crate::cache::Cache;
+use crate::clock::{Clock, Entropy};
+use crate::github::{Fetched, GitHost};
+
+/// The journal's meta keys for the backfill: its state (`done`), and the thread
+/// files still to index.
+const META_BACKFILL: &str = "search_backfill";
+const META_TODO: &str = "search_todo";
+
+impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C, K, J> {
+    /// Searches. `Err` is a query the index cannot read, in words.
+    pub async fn search(&self, q: &SearchQuery) -> Result<Found, String> {
+        let complete = self.backfill().await;
+        let results = self.journal.search(q)?;
+        Ok(Found { results, complete })
+    }
+
+    /// Indexes the threads the index has not seen, as far as this invocation's budget
+    /// goes (leaving a flush's worth). Returns whether the index is complete.
+    pub async fn backfill(&self) -> bool {
+        if self.journal.meta(META_BACKFILL).as_deref() == Some("done") {
+            return true;
+        }
+        let mut todo: Vec<String> = match self.journal.meta(META_TODO) {
+            Some(v) => serde_json::from_str(&v).unwrap_or_default(),
+            None => match self.thread_paths().await {
+                Some(paths) => paths,
+                None => return false,
+            },
+        };
+        while !todo.is_empty() && self.budget_left() > MIN_FLUSH_COST {
+            let path = todo.pop().unwrap_or_default();
+            let name = path.rsplit('/').next().unwrap_or(&path);
+            let Some(topic) = crate::thread::topic::topic_of_file_name(name) else {
+                continue;
+            };
+            self.spend(1);
+            match self.store.peek_thread(topic).await {
+                Ok(Some(content)) => self.reindex(topic, &content),
+                Ok(None) => {}
+                Err(_) => {
+                    todo.push(path);
+                    break;
+                }
+            }
+        }
+        let done = todo.is_empty();
+        self.journal
+            .set_meta(META_TODO, &serde_json::to_string(&todo).unwrap_or_default());
+        if done {
+            self.journal.set_meta(META_BACKFILL, "done");
+        }
+        done
+    }
+
+    /// Whether a backfill has started and is not finished (the alarm goes on with it).
+    pub fn backfilling(&self) -> bool {
+        self.journal.meta(META_TODO).is_some()
+            && self.journal.meta(META_BACKFILL).as_deref() != Some("done")
+    }
+
+    /// The thread files in the repository (one request), for the backfill.
+    async fn thread_paths(&self) -> Option<Vec<String>> {
+        if self.budget_left() <= MIN_FLUSH_COST {
+            return None;
+        }
+        self.spend(1);
+        let dir = &self.store.config.threads_dir;
+        match self.store.git.list_dir(dir, None).await {
+            Ok(Fetched::Modified(l)) => Some(
+                l.entries
+                    .into_iter()
+                    .filter(|e| e.kind == "file" && self.store.is_thread_path(&e.path))
+                    .map(|e| e.path)
+                    .collect(),
+            ),
+            Ok(Fetched::NotModified) => Some(vec![]),
+            Err(crate::github::GitHubError::NotFound { .. }) => Some(vec![]),
+            Err(_) => None,
+        }
+    }
+
+    /// Indexes a thread as it is now (its entries replace what the index held).
+    pub fn reindex(&self, topic: &str, content: &str) {
+        let t = crate::thread::parse(content);
+        if t.header.is_thread() {
+            self.journal.replace_thread(topic, &docs_of(topic, &t));
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Full-text search over entry titles and bodies: what the index holds, what a
+//! search asks and what it answers. The index lives beside the journal (FTS5 in the
+//! Durable Object's SQLite); `backfill` fills it.
+
+use crate::thread::{timestamp, Operation, Thread};
+use serde::{Deserialize, Serialize};
+
+/// One entry as the index holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Doc {
+    /// The thread.
+    pub topic: String,
+    /// The entry's position in the thread.
+    pub index: u64,
+    /// The entry's id, if it has one.
+    pub entry_id: Option<String>,
+    /// `Agent (user)`.
+    pub author: String,
+    /// When it was written (UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    pub at: String,
+    /// The title.
+    pub title: String,
+    /// The body.
+    pub body: String,
+}
+
+/// The entries of a thread, as the index holds them.
+pub fn docs_of(topic: &str, t: &Thread) -> Vec<Doc> {
+    t.entries
+        .iter()
+        .map(|e| Doc {
+            topic: topic.to_string(),
+            index: e.index as u64,
+            entry_id: e.entry_id.clone(),
+            author: e.author.trim().to_string(),
+            at: normal_time(&e.timestamp),
+            title: e.title.clone().unwrap_or_default(),
+            body: e.body.trim().to_string(),
+        })
+        .collect()
+}
+
+/// A timestamp as the index compares them; one it cannot read is kept as written.
+fn normal_time(ts: &str) -> String {
+    timestamp::parse(ts)
+        .and_then(|secs| u64::try_from(secs).ok())
+        .map_or_else(|| ts.to_string(), |secs| timestamp::format_utc(secs * 1000))
+}
+
+/// The body an accepted operation writes (see `ops::draft`): its text for the index.
+pub fn body_of(op: &Operation, title: &str) -> String {
+    match op {
+        Operation::Say { body, .. } => body.clone(),
+        Operation::Ack { body, .. } => body.clone().unwrap_or_else(|| "ack".into()),
+        Operation::Handoff { note, .. } => note.clone().unwrap_or_else(|| title.to_lowercase()),
+        Operation::SetStatus { .. } => String::new(),
+    }
+}
+
+/// What a search asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchQuery {
+    /// The query: words, "phrases", AND / OR / NOT, prefix*.
+    pub q: String,
+    /// Only this thread.
+    pub topic: Option<String>,
+    /// Only entries by this agent (`Agent`, any user; or `Agent (user)`).
+    pub agent: Option<String>,
+    /// Only entries written at or after this time (`YYYY-MM-DDTHH:MM:SSZ`).
+    pub since: Option<String>,
+    /// At most this many results.
+    pub limit: u32,
+}
+
+impl SearchQuery {
+    /// Whether an entry passes the filters (not the query).
+    pub fn keeps(&self, d: &Doc) -> bool {
+        self.topic.as_deref().is_none_or(|t| d.topic == t)
+            && self.since.as_deref().is_none_or(|s| d.at.as_str() >= s)
+            && self.agent.as_deref().is_none_or(|a| by_agent(&d.author, a))
+    }
+}
+
+/// Whether `author` (`Agent (user)`) is `agent`: the same agent and user, or (when
+/// `agent` names no user) the same agent with any user.
+pub fn by_agent(author: &str, agent: &str) -> bool {
+    let author = author.trim().to_lowercase();
+    let agent = agent.trim().to_lowercase();
+    author == agent
+        || (!agent.contains('(')
+            && author
+                .strip_prefix(&agent)
+                .is_some_and(|rest| rest.starts_with(" (")))
+}
+
+crate::record! {
+    /// One search result.
+    pub struct Hit {
+        required {
+            /// The thread.
+            topic: String,
+            /// The entry's position in the thread (0-based).
+            index: u64,
+            /// The entry's id.
+            entry_id: Option<String>,
+            /// Agent (user).
+            author: String,
+            /// When it was written (UTC).
+            at: String,
+            /// The entry's title.
+            title: String,
+            /// A short piece of the entry around the match, the match marked with **.
+            snippet: String,
+        }
+    }
+}
+
+crate::record! {
+    /// What a search answers.
+    pub struct Found {
+        required {
+            /// Best first.
+            results: Vec<Hit>,
+            /// Every thread is indexed (false while the first backfill runs: results may be missing).
+            complete: bool,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agent_without_a_user_matches_every_user() {
+        assert!(by_agent("Claude (alice)", "claude"));
+        assert!(by_agent("Claude (alice)", "Claude (alice)"));
+        assert!(!by_agent("Claude (alice)", "Claude (bob)"));
+        assert!(!by_agent("Claudette (alice)", "Claude"));
+    }
+
+    #[test]
+    fn entries_are_indexed_with_a_comparable_time() {
+        let t = crate::thread::parse("# t — Thread\nStatus: OPEN\nBall: Codex (a)\n\n---\n\nEntry: Claude (a) 2026-01-01T00:00:00Z\nRole: planner\nType: Note\nTitle: Hello\n\nworld\n<!-- Entry-ID: 01X -->\n");
+        let docs = docs_of("t", &t);
+        assert_eq!(docs.len(), 1);
+        assert_eq!(
+            (
+                docs[0].title.as_str(),
+                docs[0].body.as_str(),
+                docs[0].at.as_str()
+            ),
+            ("Hello", "world", "2026-01-01T00:00:00Z")
+        );
+        assert_eq!(docs[0].entry_id.as_deref(), Some("01X"));
+    }
+}

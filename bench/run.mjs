@@ -279,6 +279,65 @@ async function measureHung(host) {
   }
 }
 
+/**
+ * Wake-up latency: from a say's acknowledgement (answered once durable) to the answer
+ * of an agent waiting on GET /v1/events for its turn; and from a plain `git push`
+ * returning to a waiter's answer, through the git host's signed push webhook.
+ */
+async function measureWake(host) {
+  const repo = 'wake';
+  await admin(host, 'POST', 'repos', { owner: 'bench', name: repo, files: { 'threads/w.md': seedThread('w') } });
+  const secret = randomBytes(16).toString('hex');
+  const w = await worker(host, repo, { GITHUB_WEBHOOK_SECRET: secret });
+  await admin(host, 'PUT', 'webhook', { url: `${w.url}/webhooks/github`, secret });
+  const api = workerClient(() => w.url, TOKEN);
+  const n = smoke ? 3 : 20;
+  const wait = async (query) => {
+    const { cursor } = (await api('GET', '/v1/events')).json;
+    const out = { heard: null };
+    out.answer = api('GET', `/v1/events?since=${cursor}&wait=30&${query}`).then((r) => {
+      out.heard = now();
+      if (r.status !== 200 || r.json.events.length === 0) throw new Error(`the waiter heard nothing: ${r.status} ${r.text}`);
+      return r;
+    });
+    await sleep(100);
+    return out;
+  };
+  const said = [];
+  const pushed = [];
+  const work = fs.mkdtempSync(path.join(tmp, 'wake-clone-'));
+  const git = (...a) => execFileSync('git', a, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await api('GET', '/v1/threads/w');
+    for (let i = 0; i < n; i++) {
+      const waiter = await wait('for=Codex');
+      const r = await api('POST', '/v1/threads/w/entries', { body: { title: `wake ${i}`, body: 'b', agent: 'Claude' }, headers: { prefer: 'respond-async' } });
+      if (r.status !== 202) throw new Error(`say: ${r.status} ${r.text}`);
+      const acked = now();
+      await waiter.answer;
+      said.push(Math.max(0, waiter.heard - acked));
+    }
+    await synced(w);
+    git('clone', '-q', path.join(host.dir, 'bench', `${repo}.git`), '.');
+    for (let i = 0; i < n; i++) {
+      git('pull', '-q', 'origin', 'main');
+      const waiter = await wait('topic=w');
+      const file = path.join(work, 'threads', 'w.md');
+      fs.appendFileSync(file, `\n---\n\nEntry: Codex (bench) 2026-03-02T10:00:00Z\nRole: implementer\nType: Note\nTitle: pushed ${i}\n\nby hand\n`);
+      git('-c', 'user.name=Bench', '-c', 'user.email=bench@example.com', 'commit', '-qam', `pushed ${i}`);
+      git('push', '-q', 'origin', 'HEAD:main');
+      const done = now();
+      await waiter.answer;
+      pushed.push(Math.max(0, waiter.heard - done));
+    }
+  } finally {
+    await admin(host, 'PUT', 'webhook', { url: null });
+    await stop(w.child);
+  }
+  const row = (xs) => ({ n: xs.length, p50_ms: round(pct(xs, 50)), p95_ms: round(pct(xs, 95)) });
+  return { say: row(said), git_push: row(pushed) };
+}
+
 async function seedSweepRepo(host, repo) {
   const files = {};
   for (let t = 0; t < cfg.threads; t++) files[`threads/t${t}.md`] = seedThread(`t${t}`);
@@ -302,7 +361,18 @@ async function sweepOurs(host, agents, { durable = false } = {}) {
     return [201, 202].includes(r.status) ? r.json.entry_id : null;
   };
   try {
-    return await workload(host, repo, agents, append, () => synced(w));
+    const out = await workload(host, repo, agents, append, () => synced(w));
+    if (durable) {
+      // The floor under the same burst: as many GET /health at once.
+      const ms = await Promise.all(Array.from({ length: agents }, async () => {
+        const s0 = now();
+        await call(w, 'GET', '/health');
+        return now() - s0;
+      }));
+      out.health_p50_ms = round(pct(ms, 50));
+      out.health_p95_ms = round(pct(ms, 95));
+    }
+    return out;
   } finally {
     await stop(w.child);
   }
@@ -440,6 +510,8 @@ try {
     exitCode = 1;
     progress(`FAILED: with GitHub hung, ${results.hung.lost} lost, ${results.hung.duplicated} duplicated, ${results.hung.refused} refused`);
   }
+  progress('wake-up: a waiter answered after a say, and after a plain git push (webhook)');
+  results.wake = await measureWake(host);
   if (cfg.native) results.native_core_us = nativeCore();
 
   // ------------------------------------------------------------ report
@@ -475,6 +547,13 @@ try {
     ['lost', 'lost'],
     ['dup', 'duplicated'],
   ]);
+  table('Answered once durable, beside the floor: as many GET /health at once', results.sweep.map((s) => ({ agents: s.agents, ...s.durable })), [
+    ['agents', 'agents'],
+    ['durable p50', 'ack_p50_ms'],
+    ['durable p95', 'ack_p95_ms'],
+    ['/health p50', 'health_p50_ms'],
+    ['/health p95', 'health_p95_ms'],
+  ]);
   table('Ours / naive', results.sweep.map((s) => ({ agents: s.agents, ...s.ratios })), [
     ['agents', 'agents'],
     ['ack p50', 'ack_p50'],
@@ -495,6 +574,15 @@ try {
     ['all landed ms', 'landed_ms'],
     ['lost', 'lost'],
     ['dup', 'duplicated'],
+  ]);
+  table('Wake-up: a waiter on GET /v1/events answered after…', [
+    { after: 'a say\'s acknowledgement (202, durable)', ...results.wake.say },
+    { after: 'a plain git push returned (webhook)', ...results.wake.git_push },
+  ], [
+    ['after', 'after'],
+    ['n', 'n'],
+    ['p50 ms', 'p50_ms'],
+    ['p95 ms', 'p95_ms'],
   ]);
   console.log(`\nWorker: startup ${results.worker.startup_ms} ms (wrangler dev until /health), wasm ${results.worker.raw_bytes} bytes, ${results.worker.gzip_bytes} gzipped`);
   if (results.native_core_us) {

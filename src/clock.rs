@@ -11,6 +11,9 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
     /// Waits `ms` milliseconds.
     async fn sleep(&self, ms: u64);
+    /// Lets other requests run before going on (long CPU work calls it between
+    /// steps). Tests run everything at once.
+    async fn yield_now(&self) {}
 }
 
 /// A source of random numbers (for ids and retry jitter; not for secrets).

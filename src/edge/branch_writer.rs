@@ -198,6 +198,17 @@ impl JournalStore for SqlJournal {
             vec![],
         )
     }
+    fn pending_topics(&self) -> Vec<String> {
+        #[derive(Deserialize)]
+        struct TopicRow {
+            topic: String,
+        }
+        let rows: Vec<TopicRow> = self.all(
+            "SELECT topic, MIN(seq) AS first FROM journal WHERE state = 'pending' GROUP BY topic ORDER BY first",
+            vec![],
+        );
+        rows.into_iter().map(|r| r.topic).collect()
+    }
     fn failed(&self) -> Vec<Queued> {
         self.rows(
             "SELECT seq, row FROM journal WHERE state = 'failed' ORDER BY seq",

@@ -170,6 +170,10 @@ impl Clock for WorkerClock {
     async fn sleep(&self, ms: u64) {
         Delay::from(Duration::from_millis(ms)).await;
     }
+    async fn yield_now(&self) {
+        // A timer is a macrotask: requests waiting at the object run first.
+        Delay::from(Duration::from_millis(0)).await;
+    }
 }
 
 impl Entropy for WorkerClock {

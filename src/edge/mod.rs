@@ -35,14 +35,27 @@ struct Parts {
     bucket: worker::Bucket,
 }
 
+thread_local! {
+    /// The configuration, read once per isolate: vars and secrets only change with a
+    /// deployment, which starts new isolates.
+    static CONFIG: std::cell::RefCell<Option<Config>> = const { std::cell::RefCell::new(None) };
+}
+
 fn parts(env: &Env) -> std::result::Result<Parts, ConfigError> {
-    let config = Config::from_lookup(|name| {
-        SETTINGS
-            .iter()
-            .any(|s| s.name == name)
-            .then(|| setting(env, name))
-            .flatten()
-    })?;
+    let config = match CONFIG.with(|c| c.borrow().clone()) {
+        Some(config) => config,
+        None => {
+            let config = Config::from_lookup(|name| {
+                SETTINGS
+                    .iter()
+                    .any(|s| s.name == name)
+                    .then(|| setting(env, name))
+                    .flatten()
+            })?;
+            CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+            config
+        }
+    };
     let bucket = env.bucket("THREADS_CACHE").map_err(|_| ConfigError {
         setting: "THREADS_CACHE",
         message: "the R2 bucket binding is missing; add [[r2_buckets]] binding = \"THREADS_CACHE\" to wrangler.toml".into(),

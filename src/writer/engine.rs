@@ -32,6 +32,16 @@ pub trait JournalStore {
     fn pending(&self) -> Vec<Queued>;
     /// Failed operations, by seq.
     fn failed(&self) -> Vec<Queued>;
+    /// The topics with pending operations, the one waiting longest first.
+    fn pending_topics(&self) -> Vec<String> {
+        let mut topics: Vec<String> = vec![];
+        for q in self.pending() {
+            if !topics.iter().any(|t| *t == q.topic.as_str()) {
+                topics.push(q.topic.to_string());
+            }
+        }
+        topics
+    }
     /// The writer's value under `key` (pacer state, last error and so on).
     fn meta(&self, key: &str) -> Option<String>;
     /// Stores the writer's value under `key`.

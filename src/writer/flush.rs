@@ -18,7 +18,7 @@ use super::engine::{
 };
 use super::journal::{content_digest, EntryRecord, FailReason, OpState, Queued};
 use super::pacing::{BACKOFF_BASE_MS, BACKOFF_CAP_MS};
-use super::plan::{plan, Current, Limits, Plan};
+use super::plan::{Current, Limits, Plan, Planner};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{
@@ -124,13 +124,13 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
     /// nothing is pending. The pacing gap and GitHub's wait apply; if every pending
     /// topic is set aside, the first to come back decides.
     pub fn next_flush_at(&self) -> Option<u64> {
-        let pending = self.journal.pending();
-        if pending.is_empty() {
+        let topics = self.journal.pending_topics();
+        if topics.is_empty() {
             return None;
         }
         let st = load_state(self.journal);
         let now = self.store.clock.now_ms();
-        let back = topics_in_order(&pending)
+        let back = topics
             .iter()
             .map(|t| {
                 st.held
@@ -181,14 +181,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             };
         }
 
-        let batch: Vec<&Queued> = pending
-            .iter()
-            .filter(|q| current.contains_key(&q.topic))
-            .collect();
-        let limits = Limits {
-            max_thread_bytes: self.config.max_thread_bytes,
-        };
-        let planned = plan(&batch, &current, &limits);
+        let planned = self.plan_batch(&pending, &current).await;
         let mut done = self.settle_without_writing(&planned).await;
         done.carried_over = carried;
         if planned.files.is_empty() {
@@ -220,6 +213,26 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 failed
             }
         }
+    }
+
+    /// Plans the pending operations on the chosen topics one at a time, letting
+    /// requests waiting at the writer (new writes, waiters) run between two: their
+    /// answers do not wait for the whole plan.
+    async fn plan_batch(&self, pending: &[Queued], current: &BTreeMap<Topic, Current>) -> Plan {
+        let mut batch: Vec<&Queued> = pending
+            .iter()
+            .filter(|q| current.contains_key(&q.topic))
+            .collect();
+        batch.sort_by_key(|q| q.seq);
+        let limits = Limits {
+            max_thread_bytes: self.config.max_thread_bytes,
+        };
+        let mut planner = Planner::new(current, limits);
+        for q in batch {
+            planner.add(q);
+            self.store.clock.yield_now().await;
+        }
+        planner.finish()
     }
 
     /// The oldest topics that fit the budget, not set aside, with their current content
@@ -404,9 +417,13 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         let pending = self.journal.pending();
         for f in &planned.files {
             if !pending.iter().any(|q| q.topic == f.topic) {
+                // The index learned each entry when it was accepted; it is rebuilt
+                // from the file only when the prediction drifted (outside changes).
                 let head = super::events::Head::of(&crate::thread::parse(&f.content));
-                self.journal.set_head(&f.topic, &head);
-                self.reindex(&f.topic, &f.content);
+                if self.journal.head(&f.topic).as_ref() != Some(&head) {
+                    self.journal.set_head(&f.topic, &head);
+                    self.reindex(&f.topic, &f.content);
+                }
             }
         }
         let mut pacer = self.pacer();

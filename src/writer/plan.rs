@@ -102,15 +102,40 @@ impl Default for Limits {
 pub fn plan(pending: &[&Queued], current: &BTreeMap<Topic, Current>, limits: &Limits) -> Plan {
     let mut ordered: Vec<&Queued> = pending.to_vec();
     ordered.sort_by_key(|q| q.seq);
-    let mut out = Plan::default();
-    let mut files: Vec<PlannedFile> = Vec::new();
-    let mut titles: Vec<(String, String, &Queued)> = Vec::new();
-
+    let mut planner = Planner::new(current, *limits);
     for q in ordered {
+        planner.add(q);
+    }
+    planner.finish()
+}
+
+/// A plan made one operation at a time (so that a caller may let other work run
+/// between two): [`Planner::add`] in seq order, then [`Planner::finish`].
+pub struct Planner<'a> {
+    current: &'a BTreeMap<Topic, Current>,
+    limits: Limits,
+    out: Plan,
+    titles: Vec<(String, String, &'a Queued)>,
+}
+
+impl<'a> Planner<'a> {
+    /// An empty plan on top of `current`.
+    pub fn new(current: &'a BTreeMap<Topic, Current>, limits: Limits) -> Self {
+        Planner {
+            current,
+            limits,
+            out: Plan::default(),
+            titles: vec![],
+        }
+    }
+
+    /// Applies the next operation (in seq order).
+    pub fn add(&mut self, q: &'a Queued) {
+        let files = &mut self.out.files;
         let slot = files.iter().position(|f| f.topic == q.topic);
         let (content, base_sha) = match slot {
             Some(i) => (Some(files[i].content.clone()), files[i].base_sha.clone()),
-            None => match current.get(&q.topic).cloned().flatten() {
+            None => match self.current.get(&q.topic).cloned().flatten() {
                 Some((c, sha)) => (Some(c), Some(sha)),
                 None => (None, None),
             },
@@ -124,18 +149,18 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<Topic, Current>, limits: &Li
         };
         match apply(&change, content.as_deref()) {
             Ok(Applied::Content { content: after, .. })
-                if q.op.appends_entry() && after.len() > limits.max_thread_bytes =>
+                if q.op.appends_entry() && after.len() > self.limits.max_thread_bytes =>
             {
-                out.rejected.push((
+                self.out.rejected.push((
                     q.seq,
                     ApplyError::TooLarge {
                         size: after.len(),
-                        max: limits.max_thread_bytes,
+                        max: self.limits.max_thread_bytes,
                     },
                 ))
             }
             Ok(Applied::Content { content, title }) => {
-                titles.push((q.author.display(), title, q));
+                self.titles.push((q.author.display(), title, q));
                 match slot {
                     Some(i) => {
                         files[i].content = content;
@@ -149,15 +174,17 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<Topic, Current>, limits: &Li
                     }),
                 }
             }
-            Ok(Applied::Unchanged) => out.unchanged.push(q.seq),
-            Ok(Applied::AlreadyThere(p)) => out.present.push((q.seq, p)),
-            Err(e) => out.rejected.push((q.seq, e)),
+            Ok(Applied::Unchanged) => self.out.unchanged.push(q.seq),
+            Ok(Applied::AlreadyThere(p)) => self.out.present.push((q.seq, p)),
+            Err(e) => self.out.rejected.push((q.seq, e)),
         }
     }
 
-    out.message = group_message(&titles);
-    out.files = files;
-    out
+    /// The plan, with its commit message.
+    pub fn finish(mut self) -> Plan {
+        self.out.message = group_message(&self.titles);
+        self.out
+    }
 }
 
 #[cfg(test)]

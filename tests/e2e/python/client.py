@@ -30,7 +30,8 @@ async def main(url, topic, title, body):
                 tools = await session.list_tools()
                 said = await session.call_tool(
                     "watercooler_say",
-                    {"topic": topic, "title": title, "body": body, "agent": "Claude", "code_path": "."},
+                    # Wait for the commit, so the thread read back is the file in git.
+                    {"topic": topic, "title": title, "body": body, "agent": "Claude", "code_path": ".", "wait_for_commit": True},
                 )
                 thread = await session.call_tool("watercooler_read_thread", {"topic": topic})
     return {

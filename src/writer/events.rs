@@ -280,7 +280,10 @@ impl Wakers {
     /// A signal that fires at the next [`Wakers::wake`].
     pub fn listen(&self) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
-        self.waiting.borrow_mut().push(tx);
+        let mut waiting = self.waiting.borrow_mut();
+        // Waiters whose time ran out are gone: they are not kept until the next wake.
+        waiting.retain(|tx| !tx.is_canceled());
+        waiting.push(tx);
         rx
     }
 
@@ -291,7 +294,7 @@ impl Wakers {
         }
     }
 
-    /// How many are listening (gone listeners included until the next wake).
+    /// How many are listening (gone listeners included until the next listen or wake).
     pub fn len(&self) -> usize {
         self.waiting.borrow().len()
     }
@@ -443,6 +446,11 @@ mod tests {
         w.wake();
         assert_eq!((a.try_recv(), b.try_recv()), (Ok(Some(())), Ok(Some(()))));
         assert!(w.is_empty());
+        // Listeners that gave up are dropped at the next listen, not kept for ever.
+        for _ in 0..100 {
+            drop(w.listen());
+        }
+        assert_eq!(w.len(), 1);
     }
 
     #[test]

@@ -309,6 +309,34 @@ impl JournalStore for SqlJournal {
             ],
         );
     }
+    fn forget_head(&self, topic: &str) {
+        self.exec("DELETE FROM heads WHERE topic = ?", vec![topic.into()]);
+    }
+    fn indexed(&self, topic: &str) -> Vec<Doc> {
+        #[derive(Deserialize)]
+        struct DocRow {
+            idx: i64,
+            entry_id: Option<String>,
+            author: String,
+            at: String,
+            title: String,
+        }
+        let rows: Vec<DocRow> = self.all(
+            "SELECT idx, entry_id, author, at, title FROM search_entries WHERE topic = ? ORDER BY idx",
+            vec![topic.into()],
+        );
+        rows.into_iter()
+            .map(|r| Doc {
+                topic: topic.to_string(),
+                index: r.idx.max(0) as u64,
+                entry_id: r.entry_id,
+                author: r.author,
+                at: r.at,
+                title: r.title,
+                body: String::new(),
+            })
+            .collect()
+    }
     fn index_entry(&self, doc: &Doc) {
         self.unindex(
             "topic = ? AND idx = ?",
@@ -465,8 +493,8 @@ impl BranchWriter {
         // a backfill of the search index goes on). A request never postpones a flush
         // that is due: an earlier alarm stays.
         let backfill = writer
-            .backfilling()
-            .then(|| worker::Date::now().as_millis() + BACKFILL_GAP_MS);
+            .backfill_due_at()
+            .map(|at| at.max(worker::Date::now().as_millis() + BACKFILL_GAP_MS));
         if let Some(at) = writer.next_flush_at().into_iter().chain(backfill).min() {
             let now = worker::Date::now().as_millis();
             let at = at.max(now + 10);
@@ -537,7 +565,7 @@ impl DurableObject for BranchWriter {
         let flushed = self
             .with_writer(None, async |w| {
                 let flushed = w.flush().await;
-                if w.backfilling() {
+                if w.backfill_due_at().is_some() {
                     w.backfill().await;
                 }
                 flushed

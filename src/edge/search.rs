@@ -16,6 +16,13 @@ struct Row {
     snippet: String,
 }
 
+/// `s` as a LIKE pattern that matches it literally (with `ESCAPE '\'`).
+fn like_escaped(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// The filters beside the query, as SQL on `search_entries e`, and their values.
 fn filters(q: &SearchQuery) -> (String, Vec<SqlStorageValue>) {
     let mut sql = String::new();
@@ -35,11 +42,7 @@ fn filters(q: &SearchQuery) -> (String, Vec<SqlStorageValue>) {
             values.push(a.into());
         } else {
             sql.push_str(" AND lower(e.author) LIKE ? ESCAPE '\\'");
-            let escaped = a
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            values.push(format!("{escaped} (%").into());
+            values.push(format!("{} (%", like_escaped(&a)).into());
         }
     }
     (sql, values)
@@ -62,8 +65,8 @@ pub(super) fn run(sql: &SqlStorage, fts: bool, q: &SearchQuery) -> Result<Vec<Hi
         let mut like = String::new();
         let mut b = vec![];
         for w in &words {
-            like.push_str(" AND (e.title LIKE ? OR e.body LIKE ?)");
-            let pattern = format!("%{w}%");
+            like.push_str(" AND (e.title LIKE ? ESCAPE '\\' OR e.body LIKE ? ESCAPE '\\')");
+            let pattern = format!("%{}%", like_escaped(w));
             b.push(pattern.clone().into());
             b.push(pattern.into());
         }

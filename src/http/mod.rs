@@ -124,6 +124,11 @@ async fn webhook<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiRespo
         Err(Refusal::BadPayload(why)) => {
             error::route_error(400, "invalid_json", format!("not a push payload: {why}"))
         }
+        Err(Refusal::Unavailable(why)) => error::route_error(
+            503,
+            "writer_unavailable",
+            format!("the cache is refreshed, but waiting agents could not be told ({why}); redeliver this push from the webhook's Recent Deliveries"),
+        ),
     }
 }
 

@@ -6,7 +6,7 @@
 //! time before anything is read from them.
 
 use super::{Effects, Service};
-use crate::writer::events::of_observed;
+use crate::writer::outside::Seen;
 use crate::writer::queue::EventQueue;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use sha2::Sha256;
 /// the cache does not already hold.
 const OWN_TRAILER: &str = "\nWatercooler-Topic: ";
 
-/// Thread files re-read per delivery (one GitHub request each, within the
+/// Thread files re-read and told per delivery (one GitHub request each, within the
 /// subrequest budget); the rest are only marked stale.
 const MAX_OBSERVED: usize = 8;
 
@@ -96,6 +96,9 @@ pub enum Refusal {
     BadSignature,
     /// A signed `push` whose body is not a push payload.
     BadPayload(String),
+    /// The cache is refreshed, but the branch's writer could not be told: waiters
+    /// did not hear of it (redeliver the push from GitHub's webhook page).
+    Unavailable(String),
 }
 
 impl<E: Effects> Service<'_, E> {
@@ -147,19 +150,26 @@ impl<E: Effects> Service<'_, E> {
             ));
         }
         let added: Vec<&String> = push.commits.iter().flat_map(|c| &c.added).collect();
-        let now = crate::thread::timestamp::format_utc(crate::clock::Clock::now_ms(self.clock));
-        let events: Vec<crate::writer::Event> = self
+        let seen: Vec<Seen> = self
             .store
-            .observe(&files, MAX_OBSERVED)
+            .refresh(&files, MAX_OBSERVED)
             .await
-            .iter()
-            .flat_map(|o| of_observed(o, !added.contains(&&o.path), &now))
+            .into_iter()
+            .filter_map(|path| {
+                let name = path.rsplit('/').next()?;
+                Some(Seen {
+                    topic: crate::thread::topic::topic_of_file_name(name)?.to_string(),
+                    existed: !added.contains(&&path),
+                })
+            })
             .collect();
-        let events = match events.is_empty() {
+        let events = match seen.is_empty() {
             true => 0,
-            // The cache is fresh either way; waiters hear of it on the next poll if
-            // the writer cannot be reached now.
-            false => self.queue.publish(events).await.unwrap_or(0),
+            false => self
+                .queue
+                .learn(seen)
+                .await
+                .map_err(|e| Refusal::Unavailable(e.to_string()))?,
         };
         Ok(Delivered::Refreshed { files, events })
     }

@@ -13,7 +13,6 @@ pub mod summary;
 
 pub(crate) use cached::{file_key as cached_file_key, get_file as cached_file};
 pub use read::{ReadSource, ThreadFile};
-pub use stale::Observed;
 pub use summary::ThreadSummary;
 
 use crate::cache::Cache;

@@ -8,19 +8,6 @@ use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{Fetched, GitHost, GitHubError};
 
-/// A thread file changed outside this service, as re-read from GitHub.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Observed {
-    /// The file's path from the repository root.
-    pub path: String,
-    /// The thread's topic.
-    pub topic: String,
-    /// What the cache held (`None`: nothing).
-    pub before: Option<String>,
-    /// What GitHub holds now.
-    pub after: String,
-}
-
 impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     /// Marks the cached copies of these files (paths from the repository root) and
     /// the listing stale. Returns how many cached files were marked.
@@ -44,40 +31,27 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     }
 
     /// Re-reads the first `max` of these thread files from GitHub (one conditional
-    /// request each; the cache learns the new copies) and returns those whose content
-    /// changed, with what the cache held before. The rest, and the listing, are marked
-    /// stale.
-    pub async fn observe(&self, paths: &[String], max: usize) -> Vec<Observed> {
+    /// request each; the cache learns the new copies) and returns the paths read.
+    /// The rest, the files that could not be read, and the listing are marked stale.
+    pub async fn refresh(&self, paths: &[String], max: usize) -> Vec<String> {
         let (now, later) = paths.split_at(paths.len().min(max));
-        let mut out = vec![];
+        let mut read = vec![];
         let mut unread = later.to_vec();
         for path in now {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            let Some(topic) = crate::thread::topic::topic_of_file_name(name) else {
-                continue;
-            };
             let key = cached::file_key(&self.config.cache_namespace, path);
             let cached = cached::get_file(self.cache, &key)
                 .await
                 .filter(|c| !c.missing);
             let etag = cached.as_ref().and_then(|c| c.etag.clone());
-            let before = cached.map(|c| c.content);
             match self.git.get_file(path, etag.as_deref()).await {
-                Ok(Fetched::NotModified) => {}
+                Ok(Fetched::NotModified) => read.push(path.clone()),
                 Ok(Fetched::Modified(f)) => {
-                    let source = match before {
+                    let source = match cached {
                         Some(_) => ReadSource::Refreshed,
                         None => ReadSource::Fetched,
                     };
-                    let after = self.fetched(path, f, source).await.content;
-                    if before.as_deref() != Some(after.as_str()) {
-                        out.push(Observed {
-                            path: path.clone(),
-                            topic: topic.to_string(),
-                            before,
-                            after,
-                        });
-                    }
+                    self.fetched(path, f, source).await;
+                    read.push(path.clone());
                 }
                 Err(GitHubError::NotFound { .. }) => {
                     let now = self.clock.now_ms();
@@ -87,7 +61,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
             }
         }
         self.mark_stale(&unread).await;
-        out
+        read
     }
 
     /// Whether a path from the repository root can be a thread file of this store:

@@ -4,7 +4,7 @@
 //! (the alarm goes on with the rest), and answers say whether the index is complete.
 
 use super::engine::{JournalStore, Writer, MIN_FLUSH_COST};
-use super::search::{docs_of, Found, SearchQuery};
+use super::search::{Found, SearchQuery};
 use crate::cache::Cache;
 use crate::clock::{Clock, Entropy};
 use crate::github::{Fetched, GitHost};
@@ -13,6 +13,12 @@ use crate::github::{Fetched, GitHost};
 /// files still to index.
 const META_BACKFILL: &str = "search_backfill";
 const META_TODO: &str = "search_todo";
+/// When the backfill may go on after GitHub failed it.
+const META_RETRY_AT: &str = "search_retry_at_ms";
+/// How long the backfill rests after GitHub failed it.
+const RETRY_AFTER_MS: u64 = 30_000;
+/// Reads of one file that may fail before the backfill gives up on it.
+const MAX_FAILURES: u32 = 3;
 
 impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C, K, J> {
     /// Searches. `Err` is a query the index cannot read, in words.
@@ -28,15 +34,20 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         if self.journal.meta(META_BACKFILL).as_deref() == Some("done") {
             return true;
         }
-        let mut todo: Vec<String> = match self.journal.meta(META_TODO) {
+        let now = self.store.clock.now_ms();
+        if self.retry_at() > now {
+            return false;
+        }
+        // Paths still to index, each with its failed reads so far.
+        let mut todo: Vec<(String, u32)> = match self.journal.meta(META_TODO) {
             Some(v) => serde_json::from_str(&v).unwrap_or_default(),
             None => match self.thread_paths().await {
-                Some(paths) => paths,
+                Some(paths) => paths.into_iter().map(|p| (p, 0)).collect(),
                 None => return false,
             },
         };
         while !todo.is_empty() && self.budget_left() > MIN_FLUSH_COST {
-            let path = todo.pop().unwrap_or_default();
+            let (path, failures) = todo.pop().unwrap_or_default();
             let name = path.rsplit('/').next().unwrap_or(&path);
             let Some(topic) = crate::thread::topic::topic_of_file_name(name) else {
                 continue;
@@ -46,7 +57,13 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 Ok(Some(content)) => self.reindex(topic, &content),
                 Ok(None) => {}
                 Err(_) => {
-                    todo.push(path);
+                    // Rest a while, and try the others first; a file that keeps
+                    // failing is left to the webhook or the next commit to it.
+                    if failures + 1 < MAX_FAILURES {
+                        todo.insert(0, (path, failures + 1));
+                    }
+                    self.journal
+                        .set_meta(META_RETRY_AT, &(now + RETRY_AFTER_MS).to_string());
                     break;
                 }
             }
@@ -60,10 +77,19 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         done
     }
 
-    /// Whether a backfill has started and is not finished (the alarm goes on with it).
-    pub fn backfilling(&self) -> bool {
-        self.journal.meta(META_TODO).is_some()
-            && self.journal.meta(META_BACKFILL).as_deref() != Some("done")
+    fn retry_at(&self) -> u64 {
+        self.journal
+            .meta(META_RETRY_AT)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// When a backfill that started and is not finished may go on (the alarm drives
+    /// it): `None` when there is none.
+    pub fn backfill_due_at(&self) -> Option<u64> {
+        let going = self.journal.meta(META_TODO).is_some()
+            && self.journal.meta(META_BACKFILL).as_deref() != Some("done");
+        going.then(|| self.retry_at())
     }
 
     /// The thread files in the repository (one request), for the backfill.
@@ -87,11 +113,9 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         }
     }
 
-    /// Indexes a thread as it is now (its entries replace what the index held).
+    /// Indexes a thread as it is now (its entries replace what the index held; what
+    /// is pending stays), and takes its head from it.
     pub fn reindex(&self, topic: &str, content: &str) {
-        let t = crate::thread::parse(content);
-        if t.header.is_thread() {
-            self.journal.replace_thread(topic, &docs_of(topic, &t));
-        }
+        self.relearn(topic, Some(content));
     }
 }

@@ -65,6 +65,10 @@ pub trait JournalStore {
     fn head(&self, topic: &str) -> Option<Head>;
     /// Remembers a thread's header state.
     fn set_head(&self, topic: &str, head: &Head);
+    /// Forgets a thread's header state (it is read again when needed).
+    fn forget_head(&self, topic: &str);
+    /// The entries indexed for a thread (their bodies left out).
+    fn indexed(&self, topic: &str) -> Vec<Doc>;
     /// Indexes one entry for search (replacing one at the same position).
     fn index_entry(&self, doc: &Doc);
     /// Replaces every indexed entry of a thread.
@@ -300,29 +304,26 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             });
         }
         let q = self.accept(s);
-        let before = before.unwrap_or_else(|()| Some(Head::default()));
-        let (events, head) = super::events::of_operation(
-            &q.topic,
-            &q.author,
-            &q.op,
-            q.entry_id.as_deref(),
-            &q.timestamp,
-            before.as_ref(),
-        );
-        self.journal.set_head(&q.topic, &head);
-        if let (Some(e), true) = (events.first(), q.op.appends_entry()) {
-            let title = e.title.clone().unwrap_or_default();
-            self.journal.index_entry(&Doc {
-                topic: q.topic.to_string(),
-                index: head.entries.saturating_sub(1),
-                entry_id: q.entry_id.as_ref().map(|id| id.to_string()),
-                author: q.author.display(),
-                at: q.timestamp.clone(),
-                body: super::search::body_of(&q.op, &title),
-                title,
-            });
+        match before {
+            // It will fail when committed (only a say creates a thread): nothing to tell.
+            Ok(None) if !q.op.creates_thread() => {}
+            before => {
+                let before = before.unwrap_or_else(|()| Some(Head::default()));
+                let (events, head) = super::events::of_operation(
+                    &q.topic,
+                    &q.author,
+                    &q.op,
+                    q.entry_id.as_deref(),
+                    &q.timestamp,
+                    before.as_ref(),
+                );
+                self.journal.set_head(&q.topic, &head);
+                if let Some(doc) = super::search::doc_of(&q, events.first(), &head) {
+                    self.journal.index_entry(&doc);
+                }
+                self.publish(&events);
+            }
         }
-        self.publish(&events);
         Ok(q)
     }
 
@@ -364,36 +365,6 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             seq: q.seq,
             head: self.journal.head(&q.topic),
         }
-    }
-
-    /// Publishes events seen outside the writer: entries this writer journaled are
-    /// its own, told already, and skipped. The threads they name are read again (from
-    /// the cache, which the push just refreshed) for their head and the search index.
-    /// Returns how many events were new.
-    pub async fn publish_outside(&self, events: &[Event]) -> usize {
-        let outside: Vec<Event> = events
-            .iter()
-            .filter(|e| {
-                e.entry_id.as_deref().is_none_or(|id| {
-                    self.journal.by_entry_id(id).is_none()
-                        && self.journal.entry_record(id).is_none()
-                })
-            })
-            .cloned()
-            .collect();
-        let mut topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
-        topics.sort();
-        topics.dedup();
-        for topic in topics {
-            if let Ok(Some(content)) = self.store.peek_thread(topic).await {
-                if self.pending_for(topic).is_empty() {
-                    let head = Head::of(&crate::thread::parse(&content));
-                    self.journal.set_head(topic, &head);
-                }
-                self.reindex(topic, &content);
-            }
-        }
-        self.publish(&outside)
     }
 
     /// Journals an operation and waits for it up to the deadline, flushing when it is

@@ -86,16 +86,13 @@ impl Event {
         if !matches!(self.kind, EventKind::Entry | EventKind::ThreadCreated) {
             return None;
         }
-        Some(match &self.entry_id {
-            Some(id) => format!("{}\n{id}", self.topic),
-            None => format!(
-                "{}\n{}\n{}\n{}",
-                self.topic,
-                self.author.as_deref().unwrap_or(""),
-                self.at,
-                self.title.as_deref().unwrap_or("")
-            ),
-        })
+        Some(super::search::entry_key(
+            &self.topic,
+            self.entry_id.as_deref(),
+            self.author.as_deref().unwrap_or(""),
+            &self.at,
+            self.title.as_deref().unwrap_or(""),
+        ))
     }
 
     /// Whether it makes it `me`'s turn, or is new for `me` (`Agent (user)`): the
@@ -168,7 +165,11 @@ pub fn of_operation(
         Operation::Handoff { target, .. } => {
             let to = match target {
                 Some(t) => agent::resolve_target(t, &author.user),
-                None => agent::counterpart(head.ball.as_deref().unwrap_or(&who)),
+                None => {
+                    // As `ops::draft` resolves it: the holder's counterpart, tagged.
+                    let other = agent::counterpart(head.ball.as_deref().unwrap_or(&who));
+                    agent::validate_author(&other, &author.user).unwrap_or(other)
+                }
             };
             e.title = Some(format!("Handoff to {to}"));
             head.ball = Some(to);
@@ -193,81 +194,64 @@ pub fn of_operation(
     (vec![e], head)
 }
 
-/// The events a change made outside this service brought: `before` is the thread
-/// as it was known (`None`: it did not exist), `after` as it is now. Entries are
-/// told apart by Entry-ID (or author, time and title); `now` stamps header changes.
-pub fn of_change(topic: &str, before: Option<&Thread>, after: &Thread, now: &str) -> Vec<Event> {
-    let head = Head::of(after);
+/// The events an outside change brought to a thread, as the writer sees it: `head`
+/// is the header it knew (`None`: nothing), `known` the entry keys it knew (see
+/// [`super::search::entry_key`]), `existed` whether the file was there before the
+/// change. Entries it did not know are told (by Entry-ID, or author, time and title);
+/// header changes against the head it knew. Knowing nothing of a thread that
+/// existed, only its last entry is told (the earlier ones are not news); a new one is
+/// told whole. `now` stamps header changes.
+pub fn of_outside(
+    topic: &str,
+    head: Option<&Head>,
+    known: &[String],
+    existed: bool,
+    after: &Thread,
+    now: &str,
+) -> Vec<Event> {
+    let new_head = Head::of(after);
     let stamp = |mut e: Event| {
-        e.ball = head.ball.clone();
-        e.status = head.status.clone();
+        e.ball = new_head.ball.clone();
+        e.status = new_head.status.clone();
         e.pending = Some(false);
         e
     };
     let entry_event = |kind, x: &crate::thread::Entry| {
-        let mut e = Event::new(kind, topic, &x.timestamp);
+        let mut e = Event::new(kind, topic, &super::search::normal_time(&x.timestamp));
         e.entry_id = x.entry_id.clone();
         e.author = Some(x.author.trim().to_string());
         e.title = x.title.clone();
         stamp(e)
     };
-    let Some(before) = before else {
+    let blind = head.is_none() && known.is_empty();
+    if blind && !existed {
         let mut out = vec![];
         let mut entries = after.entries.iter();
-        let first = entries.next();
-        let mut created = match first {
+        out.push(match entries.next() {
             Some(x) => entry_event(EventKind::ThreadCreated, x),
             None => stamp(Event::new(EventKind::ThreadCreated, topic, now)),
-        };
-        created.pending = Some(false);
-        out.push(created);
+        });
         out.extend(entries.map(|x| entry_event(EventKind::Entry, x)));
         return out;
+    }
+    let candidates = match blind {
+        true => after.entries.last().into_iter().collect::<Vec<_>>(),
+        false => after.entries.iter().collect(),
     };
-    let known: Vec<Option<String>> = before
-        .entries
-        .iter()
-        .map(|x| entry_event(EventKind::Entry, x).entry_key())
-        .collect();
-    let mut out: Vec<Event> = after
-        .entries
-        .iter()
+    let mut out: Vec<Event> = candidates
+        .into_iter()
         .map(|x| entry_event(EventKind::Entry, x))
-        .filter(|e| !known.contains(&e.entry_key()))
+        .filter(|e| e.entry_key().is_some_and(|k| !known.contains(&k)))
         .collect();
-    let old = Head::of(before);
-    if old.status != head.status {
-        out.push(stamp(Event::new(EventKind::Status, topic, now)));
-    }
-    if old.ball != head.ball && out.iter().all(|e| e.kind != EventKind::Entry) {
-        out.push(stamp(Event::new(EventKind::Ball, topic, now)));
-    }
-    out
-}
-
-/// The events a thread file re-read after an outside push brought. `existed`: the
-/// file was there before the push. Without a copy from before, an existing thread's
-/// last entry is all that is told (its earlier entries are not news); a new one is
-/// told whole.
-pub fn of_observed(o: &crate::store::Observed, existed: bool, now: &str) -> Vec<Event> {
-    let after = crate::thread::parse(&o.after);
-    if !after.header.is_thread() {
-        return vec![];
-    }
-    let before = o
-        .before
-        .as_deref()
-        .map(crate::thread::parse)
-        .filter(|t| t.header.is_thread());
-    match (before, existed) {
-        (Some(b), _) => of_change(&o.topic, Some(&b), &after, now),
-        (None, false) => of_change(&o.topic, None, &after, now),
-        (None, true) => {
-            let mut b = after.clone();
-            b.entries.pop();
-            of_change(&o.topic, Some(&b), &after, now)
+    if let Some(old) = head {
+        if old.status != new_head.status {
+            out.push(stamp(Event::new(EventKind::Status, topic, now)));
+        }
+        if old.ball != new_head.ball && out.is_empty() {
+            out.push(stamp(Event::new(EventKind::Ball, topic, now)));
         }
     }
+    out
 }
 
 /// Waiters on a writer: each listens once, and every new event wakes them all.
@@ -415,27 +399,40 @@ mod tests {
 
     const BEFORE: &str = "# t — Thread\nStatus: OPEN\nBall: Codex (bob)\n\n---\n\nEntry: Claude (bob) 2026-01-01T00:00:00Z\nRole: planner\nType: Note\nTitle: One\n\nfirst\n<!-- Entry-ID: 01A -->\n";
 
+    fn known(t: &Thread) -> Vec<String> {
+        crate::writer::search::docs_of("t", t)
+            .iter()
+            .map(|d| d.key())
+            .collect()
+    }
+
     #[test]
-    fn outside_changes_are_found_by_entry_id() {
+    fn outside_changes_are_told_against_what_the_writer_knew() {
         let before = parse(BEFORE);
-        let after_text = format!("{BEFORE}\n---\n\nEntry: Codex (bob) 2026-01-01T00:01:00Z\nRole: implementer\nType: Note\nTitle: Two\n\nsecond\n<!-- Entry-ID: 01B -->\n")
+        let after_text = format!("{BEFORE}\n---\n\nEntry: Codex (bob) 2026-01-01T00:01:00Z\nRole: implementer\nType: Note\nTitle: Two\n\nsecond\n")
             .replace("Ball: Codex (bob)", "Ball: Claude (bob)");
         let after = parse(&after_text);
-        let events = of_change("t", Some(&before), &after, "now");
+        let head = Head::of(&before);
+        let events = of_outside("t", Some(&head), &known(&before), true, &after, "now");
         assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!(events[0].entry_id.as_deref(), Some("01B"));
+        assert_eq!(events[0].title.as_deref(), Some("Two"));
         assert_eq!(events[0].ball.as_deref(), Some("Claude (bob)"));
         assert_eq!(events[0].pending, Some(false));
-        assert!(of_change("t", Some(&after), &after, "now").is_empty());
+        let now_known = (Head::of(&after), known(&after));
+        assert!(of_outside("t", Some(&now_known.0), &now_known.1, true, &after, "now").is_empty());
         // A header edit alone.
         let closed = parse(&after_text.replace("Status: OPEN", "Status: CLOSED"));
-        let events = of_change("t", Some(&after), &closed, "now");
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].kind, EventKind::Status);
-        // A new thread.
-        let events = of_change("t", None, &after, "now");
+        let events = of_outside("t", Some(&now_known.0), &now_known.1, true, &closed, "now");
         let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, [EventKind::ThreadCreated, EventKind::Entry]);
+        assert_eq!(kinds, [EventKind::Status]);
+        // Knowing nothing: a new thread is told whole, an old one by its last entry.
+        let kinds = |e: Vec<Event>| e.iter().map(|e| e.kind).collect::<Vec<_>>();
+        assert_eq!(
+            kinds(of_outside("t", None, &[], false, &after, "now")),
+            [EventKind::ThreadCreated, EventKind::Entry]
+        );
+        let last = of_outside("t", None, &[], true, &after, "now");
+        assert_eq!((last.len(), last[0].title.as_deref()), (1, Some("Two")));
     }
 
     #[test]

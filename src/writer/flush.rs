@@ -183,6 +183,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
 
         let planned = self.plan_batch(&pending, &current).await;
         let mut done = self.settle_without_writing(&planned).await;
+        self.unpredict(&planned, &current);
         done.carried_over = carried;
         if planned.files.is_empty() {
             save_state(self.journal, &st);
@@ -337,6 +338,21 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         }
     }
 
+    /// Operations that will never land were told and predicted when accepted: their
+    /// threads' heads and index go back to the files as they are.
+    fn unpredict(&self, planned: &Plan, current: &BTreeMap<Topic, Current>) {
+        let mut topics: Vec<Topic> = planned
+            .rejected
+            .iter()
+            .filter_map(|(seq, _)| self.journal.get(*seq).map(|q| q.topic))
+            .collect();
+        topics.dedup();
+        for t in topics {
+            let content = current.get(&t).cloned().flatten().map(|(c, _)| c);
+            self.relearn(&t, content.as_deref());
+        }
+    }
+
     /// Writes the planned files: one PUT for one file, else one Git Data commit. Every
     /// mutating request keeps the pacing gap.
     async fn write(&self, planned: &Plan) -> Result<Sha, GitHubError> {
@@ -421,8 +437,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 // from the file only when the prediction drifted (outside changes).
                 let head = super::events::Head::of(&crate::thread::parse(&f.content));
                 if self.journal.head(&f.topic).as_ref() != Some(&head) {
-                    self.journal.set_head(&f.topic, &head);
-                    self.reindex(&f.topic, &f.content);
+                    self.relearn(&f.topic, Some(&f.content));
                 }
             }
         }

@@ -121,6 +121,17 @@ impl JournalStore for MemoryJournal {
             .borrow_mut()
             .insert(topic.to_string(), head.clone());
     }
+    fn forget_head(&self, topic: &str) {
+        self.heads.borrow_mut().remove(topic);
+    }
+    fn indexed(&self, topic: &str) -> Vec<Doc> {
+        self.docs
+            .borrow()
+            .values()
+            .filter(|d| d.topic == topic)
+            .cloned()
+            .collect()
+    }
     fn index_entry(&self, doc: &Doc) {
         self.docs
             .borrow_mut()

@@ -9,6 +9,7 @@ pub mod flush;
 pub mod journal;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
+pub mod outside;
 pub mod pacing;
 pub mod plan;
 pub mod queue;

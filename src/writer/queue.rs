@@ -4,8 +4,8 @@
 //! version is refused with a message, never misread.
 
 use super::engine::{JournalStore, Submit, Submitted, Writer};
-use super::events::Event;
 use super::journal::{Queued, SyncStatus};
+use super::outside::Seen;
 use super::search::{Found, SearchQuery};
 use super::waiting::{EventQuery, Waited};
 use crate::cache::Cache;
@@ -32,8 +32,9 @@ pub enum Call {
     Pending(Option<String>),
     /// Wait for events.
     Events(EventQuery),
-    /// Store events seen outside the writer (a webhook's), and wake the waiters.
-    Publish(Vec<Event>),
+    /// Learn what outside changes did to these threads (a webhook's), and tell the
+    /// waiters.
+    Learn(Vec<Seen>),
     /// Search the index (backfilling it first, as far as the budget goes).
     Search(SearchQuery),
 }
@@ -50,8 +51,8 @@ pub enum Reply {
     Pending(Vec<Queued>),
     /// What a waiter gets.
     Events(Waited),
-    /// How many published events were new.
-    Published(usize),
+    /// How many events the outside changes made.
+    Learned(usize),
     /// What a search found.
     Found(Found),
     /// The search query cannot be read, and why.
@@ -69,7 +70,7 @@ impl Reply {
             Reply::Status(_) => "status",
             Reply::Pending(_) => "pending",
             Reply::Events(_) => "events",
-            Reply::Published(_) => "published",
+            Reply::Learned(_) => "learned",
             Reply::Found(_) => "found",
             Reply::BadQuery(_) => "bad_query",
             Reply::Refused(_) => "refused",
@@ -190,10 +191,10 @@ pub trait EventQueue: WriteQueue {
         }
     }
 
-    /// Publishes events seen outside the writer; returns how many were new.
-    async fn publish(&self, events: Vec<Event>) -> Result<usize, QueueError> {
-        match self.call(Call::Publish(events)).await? {
-            Reply::Published(n) => Ok(n),
+    /// Learns outside changes to these threads; returns how many events they made.
+    async fn learn(&self, seen: Vec<Seen>) -> Result<usize, QueueError> {
+        match self.call(Call::Learn(seen)).await? {
+            Reply::Learned(n) => Ok(n),
             other => Err(unexpected(other)),
         }
     }
@@ -260,7 +261,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 None => self.pending_all(),
             }),
             Call::Events(q) => Reply::Events(self.wait_events(&q).await),
-            Call::Publish(events) => Reply::Published(self.publish_outside(&events).await),
+            Call::Learn(seen) => Reply::Learned(self.learn_outside(&seen).await),
             Call::Search(q) => match self.search(&q).await {
                 Ok(found) => Reply::Found(found),
                 Err(why) => Reply::BadQuery(why),

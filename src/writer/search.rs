@@ -40,8 +40,36 @@ pub fn docs_of(topic: &str, t: &Thread) -> Vec<Doc> {
         .collect()
 }
 
+/// The key that tells one entry from another: its Entry-ID, or (written without
+/// one) its author, time (as [`normal_time`] writes it) and title.
+pub fn entry_key(
+    topic: &str,
+    entry_id: Option<&str>,
+    author: &str,
+    at: &str,
+    title: &str,
+) -> String {
+    match entry_id {
+        Some(id) => format!("{topic}\n{id}"),
+        None => format!("{topic}\n{}\n{at}\n{title}", author.trim()),
+    }
+}
+
+impl Doc {
+    /// Its [`entry_key`].
+    pub fn key(&self) -> String {
+        entry_key(
+            &self.topic,
+            self.entry_id.as_deref(),
+            &self.author,
+            &self.at,
+            &self.title,
+        )
+    }
+}
+
 /// A timestamp as the index compares them; one it cannot read is kept as written.
-fn normal_time(ts: &str) -> String {
+pub fn normal_time(ts: &str) -> String {
     timestamp::parse(ts)
         .and_then(|secs| u64::try_from(secs).ok())
         .map_or_else(|| ts.to_string(), |secs| timestamp::format_utc(secs * 1000))
@@ -55,6 +83,25 @@ pub fn body_of(op: &Operation, title: &str) -> String {
         Operation::Handoff { note, .. } => note.clone().unwrap_or_else(|| title.to_lowercase()),
         Operation::SetStatus { .. } => String::new(),
     }
+}
+
+/// The document of an accepted operation that appends an entry: `told` is its event
+/// (for the title), `head` the thread's head after it (for the index).
+pub fn doc_of(
+    q: &super::journal::Queued,
+    told: Option<&super::events::Event>,
+    head: &super::events::Head,
+) -> Option<Doc> {
+    let title = told?.title.clone().unwrap_or_default();
+    q.op.appends_entry().then(|| Doc {
+        topic: q.topic.to_string(),
+        index: head.entries.saturating_sub(1),
+        entry_id: q.entry_id.as_ref().map(|id| id.to_string()),
+        author: q.author.display(),
+        at: q.timestamp.clone(),
+        body: body_of(&q.op, &title),
+        title,
+    })
 }
 
 /// What a search asks for.

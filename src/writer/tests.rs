@@ -1097,3 +1097,127 @@ mod search {
         );
     }
 }
+
+mod predictions {
+    use super::*;
+    use crate::writer::engine::MIN_FLUSH_COST;
+    use crate::writer::search::SearchQuery;
+    use crate::writer::waiting::EventQuery;
+
+    fn events(w: &Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal>) -> usize {
+        block_on(w.wait_events(&EventQuery {
+            since: Some(0),
+            ..EventQuery::default()
+        }))
+        .events
+        .len()
+    }
+
+    fn found(
+        w: &Writer<'_, MemoryGitHost, MemoryCache, FakeClock, MemoryJournal>,
+        q: &str,
+    ) -> usize {
+        let q = SearchQuery {
+            q: q.into(),
+            limit: 10,
+            ..SearchQuery::default()
+        };
+        block_on(w.search(&q)).unwrap().results.len()
+    }
+
+    #[test]
+    fn a_write_that_cannot_land_leaves_no_event_head_or_index_behind() {
+        let f = fixture();
+        let w = f.writer();
+        // An ack on a thread that does not exist: it fails when committed.
+        let out = block_on(w.submit(ack("ghost", 1)));
+        assert!(is_not_found(&out), "{out:?}");
+        assert_eq!(events(&w), 0);
+        assert_eq!(f.journal.head("ghost"), None);
+        // A say that would pass MAX_THREAD_BYTES: told when accepted, taken back when
+        // it is refused.
+        let w = f.writer_with(WriterConfig {
+            max_thread_bytes: 200,
+            ..WriterConfig::default()
+        });
+        let mut big = say("big", 2);
+        big.op = Operation::Say {
+            title: "too big".into(),
+            body: "walrus ".repeat(100),
+            role: "planner".into(),
+            entry_type: "Note".into(),
+        };
+        big.durable = true;
+        block_on(w.submit(big));
+        assert_eq!(found(&w, "walrus"), 1, "searchable while pending");
+        block_on(w.flush());
+        assert_eq!(found(&w, "walrus"), 0, "gone once refused");
+        assert_eq!(f.journal.head("big"), None);
+    }
+
+    #[test]
+    fn an_outside_push_is_told_even_when_a_reader_refreshed_the_cache_first() {
+        let f = fixture();
+        let w = f.writer();
+        block_on(w.submit(say("a", 2)));
+        block_on(w.poll_outside());
+        let file = f.git.file("threads/a.md").unwrap();
+        f.git.push("threads/a.md", &format!("{file}\n---\n\nEntry: Codex (mira) 2026-03-02T10:00:00Z\nRole: implementer\nType: Note\nTitle: Seen by a reader first\n\nx\n"));
+        // A reader revalidates the cache before the writer's next check.
+        f.clock.advance(60_000);
+        block_on(f.store().read_thread("a")).unwrap();
+        let before = f.journal.event_bounds().0;
+        assert_eq!(block_on(w.poll_outside()), 1);
+        let got = block_on(w.wait_events(&EventQuery {
+            since: Some(before),
+            ..EventQuery::default()
+        }));
+        assert_eq!(
+            got.events[0].title.as_deref(),
+            Some("Seen by a reader first")
+        );
+        assert_eq!(found(&w, "reader"), 1, "and the index learned it");
+    }
+
+    #[test]
+    fn a_backfill_that_github_fails_rests_and_gives_up_on_a_file_that_keeps_failing() {
+        let f = fixture();
+        f.git.push(
+            "threads/bad.md",
+            "# bad — Thread\nStatus: OPEN\nBall: Codex (a)\n",
+        );
+        let q = SearchQuery {
+            q: "x".into(),
+            limit: 1,
+            ..SearchQuery::default()
+        };
+        // The listing, and nothing more: the budget leaves only a flush's worth.
+        let tight = WriterConfig {
+            budget: MIN_FLUSH_COST + 1,
+            ..WriterConfig::default()
+        };
+        assert!(!block_on(f.writer_with(tight).search(&q)).unwrap().complete);
+        let mut failed_reads = 0;
+        while failed_reads < 10 {
+            failed_reads += 1;
+            f.git.fail_next(
+                "GET",
+                GitHubError::Server {
+                    status: 500,
+                    message: "boom".into(),
+                },
+                Strike::Before,
+            );
+            let w = f.writer();
+            if block_on(w.search(&q)).unwrap().complete {
+                break;
+            }
+            let due = w.backfill_due_at().expect("still going");
+            assert!(due > f.clock.now_ms(), "it rests before trying again");
+            assert!(!block_on(w.search(&q)).unwrap().complete, "not before then");
+            f.clock.advance(due - f.clock.now_ms());
+        }
+        assert_eq!(failed_reads, 3, "three failed reads, then the file is left");
+        assert_eq!(f.writer().backfill_due_at(), None);
+    }
+}

@@ -1,7 +1,7 @@
 //! Waiting for events: a waiter's request is held by the writer until an event
 //! concerns it or its time is up. Waiting costs no GitHub requests (the fallback
 //! check for outside pushes, when there is no webhook, is one conditional request
-//! every `outside_poll_ms` while anyone waits).
+//! every `outside_poll_ms` while anyone waits: see `outside`).
 
 use super::engine::{JournalStore, Writer};
 use super::events::Event;
@@ -75,6 +75,14 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         loop {
             // Listen before looking, so an event between the two is not missed.
             let woken = self.wakers.map(|w| w.listen());
+            if since < self.journal.event_bounds().1 {
+                // Pruned while it waited (a small EVENTS_KEEP and a busy branch).
+                return Waited {
+                    cursor: self.journal.event_bounds().0,
+                    stale: true,
+                    ..Waited::default()
+                };
+            }
             let (events, cursor) = self.scan(since, q);
             since = cursor;
             let now = clock.now_ms();
@@ -126,90 +134,5 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 return (out, since);
             }
         }
-    }
-}
-
-/// The journal's meta keys for the outside check: when it last ran, and what the
-/// threads directory held then.
-const META_POLLED_AT: &str = "outside_polled_at_ms";
-const META_WATCHED: &str = "outside_watched";
-
-/// The threads directory as last checked: its ETag and each thread file's blob sha.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Watched {
-    etag: Option<String>,
-    shas: std::collections::BTreeMap<String, String>,
-}
-
-/// Files re-read per outside check (each a GitHub request).
-const OUTSIDE_READS: usize = 10;
-
-impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C, K, J> {
-    fn next_outside_poll_at(&self) -> u64 {
-        self.journal
-            .meta(META_POLLED_AT)
-            .and_then(|v| v.parse::<u64>().ok())
-            .map_or(0, |at| at + self.config.outside_poll_ms)
-    }
-
-    fn outside_poll_due(&self, now: u64) -> bool {
-        now >= self.next_outside_poll_at()
-    }
-
-    /// Checks the threads directory for changes made outside this service (one
-    /// conditional request), and publishes the events of the files that changed. The
-    /// first check only takes note of what is there.
-    pub async fn poll_outside(&self) -> usize {
-        let clock = self.store.clock;
-        let now = clock.now_ms();
-        self.journal.set_meta(META_POLLED_AT, &now.to_string());
-        if self.budget_left() < 1 {
-            return 0;
-        }
-        self.spend(1);
-        let known: Watched = self
-            .journal
-            .meta(META_WATCHED)
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default();
-        let dir = &self.store.config.threads_dir;
-        let listing = match self.store.git.list_dir(dir, known.etag.as_deref()).await {
-            Ok(crate::github::Fetched::Modified(l)) => l,
-            _ => return 0,
-        };
-        let shas: std::collections::BTreeMap<String, String> = listing
-            .entries
-            .iter()
-            .filter(|e| e.kind == "file" && self.store.is_thread_path(&e.path))
-            .map(|e| (e.path.clone(), e.sha.to_string()))
-            .collect();
-        let first = known.etag.is_none() && known.shas.is_empty();
-        let changed: Vec<String> = shas
-            .iter()
-            .filter(|(p, sha)| known.shas.get(*p) != Some(*sha))
-            .map(|(p, _)| p.clone())
-            .collect();
-        let watched = Watched {
-            etag: listing.etag,
-            shas,
-        };
-        self.journal.set_meta(
-            META_WATCHED,
-            &serde_json::to_string(&watched).unwrap_or_default(),
-        );
-        if first || changed.is_empty() {
-            return 0;
-        }
-        let reads = OUTSIDE_READS.min(self.budget_left() as usize);
-        self.spend(reads as u32);
-        let stamp = crate::thread::timestamp::format_utc(now);
-        let events: Vec<Event> = self
-            .store
-            .observe(&changed, reads)
-            .await
-            .iter()
-            .flat_map(|o| super::events::of_observed(o, known.shas.contains_key(&o.path), &stamp))
-            .collect();
-        self.publish_outside(&events).await
     }
 }

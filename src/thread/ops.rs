@@ -279,27 +279,44 @@ fn comparable_body(body: &str) -> &str {
 
 /// Applies a change to the current content (`None`: the file does not exist).
 pub fn apply(change: &Change<'_>, current: Option<&str>) -> Result<Applied, ApplyError> {
+    apply_reusing(change, current, None).map(|(applied, _)| applied)
+}
+
+/// [`apply`], for a batch that applies one change after another to the same file:
+/// `known` are the readings of `current` the previous change gave back (they are
+/// read again when absent), and the answer carries the readings of the new content
+/// (of `current`, when nothing is written; none when the entry is already there).
+/// The checks are the same; only the reading of the file before is not repeated.
+pub fn apply_reusing(
+    change: &Change<'_>,
+    current: Option<&str>,
+    known: Option<Readings>,
+) -> Result<(Applied, Option<Readings>), ApplyError> {
     let current = current.filter(|c| !c.trim().is_empty());
     let author = change.author.display();
-    let base = match current {
-        Some(c) => c.to_string(),
-        None if change.op.creates_thread() => {
-            render::new_thread(change.topic, &agent::counterpart(&author), change.timestamp)
-        }
+    let (base, known) = match current {
+        Some(c) => (c.to_string(), known),
+        None if change.op.creates_thread() => (
+            render::new_thread(change.topic, &agent::counterpart(&author), change.timestamp),
+            None,
+        ),
         None => return Err(ApplyError::ThreadMissing),
     };
-    let before = Readings::of(&base);
+    let before = known.unwrap_or_else(|| Readings::of(&base));
     if !before.ours.header.is_thread() {
         return Err(ApplyError::NotAThread);
     }
     if let Some(id) = change.entry_id.filter(|id| before.has_entry_id(id)) {
-        return Ok(Applied::AlreadyThere(presence(change, &base, before, id)));
+        return Ok((
+            Applied::AlreadyThere(presence(change, &base, before, id)),
+            None,
+        ));
     }
 
     let draft = draft(change, &author, &before)?;
     if let (Operation::SetStatus { .. }, Some((_, status))) = (change.op, &draft.header) {
         if before.ours.header.status() == Some(status.as_str()) {
-            return Ok(Applied::Unchanged);
+            return Ok((Applied::Unchanged, Some(before)));
         }
     }
     let limit = before.first_entry_start(&base);
@@ -309,15 +326,31 @@ pub fn apply(change: &Change<'_>, current: Option<&str>) -> Result<Applied, Appl
     };
     let delta = edited.len() as isize - base.len() as isize;
     if !change.op.appends_entry() {
-        check(&before, &edited, delta, None, draft.header.as_ref())?;
-        return Ok(Applied::Content {
-            content: edited,
-            title: draft.title,
-        });
+        let after = check(&before, &edited, delta, None, draft.header.as_ref())?;
+        return Ok((
+            Applied::Content {
+                content: edited,
+                title: draft.title,
+            },
+            Some(after),
+        ));
     }
 
+    append_entry(change, &author, &before, &edited, draft, delta)
+}
+
+/// The append half of [`apply_reusing`]: the entry block after `edited` (the file with
+/// its header edit), checked under both readings.
+fn append_entry(
+    change: &Change<'_>,
+    author: &str,
+    before: &Readings,
+    edited: &str,
+    draft: Draft,
+    delta: isize,
+) -> Result<(Applied, Option<Readings>), ApplyError> {
     let block = render::entry_block(&render::EntryDraft {
-        author: &author,
+        author,
         timestamp: change.timestamp,
         role: &draft.role,
         entry_type: &draft.entry_type,
@@ -327,35 +360,38 @@ pub fn apply(change: &Change<'_>, current: Option<&str>) -> Result<Applied, Appl
     });
     // The fences left open by the text the block will follow: the file without its
     // trailing whitespace (which the append strips, and which may hold a line break).
-    let kept = py_rstrip(&edited);
+    let kept = py_rstrip(edited);
     let closers = fence_closers(
         parse::open_fence_at_end(kept),
         tools_reader::open_fence_at_end(kept).map(|f| (f.marker, f.len)),
     );
-    let content = render::append(&edited, &closers, &block);
-    let new_line = content.len() - LineEnding::of(&edited).apply(&block).len()
+    let content = render::append(edited, &closers, &block);
+    let new_line = content.len() - LineEnding::of(edited).apply(&block).len()
         + "---".len()
-        + LineEnding::of(&edited).as_str().len();
+        + LineEnding::of(edited).as_str().len();
     let expected = EntryKey {
         line: new_line,
-        author: &author,
+        author,
         timestamp: change.timestamp,
         role: Some(&draft.role),
         entry_type: Some(&draft.entry_type),
         title: Some(&draft.title),
         entry_id: change.entry_id,
     };
-    check(
-        &before,
+    let after = check(
+        before,
         &content,
         delta,
         Some(expected),
         draft.header.as_ref(),
     )?;
-    Ok(Applied::Content {
-        content,
-        title: draft.title,
-    })
+    Ok((
+        Applied::Content {
+            content,
+            title: draft.title,
+        },
+        Some(after),
+    ))
 }
 
 /// What the change writes: the entry's parts and the header line it sets.
@@ -448,7 +484,7 @@ fn check(
     delta: isize,
     new: Option<EntryKey<'_>>,
     header: Option<&(&'static str, String)>,
-) -> Result<(), ApplyError> {
+) -> Result<Readings, ApplyError> {
     let tools = tools_reader::read(after);
     let tools_view = (&before.tools.entries[..], &tools.entries[..]);
     same_entries(
@@ -499,7 +535,13 @@ fn check(
             )));
         }
     }
-    Ok(())
+    // The readings of the new content, for the next change of a batch.
+    let warnings = super::reading::disagreements(after, &ours, &tools);
+    Ok(Readings {
+        ours,
+        tools,
+        warnings,
+    })
 }
 
 /// Checks that one reader sees in `s` the entries it saw before (`then`,

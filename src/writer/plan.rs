@@ -4,7 +4,9 @@
 
 use super::journal::Queued;
 use crate::github::Sha;
-use crate::thread::{apply, Applied, ApplyError, Change, Presence, Topic};
+use crate::thread::ops::apply_reusing;
+use crate::thread::reading::Readings;
+use crate::thread::{Applied, ApplyError, Change, Presence, Topic};
 use std::collections::BTreeMap;
 
 /// `<Agent (user)>: <title> (<topic>)`, a blank line, then the trailers.
@@ -109,6 +111,15 @@ pub fn plan(pending: &[&Queued], current: &BTreeMap<Topic, Current>, limits: &Li
     planner.finish()
 }
 
+/// Whether an applied append passes the largest thread allowed (it is refused).
+fn too_large(a: &Applied, q: &Queued, limits: &Limits) -> bool {
+    matches!(a, Applied::Content { content, .. } if too_large_len(content.len(), q, limits))
+}
+
+fn too_large_len(len: usize, q: &Queued, limits: &Limits) -> bool {
+    q.op.appends_entry() && len > limits.max_thread_bytes
+}
+
 /// A plan made one operation at a time (so that a caller may let other work run
 /// between two): [`Planner::add`] in seq order, then [`Planner::finish`].
 pub struct Planner<'a> {
@@ -116,6 +127,9 @@ pub struct Planner<'a> {
     limits: Limits,
     out: Plan,
     titles: Vec<(String, String, &'a Queued)>,
+    /// The readings of each topic's content as the plan has it, so the next change
+    /// to it need not read the file again.
+    readings: BTreeMap<Topic, Readings>,
 }
 
 impl<'a> Planner<'a> {
@@ -126,6 +140,7 @@ impl<'a> Planner<'a> {
             limits,
             out: Plan::default(),
             titles: vec![],
+            readings: BTreeMap::new(),
         }
     }
 
@@ -147,9 +162,16 @@ impl<'a> Planner<'a> {
             entry_id: q.entry_id.as_deref(),
             timestamp: &q.timestamp,
         };
-        match apply(&change, content.as_deref()) {
+        let known = self.readings.remove(&q.topic);
+        let applied = apply_reusing(&change, content.as_deref(), known).map(|(a, readings)| {
+            if let (Some(r), false) = (readings, too_large(&a, q, &self.limits)) {
+                self.readings.insert(q.topic.clone(), r);
+            }
+            a
+        });
+        match applied {
             Ok(Applied::Content { content: after, .. })
-                if q.op.appends_entry() && after.len() > self.limits.max_thread_bytes =>
+                if too_large_len(after.len(), q, &self.limits) =>
             {
                 self.out.rejected.push((
                     q.seq,
@@ -215,6 +237,57 @@ mod tests {
             last_error: None,
             acknowledged: false,
         }
+    }
+
+    #[test]
+    fn a_batch_writes_what_applying_each_change_alone_would() {
+        let mut ops = vec![];
+        for seq in 1..=8u64 {
+            let topic = if seq % 3 == 0 { "b" } else { "a" };
+            ops.push(say(
+                seq,
+                topic,
+                if seq % 2 == 0 { "Claude" } else { "Codex" },
+                &format!("t{seq}"),
+            ));
+        }
+        // A status change, the same status again, and an entry sent twice.
+        let mut status = say(9, "a", "Team", "s");
+        status.op = Operation::SetStatus {
+            status: "in_review".into(),
+        };
+        let mut again = status.clone();
+        again.seq = 10;
+        let mut twice = ops[0].clone();
+        twice.seq = 11;
+        ops.extend([status, again, twice]);
+        let refs: Vec<&Queued> = ops.iter().collect();
+        let current = BTreeMap::from([
+            (Topic::parse("a").unwrap(), None),
+            (Topic::parse("b").unwrap(), None),
+        ]);
+        let planned = plan(&refs, &current, &Limits::default());
+        let mut alone: BTreeMap<String, String> = BTreeMap::new();
+        for q in &ops {
+            let change = Change {
+                topic: &q.topic,
+                author: &q.author,
+                op: &q.op,
+                entry_id: q.entry_id.as_deref(),
+                timestamp: &q.timestamp,
+            };
+            if let Ok(Applied::Content { content, .. }) =
+                crate::thread::apply(&change, alone.get(q.topic.as_str()).map(String::as_str))
+            {
+                alone.insert(q.topic.to_string(), content);
+            }
+        }
+        for f in &planned.files {
+            assert_eq!(f.content, alone[f.topic.as_str()], "{}", f.topic);
+        }
+        assert_eq!(planned.files.len(), 2);
+        assert_eq!(planned.unchanged, vec![10]);
+        assert_eq!(planned.present.len(), 1);
     }
 
     #[test]

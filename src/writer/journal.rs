@@ -87,6 +87,17 @@ impl Queued {
     pub fn is_pending(&self) -> bool {
         self.state == OpState::Pending
     }
+
+    /// The change it applies to its thread.
+    pub fn change(&self) -> crate::thread::Change<'_> {
+        crate::thread::Change {
+            topic: &self.topic,
+            author: &self.author,
+            op: &self.op,
+            entry_id: self.entry_id.as_deref(),
+            timestamp: &self.timestamp,
+        }
+    }
 }
 
 /// What is kept of every committed entry for good, after its journal row is pruned:

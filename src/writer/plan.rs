@@ -6,7 +6,7 @@ use super::journal::Queued;
 use crate::github::Sha;
 use crate::thread::ops::apply_reusing;
 use crate::thread::reading::Readings;
-use crate::thread::{Applied, ApplyError, Change, Presence, Topic};
+use crate::thread::{Applied, ApplyError, Presence, Topic};
 use std::collections::BTreeMap;
 
 /// `<Agent (user)>: <title> (<topic>)`, a blank line, then the trailers.
@@ -155,13 +155,7 @@ impl<'a> Planner<'a> {
                 None => (None, None),
             },
         };
-        let change = Change {
-            topic: &q.topic,
-            author: &q.author,
-            op: &q.op,
-            entry_id: q.entry_id.as_deref(),
-            timestamp: &q.timestamp,
-        };
+        let change = q.change();
         let known = self.readings.remove(&q.topic);
         let applied = apply_reusing(&change, content.as_deref(), known).map(|(a, readings)| {
             if let (Some(r), false) = (readings, too_large(&a, q, &self.limits)) {
@@ -269,13 +263,7 @@ mod tests {
         let planned = plan(&refs, &current, &Limits::default());
         let mut alone: BTreeMap<String, String> = BTreeMap::new();
         for q in &ops {
-            let change = Change {
-                topic: &q.topic,
-                author: &q.author,
-                op: &q.op,
-                entry_id: q.entry_id.as_deref(),
-                timestamp: &q.timestamp,
-            };
+            let change = q.change();
             if let Ok(Applied::Content { content, .. }) =
                 crate::thread::apply(&change, alone.get(q.topic.as_str()).map(String::as_str))
             {

@@ -624,3 +624,50 @@ fn a_signed_push_webhook_makes_outside_changes_visible_at_once() {
     let (_, body) = deliver(r#"{"zen": "x"}"#, &signed(r#"{"zen": "x"}"#), "ping");
     assert_eq!(body["pong"], json!(true));
 }
+
+#[test]
+fn a_reader_refreshing_an_outside_change_tells_waiters_and_the_search_index() {
+    let f = fixture();
+    let (status, _, _) = f.call(
+        "POST",
+        "/v1/threads/plan/entries",
+        Some("w"),
+        Some(json!({"agent": "Claude", "title": "ours", "body": "b"})),
+    );
+    assert_eq!(status, 201);
+    f.call("GET", "/v1/threads/plan", Some("r"), None);
+    let (_, start, _) = f.call("GET", "/v1/events", Some("r"), None);
+    let mut outside = f.git.file("plan.md").unwrap();
+    outside.push_str("\n---\n\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nRole: implementer\nType: Note\nTitle: pushed by hand\n\nthe quokka plan\n");
+    f.git.push("plan.md", &outside);
+    f.clock.advance(31_000);
+    let (_, _, read) = f.call("GET", "/v1/threads/plan", Some("r"), None);
+    assert_eq!(read.header("x-watercooler-cache"), Some("refreshed"));
+    let cursor = start["cursor"].as_str().unwrap();
+    let (status, got, _) = f.call(
+        "GET",
+        &format!("/v1/events?since={cursor}"),
+        Some("r"),
+        None,
+    );
+    assert_eq!(status, 200, "{got}");
+    let titles: Vec<&str> = got["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["pushed by hand"], "{got}");
+    let (_, found, _) = f.call("GET", "/v1/search?q=quokka", Some("r"), None);
+    assert_eq!(found["results"][0]["title"], "pushed by hand", "{found}");
+    // Reading it again tells nothing twice.
+    f.clock.advance(31_000);
+    f.call("GET", "/v1/threads/plan", Some("r"), None);
+    let (_, again, _) = f.call(
+        "GET",
+        &format!("/v1/events?since={}", got["cursor"].as_str().unwrap()),
+        Some("r"),
+        None,
+    );
+    assert_eq!(again["events"], json!([]));
+}

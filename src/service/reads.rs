@@ -6,7 +6,9 @@ use super::{Effects, Service};
 use crate::github::Sha;
 use crate::store::{ReadSource, StoreError, ThreadSummary};
 use crate::thread::{self, Reading};
+use crate::writer::outside::Seen;
 use crate::writer::plan::Limits;
+use crate::writer::queue::EventQueue;
 use crate::writer::{plan, Queued, WriteQueue};
 use std::collections::BTreeMap;
 
@@ -83,7 +85,19 @@ pub async fn thread_view<E: Effects>(
     let pending: Vec<Queued> = app.queue.pending(Some(topic)).await.unwrap_or_default();
     let mut unavailable = None;
     let committed = match app.store.read_thread(topic).await {
-        Ok(f) => Some(f),
+        Ok(f) => {
+            if f.source == ReadSource::Refreshed {
+                // Changed outside this service since it was cached: the writer
+                // learns it (events for waiters, the search index). A failure here
+                // costs the reader nothing.
+                let seen = vec![Seen {
+                    topic: topic.to_string(),
+                    existed: true,
+                }];
+                let _ = app.queue.learn(seen).await;
+            }
+            Some(f)
+        }
         Err(StoreError::ThreadNotFound { .. }) => None,
         Err(StoreError::GitHub(e)) if e.is_transient() && !pending.is_empty() => {
             unavailable = Some(StoreError::GitHub(e));

@@ -671,3 +671,70 @@ fn a_reader_refreshing_an_outside_change_tells_waiters_and_the_search_index() {
     );
     assert_eq!(again["events"], json!([]));
 }
+
+#[test]
+fn the_tool_surface_follows_the_token_and_what_the_client_asks_for() {
+    let f = fixture();
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    let names = |token: &str, path: &str, extra: &[(&str, &str)]| {
+        let mut headers = MCP_HEADERS.to_vec();
+        headers.extend_from_slice(extra);
+        let (status, r, _) = f.call_with("POST", path, Some(token), Some(list.clone()), &headers);
+        let names: Vec<String> = r["result"]["tools"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .map(|t| t["name"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (status, names, r)
+    };
+    let (_, all, _) = names("w", "/mcp", &[]);
+    assert_eq!(all.len(), 15);
+    // A read-only token sees only the tools that change nothing.
+    let (_, read, _) = names("r", "/mcp", &[]);
+    assert!(read.contains(&"watercooler_read_thread".to_string()));
+    assert!(read.contains(&"watercooler_wait".to_string()));
+    assert!(
+        !read
+            .iter()
+            .any(|n| n.ends_with("_say") || n.ends_with("_set_status")),
+        "{read:?}"
+    );
+    // A client narrows its surface by header or query; a token's limits bound it.
+    let (_, two, _) = names(
+        "w",
+        "/mcp",
+        &[("x-mcp-tools", "say, watercooler_read_thread")],
+    );
+    assert_eq!(two, ["watercooler_read_thread", "watercooler_say"]);
+    let (_, by_query, _) = names("w", "/mcp?tools=wait,search", &[]);
+    assert_eq!(by_query, ["watercooler_wait", "watercooler_search"]);
+    let (_, bounded, _) = names("r", "/mcp", &[("x-mcp-tools", "say,read_thread")]);
+    assert_eq!(bounded, ["watercooler_read_thread"]);
+    let (_, readonly, _) = names("w", "/mcp", &[("x-mcp-readonly", "true")]);
+    assert_eq!(readonly, read);
+    let (status, _, r) = names("w", "/mcp", &[("x-mcp-tools", "say,shout")]);
+    assert_eq!(status, 400);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool \"shout\""),
+        "{r}"
+    );
+    // A narrowed surface takes no call to a tool it left out.
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "watercooler_say", "arguments": {"topic": "t", "title": "x", "body": "y", "agent": "Claude"}}});
+    let mut headers = MCP_HEADERS.to_vec();
+    headers.push(("x-mcp-tools", "read_thread"));
+    let (_, r, _) = f.call_with("POST", "/mcp", Some("w"), Some(call.clone()), &headers);
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    // A read-only token's write call is still answered, with why not.
+    let (_, r, _) = f.call_with("POST", "/mcp", Some("r"), Some(call), &MCP_HEADERS);
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    assert!(r["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("read-only"));
+}

@@ -15,10 +15,10 @@ after(async () => {
   await h?.close();
 });
 
-async function connect(token = WRITER, name = 'e2e') {
+async function connect(token = WRITER, name = 'e2e', { headers = {}, query = '' } = {}) {
   const client = new Client({ name, version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(`${h.worker.url}/mcp`), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  const transport = new StreamableHTTPClientTransport(new URL(`${h.worker.url}/mcp${query}`), {
+    requestInit: { headers: { Authorization: `Bearer ${token}`, ...headers } },
   });
   await client.connect(transport);
   return client;
@@ -43,6 +43,25 @@ const TOOLS = [
 ];
 
 const text = (r) => r.content.map((c) => c.text).join('\n');
+
+test('a lean surface: a read-only token lists only read tools; a client narrows with X-MCP-Tools or ?tools=', async () => {
+  const names = async (client) => (await client.listTools()).tools.map((t) => t.name);
+  const reader = await connect(READER, 'reader');
+  const narrow = await connect(WRITER, 'narrow', { headers: { 'X-MCP-Tools': 'wait,say' } });
+  const query = await connect(WRITER, 'query', { query: '?tools=read_thread,search' });
+  const readonly = await connect(WRITER, 'readonly', { headers: { 'X-MCP-Readonly': 'true' } });
+  try {
+    const read = await names(reader);
+    assert.ok(read.includes('watercooler_read_thread') && read.includes('watercooler_search'), read.join());
+    assert.deepEqual(read.filter((n) => /_(say|ack|handoff|set_status)$/.test(n)), []);
+    assert.deepEqual(await names(readonly), read);
+    assert.deepEqual(await names(narrow), ['watercooler_say', 'watercooler_wait']);
+    assert.deepEqual(await names(query), ['watercooler_read_thread', 'watercooler_search']);
+    await assert.rejects(query.callTool({ name: 'watercooler_say', arguments: { topic: 'x', title: 't', body: 'b' } }), (e) => e.code === -32602);
+  } finally {
+    await Promise.all([reader, narrow, query, readonly].map((c) => c.close()));
+  }
+});
 
 test('connects, negotiates, and lists every tool with precise schemas', async () => {
   const client = await connect();

@@ -64,7 +64,7 @@ pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRe
                 .with_header("access-control-allow-methods", "POST, GET, OPTIONS")
                 .with_header(
                     "access-control-allow-headers",
-                    "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id",
+                    "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id, x-mcp-tools, x-mcp-readonly",
                 )
                 .with_header("access-control-max-age", "86400"),
             None => http_error(
@@ -95,6 +95,17 @@ async fn serve<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRespons
         Ok(who) => who,
         Err(refused) => return refused,
     };
+    let asked = req
+        .query_param("tools")
+        .or_else(|| req.header("x-mcp-tools").map(str::to_string));
+    let surface = match tools::Surface::of(
+        who.can_write,
+        req.header("x-mcp-readonly"),
+        asked.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(why) => return http_error(400, jsonrpc::INVALID_REQUEST, &why),
+    };
     let value: Value = match serde_json::from_slice(&req.body) {
         Ok(v) => v,
         Err(e) => return http_error(400, jsonrpc::PARSE_ERROR, &format!("parse error: {e}")),
@@ -116,7 +127,7 @@ async fn serve<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRespons
             ..Default::default()
         },
         Ok(Message::Request { id, method, params }) => {
-            let body = match dispatch(app, &who, &method, &params).await {
+            let body = match dispatch(app, &who, &surface, &method, &params).await {
                 Ok(result) => jsonrpc::result(&id, result),
                 Err((code, message)) => jsonrpc::error(&id, code, &message),
             };
@@ -196,6 +207,7 @@ fn admit<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> Result<Principal
 async fn dispatch<E: Effects>(
     app: &Service<'_, E>,
     who: &Principal,
+    surface: &tools::Surface,
     method: &str,
     params: &Value,
 ) -> Result<Value, (i64, String)> {
@@ -225,7 +237,7 @@ async fn dispatch<E: Effects>(
                     "invalid cursor: the tool list has one page".into(),
                 ));
             }
-            Ok(json!({ "tools": tools::definitions() }))
+            Ok(json!({ "tools": surface.definitions() }))
         }
         "tools/call" => {
             let name = params.get("name").and_then(Value::as_str).ok_or((
@@ -233,7 +245,7 @@ async fn dispatch<E: Effects>(
                 "tools/call needs a \"name\"".to_string(),
             ))?;
             let args = params.get("arguments").cloned().unwrap_or(Value::Null);
-            tools::call(app, who, name, args).await
+            tools::call(app, who, surface, name, args).await
         }
         other => Err((
             jsonrpc::METHOD_NOT_FOUND,

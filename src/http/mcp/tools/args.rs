@@ -95,8 +95,8 @@ pub const COMMON: [&str; 2] = ["code_path", "agent_func"];
 /// An input schema: the tool's own properties, the common ones, nothing else.
 pub fn input_schema(props: &[(&str, Value, &str, bool)]) -> Value {
     let mut s = crate::schema::object(props);
-    s["properties"]["code_path"] = json!({"type": "string", "description": "Accepted for compatibility with the local server; ignored."});
-    s["properties"]["agent_func"] = json!({"type": "string", "pattern": "^[^:]+:[^:]*:[^:]*$", "description": "platform:model:role, e.g. \"Claude:opus:planner\"; the platform is the agent, the role the default role"});
+    s["properties"]["code_path"] = json!({"type": "string", "description": "Ignored"});
+    s["properties"]["agent_func"] = json!({"type": "string", "pattern": "^[^:]+:[^:]*:[^:]*$", "description": "platform:model:role, e.g. Claude:opus:planner"});
     s["additionalProperties"] = json!(false);
     s
 }

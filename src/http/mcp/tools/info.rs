@@ -22,7 +22,7 @@ args! {
 args! {
     /// whoami's arguments.
     WhoamiArgs {
-        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        /// Your agent name, e.g. Claude (default: your token's)
         agent: Option<String>,
     }
 }
@@ -36,7 +36,7 @@ args! {
         limit: Option<u64>,
         /// next_cursor from the previous page
         cursor: Option<String>,
-        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        /// Your agent name, e.g. Claude (default: your token's)
         agent: Option<String>,
     }
 }

@@ -128,7 +128,9 @@ impl Tool {
             "annotations": {"readOnlyHint": s.read_only, "destructiveHint": false, "idempotentHint": s.idempotent, "openWorldHint": false},
         });
         if let Some(o) = s.output {
-            t["outputSchema"] = o();
+            // The shape is for clients to check results; the model reads the
+            // result itself, so the schema goes without its descriptions.
+            t["outputSchema"] = without_descriptions(o());
         }
         t
     }
@@ -157,9 +159,115 @@ impl Tool {
     }
 }
 
+/// A JSON Schema without its `description`s (a property that happens to be called
+/// "description" stays).
+fn without_descriptions(mut v: Value) -> Value {
+    if let Value::Object(o) = &mut v {
+        o.remove("description");
+        for (key, x) in o.iter_mut() {
+            *x = match (key.as_str(), std::mem::take(x)) {
+                ("properties", Value::Object(props)) => Value::Object(
+                    props
+                        .into_iter()
+                        .map(|(name, schema)| (name, without_descriptions(schema)))
+                        .collect(),
+                ),
+                (_, Value::Array(items)) => {
+                    Value::Array(items.into_iter().map(without_descriptions).collect())
+                }
+                (_, other) => without_descriptions(other),
+            };
+        }
+    }
+    v
+}
+
 /// Every tool, as `tools/list` shows it.
 pub fn definitions() -> Vec<Value> {
-    Tool::ALL.iter().map(|t| t.definition()).collect()
+    Surface::all().definitions()
+}
+
+/// The tools one connection is offered: what its token may use, narrowed by what
+/// the client asked for (`tools` / `X-MCP-Tools`, `X-MCP-Readonly`). The token's
+/// limits are an upper bound on what a client can ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Surface {
+    /// Listed by `tools/list`, in [`Tool::ALL`] order.
+    pub listed: Vec<Tool>,
+    /// The client narrowed the surface: `tools/call` takes only these.
+    pub narrowed: bool,
+}
+
+impl Surface {
+    /// Every tool.
+    pub fn all() -> Surface {
+        Surface {
+            listed: Tool::ALL.to_vec(),
+            narrowed: false,
+        }
+    }
+
+    /// The surface of a token (`can_write`) and what the client asked for: `readonly`
+    /// (`true`/`1` or `false`/`0`) and `asked` (comma-separated tool names, with or
+    /// without the `watercooler_` prefix). `Err` says what to send instead.
+    pub fn of(
+        can_write: bool,
+        readonly: Option<&str>,
+        asked: Option<&str>,
+    ) -> Result<Surface, String> {
+        let readonly = match readonly.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(other) => {
+                return Err(format!(
+                    "X-MCP-Readonly must be true or false, got {other:?}"
+                ))
+            }
+        };
+        let asked: Option<Vec<Tool>> = match asked.map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(list) => Some(
+                list.split(',')
+                    .map(|n| {
+                        let n = n.trim();
+                        Tool::ALL
+                            .into_iter()
+                            .find(|t| {
+                                t.name() == n || t.name().strip_prefix("watercooler_") == Some(n)
+                            })
+                            .ok_or_else(|| {
+                                let names: Vec<&str> = Tool::ALL.iter().map(|t| t.name()).collect();
+                                format!(
+                                    "unknown tool {n:?} in the tools list; the tools are {}",
+                                    names.join(", ")
+                                )
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        let writes = can_write && !readonly;
+        let listed = Tool::ALL
+            .into_iter()
+            .filter(|t| writes || t.spec().read_only)
+            .filter(|t| asked.as_ref().is_none_or(|a| a.contains(t)))
+            .collect();
+        Ok(Surface {
+            listed,
+            narrowed: asked.is_some() || readonly,
+        })
+    }
+
+    /// Its tools, as `tools/list` shows them.
+    pub fn definitions(&self) -> Vec<Value> {
+        self.listed.iter().map(|t| t.definition()).collect()
+    }
+
+    /// Whether `tools/call` takes `tool`: any tool, unless the client narrowed the
+    /// surface (a read-only token's write tools are called, and answer why not).
+    pub fn offers(&self, tool: Tool) -> bool {
+        !self.narrowed || self.listed.contains(&tool)
+    }
 }
 
 /// What a tool is called with.
@@ -175,16 +283,19 @@ pub struct Ctx<'a, 's, E: Effects> {
 pub async fn call<E: Effects>(
     svc: &Service<'_, E>,
     who: &Principal,
+    surface: &Surface,
     name: &str,
     args: Value,
 ) -> Result<Value, (i64, String)> {
     let tool = Tool::ALL
         .into_iter()
-        .find(|t| t.name() == name)
+        .find(|t| t.name() == name && surface.offers(*t))
         .ok_or_else(|| {
             (
                 jsonrpc::INVALID_PARAMS,
-                format!("unknown tool {name:?}; call tools/list for the available tools"),
+                format!(
+                    "unknown tool {name:?}; call tools/list for the tools this connection offers"
+                ),
             )
         })?;
     let cx = Ctx { svc, who };
@@ -314,6 +425,28 @@ fn with_notes(mut result: Value, view: &View) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `tools/list` costs a client's context: bytes, and about a quarter as
+    /// many tokens. The README reports these figures; this keeps them from creeping.
+    #[test]
+    fn the_tool_list_stays_lean() {
+        let bytes = |s: &Surface| json!({"tools": s.definitions()}).to_string().len();
+        let all = bytes(&Surface::all());
+        let read = bytes(&Surface::of(false, None, None).unwrap());
+        let one = bytes(&Surface::of(true, None, Some("wait")).unwrap());
+        println!(
+            "tools/list: all {all} bytes (~{} tokens), read-only {read} (~{}), one tool {one}",
+            all / 4,
+            read / 4
+        );
+        assert!(all < 23_000, "{all} bytes");
+        assert!(read < all * 2 / 3, "{read} of {all}");
+        assert!(one < 3_000, "{one}");
+        // Output schemas keep their shape, without the descriptions.
+        let say = Tool::Say.definition();
+        assert!(say["outputSchema"]["properties"]["commit_sha"].is_object());
+        assert!(!say["outputSchema"].to_string().contains("\"description\""));
+    }
 
     #[test]
     fn every_tool_has_a_valid_looking_schema() {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 args! {
     /// read_thread's arguments.
     ReadArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// First entry index (0-based)
         from_entry: Option<u64>,
@@ -28,7 +28,7 @@ args! {
 args! {
     /// list_thread_entries' arguments.
     EntriesArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// First entry index (default 0)
         offset: Option<u64>,
@@ -40,7 +40,7 @@ args! {
 args! {
     /// get_thread_entry's arguments.
     EntryArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// Entry index (0-based)
         index: Option<u64>,
@@ -52,7 +52,7 @@ args! {
 args! {
     /// get_thread_entry_range's arguments.
     RangeArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// First index
         start_index: u64,

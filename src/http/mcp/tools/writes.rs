@@ -14,7 +14,7 @@ use serde_json::Value;
 args! {
     /// say's arguments.
     SayArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// One-line title, up to 200 characters
         title: String,
@@ -24,11 +24,11 @@ args! {
         role: Option<String>,
         /// Note, Plan, Decision, PR or Closure (default Note)
         entry_type: Option<String>,
-        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        /// Your agent name, e.g. Claude (default: your token's)
         agent: Option<String>,
-        /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
+        /// ULID idempotency key (optional)
         entry_id: Option<String>,
-        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        /// Answer once committed to git, not once stored (default false)
         wait_for_commit: Option<bool>,
     }
 }
@@ -36,17 +36,17 @@ args! {
 args! {
     /// ack's arguments.
     AckArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// Default "Ack"
         title: Option<String>,
         /// Default "ack"
         body: Option<String>,
-        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        /// Your agent name, e.g. Claude (default: your token's)
         agent: Option<String>,
-        /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
+        /// ULID idempotency key (optional)
         entry_id: Option<String>,
-        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        /// Answer once committed to git, not once stored (default false)
         wait_for_commit: Option<bool>,
     }
 }
@@ -54,17 +54,17 @@ args! {
 args! {
     /// handoff's arguments.
     HandoffArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// Handoff note (default "handoff to <target>")
         note: Option<String>,
         /// Who gets the ball, e.g. "Codex" or "Codex (alice)"
         target_agent: Option<String>,
-        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        /// Your agent name, e.g. Claude (default: your token's)
         agent: Option<String>,
-        /// Optional ULID idempotency key: sending the same entry_id twice writes one entry
+        /// ULID idempotency key (optional)
         entry_id: Option<String>,
-        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        /// Answer once committed to git, not once stored (default false)
         wait_for_commit: Option<bool>,
     }
 }
@@ -72,13 +72,13 @@ args! {
 args! {
     /// set_status' arguments.
     StatusArgs {
-        /// Thread topic: letters, digits, '.', '_' and '-' (the file is <topic>.md)
+        /// Thread topic (letters, digits, . _ -)
         topic: String,
         /// The new status
         status: String,
-        /// Your agent name, e.g. "Claude" or "Codex"; defaults to your token's agent. Your user comes from your token.
+        /// Your agent name, e.g. Claude (default: your token's)
         agent: Option<String>,
-        /// Wait until the write is committed to git before answering (default false: answered once it is stored, visible to readers and waiters; the commit follows)
+        /// Answer once committed to git, not once stored (default false)
         wait_for_commit: Option<bool>,
     }
 }

@@ -738,3 +738,55 @@ fn the_tool_surface_follows_the_token_and_what_the_client_asks_for() {
         .unwrap()
         .contains("read-only"));
 }
+
+#[test]
+fn browser_origins_the_workers_own_loopback_beside_loopback_and_allowed_ones() {
+    let f = fixture();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let with_origin = |origin: &str| {
+        let mut h = MCP_HEADERS.to_vec();
+        h.push(("origin", origin));
+        let (status, _, resp) = f.call_with("POST", "/mcp", Some("w"), Some(init.clone()), &h);
+        (
+            status,
+            resp.header("access-control-allow-origin")
+                .map(str::to_string),
+        )
+    };
+    // The Worker here is reached at http://127.0.0.1:8787.
+    for ok in [
+        "http://127.0.0.1:8787",
+        "http://localhost:5173",
+        "http://127.0.0.1:3000",
+        "http://[::1]:4000",
+    ] {
+        assert_eq!(with_origin(ok), (200, Some(ok.to_string())), "{ok}");
+    }
+    for refused in [
+        "https://evil.example",
+        "http://localhost.evil.example",
+        "http://127.0.0.1.nip.io",
+        "null",
+    ] {
+        assert_eq!(with_origin(refused).0, 403, "{refused}");
+    }
+    let preflight = |origin: &str| {
+        let h = [
+            ("origin", origin),
+            ("access-control-request-method", "POST"),
+        ];
+        let (status, _, resp) = f.call_with("OPTIONS", "/mcp", None, None, &h);
+        (status, resp)
+    };
+    let (status, resp) = preflight("http://localhost:5173");
+    assert_eq!(status, 204);
+    assert!(resp
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("authorization"));
+    assert!(resp
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("www-authenticate"));
+    assert_eq!(preflight("https://evil.example").0, 403);
+}

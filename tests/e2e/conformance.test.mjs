@@ -126,9 +126,9 @@ before(async () => {
   // Listening first (its port held), forwarding once the Worker is up.
   proxy = await startAuthProxy(() => h.worker.url, WRITER);
   const { port } = proxy.address();
-  // The suite's DNS-rebinding scenario sends `Origin: http://<host of the URL>`: the
-  // proxy's origin is this deployment's own, so it is allowed; any other is refused.
-  h = await setup({ vars: { ALLOWED_ORIGINS: `http://127.0.0.1:${port}` } });
+  // The suite's DNS-rebinding scenario sends loopback origins (allowed: the Worker is
+  // reached on a loopback name) and foreign ones (refused). No ALLOWED_ORIGINS.
+  h = await setup();
   mcpUrl = `http://127.0.0.1:${port}/mcp`;
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wc-conformance-'));
 });

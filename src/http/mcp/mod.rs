@@ -56,7 +56,7 @@ fn http_error(status: u16, code: i64, message: &str) -> ApiResponse {
 pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
     let origin = req
         .header("origin")
-        .filter(|o| app.config.origin_allowed(o))
+        .filter(|o| origin_allowed(app.config, req, o))
         .map(str::to_string);
     if req.method == "OPTIONS" && req.header("origin").is_some() {
         return match origin {
@@ -78,6 +78,30 @@ pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRe
     match origin {
         Some(o) => with_cors(resp, &o),
         None => resp,
+    }
+}
+
+/// Whether a browser page from `origin` may call: the Worker's own origin; a
+/// loopback origin when the Worker is reached on a loopback name (local use; what
+/// DNS rebinding would need is a foreign name resolving to loopback, and its Origin
+/// is that foreign name, refused); or an origin in ALLOWED_ORIGINS.
+fn origin_allowed(config: &crate::config::Config, req: &ApiRequest, origin: &str) -> bool {
+    let origin = origin.trim().trim_end_matches('/');
+    origin.eq_ignore_ascii_case(req.base.trim_end_matches('/'))
+        || (is_loopback(&req.base) && is_loopback(origin))
+        || config.origin_allowed(origin)
+}
+
+/// Whether an origin (`scheme://host[:port]`) names this machine.
+fn is_loopback(origin: &str) -> bool {
+    let Ok(url) = url::Url::parse(origin) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -149,7 +173,7 @@ fn admit<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> Result<Principal
     }
     if req
         .header("origin")
-        .is_some_and(|o| !app.config.origin_allowed(o))
+        .is_some_and(|o| !origin_allowed(app.config, req, o))
     {
         return Err(http_error(
             403,

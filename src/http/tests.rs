@@ -790,3 +790,74 @@ fn browser_origins_the_workers_own_loopback_beside_loopback_and_allowed_ones() {
         .contains("www-authenticate"));
     assert_eq!(preflight("https://evil.example").0, 403);
 }
+
+#[test]
+fn mcp_resources_list_read_and_template() {
+    let f = fixture();
+    for i in 0..60 {
+        f.git.push(
+            &format!("t{i:02}.md"),
+            &format!("# t{i:02} — Thread\nStatus: OPEN\nBall: Codex (bob)\n"),
+        );
+    }
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "resources/list"}),
+    );
+    let first = r["result"]["resources"].as_array().unwrap().clone();
+    assert_eq!(first.len(), 50, "{r}");
+    assert_eq!(first[0]["uri"], "watercooler://instructions");
+    assert_eq!(first[1]["uri"], "watercooler://threads/t00");
+    let cursor = r["result"]["nextCursor"].as_str().unwrap().to_string();
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "resources/list", "params": {"cursor": cursor}}),
+    );
+    assert_eq!(r["result"]["resources"].as_array().unwrap().len(), 11);
+    assert!(r["result"].get("nextCursor").is_none());
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "resources/list", "params": {"cursor": "nope"}}),
+    );
+    assert_eq!(r["error"]["code"], -32602);
+
+    let read = |uri: &str| {
+        rpc(
+            &f,
+            json!({"jsonrpc": "2.0", "id": 4, "method": "resources/read", "params": {"uri": uri}}),
+        )
+        .1
+    };
+    let thread = read("watercooler://threads/t07");
+    assert_eq!(thread["result"]["contents"][0]["mimeType"], "text/markdown");
+    assert_eq!(
+        thread["result"]["contents"][0]["text"],
+        f.git.file("t07.md").unwrap()
+    );
+    assert!(
+        read("watercooler://instructions")["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("watercooler_wait")
+    );
+    for missing in [
+        "watercooler://threads/none",
+        "watercooler://threads/../x",
+        "test://static-text",
+    ] {
+        assert_eq!(read(missing)["error"]["code"], -32002, "{missing}");
+    }
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 5, "method": "resources/templates/list"}),
+    );
+    assert_eq!(
+        r["result"]["resourceTemplates"][0]["uriTemplate"],
+        "watercooler://threads/{topic}"
+    );
+    let (_, r) = rpc(
+        &f,
+        json!({"jsonrpc": "2.0", "id": 6, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}),
+    );
+    assert!(r["result"]["capabilities"]["resources"].is_object());
+}

@@ -23,12 +23,14 @@ const CLI = path.join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformanc
  * with why, and with what its failure must say (so it fails for that reason only).
  * Most scenarios call fixtures of the suite's reference "everything" server (tools
  * named `test_*`, `test://` resources, `test_*` prompts); this server has its own
- * tools and no resources, prompts, completions, logging or server-to-client requests,
- * and is stateless, answering GET with 405 (no SSE streams, no sessions).
+ * tools and resources, and no prompts, completions, logging or server-to-client requests,
+ * and is stateless, answering GET with 405 (no SSE streams, no sessions). Its
+resources are its own (watercooler://instructions and watercooler://threads/{topic}).
  */
 const UNKNOWN_TOOL = /MCP error -32602: unknown tool/i;
 const NO_METHOD = /MCP error -32601/;
 const NO_SESSION = /did not provide session ID/i;
+const NO_RESOURCE = /-32002|resource not found/i;
 const EXPECTED_FAILURES = {
   'logging-set-level': ['no logging capability (logging/setLevel)', NO_METHOD],
   'completion-complete': ['no completions (completion/complete)', NO_METHOD],
@@ -48,12 +50,11 @@ const EXPECTED_FAILURES = {
   // These two end in a warning, which the suite's baseline counts as a failure.
   'server-sse-polling': ['SSE polling and resumption need a session; stateless: no session id, JSON answers, GET 405', NO_SESSION],
   'server-sse-multiple-streams': ['several SSE streams of a session; stateless: no session id', NO_SESSION],
-  'resources-list': ['no resources', NO_METHOD],
-  'resources-read-text': ['no resources (test://static-text)', NO_METHOD],
-  'resources-read-binary': ['no resources (test://static-binary)', NO_METHOD],
-  'resources-templates-read': ['no resources (test://template/{id}/data)', NO_METHOD],
-  'resources-subscribe': ['no resources, no subscriptions (updates need a stream)', NO_METHOD],
-  'resources-unsubscribe': ['no resources, no subscriptions', NO_METHOD],
+  'resources-read-text': ['fixture resource test://static-text (ours are watercooler://)', NO_RESOURCE],
+  'resources-read-binary': ['fixture resource test://static-binary', NO_RESOURCE],
+  'resources-templates-read': ['fixture template test://template/{id}/data', NO_RESOURCE],
+  'resources-subscribe': ['no subscriptions (updates need a stream)', NO_METHOD],
+  'resources-unsubscribe': ['no subscriptions', NO_METHOD],
   'prompts-list': ['no prompts', NO_METHOD],
   'prompts-get-simple': ['no prompts (test_simple_prompt)', NO_METHOD],
   'prompts-get-with-args': ['no prompts (test_prompt_with_arguments)', NO_METHOD],

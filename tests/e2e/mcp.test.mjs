@@ -44,6 +44,25 @@ const TOOLS = [
 
 const text = (r) => r.content.map((c) => c.text).join('\n');
 
+test('resources: the instructions and every thread, read as markdown through the SDK', async () => {
+  const client = await connect();
+  try {
+    await client.callTool({ name: 'watercooler_say', arguments: { topic: 'mcp-resource', title: 'r', body: 'as a resource', wait_for_commit: true } });
+    const { resources } = await client.listResources();
+    assert.equal(resources[0].uri, 'watercooler://instructions');
+    assert.ok(resources.some((r) => r.uri === 'watercooler://threads/mcp-resource'), JSON.stringify(resources));
+    const read = await client.readResource({ uri: 'watercooler://threads/mcp-resource' });
+    assert.equal(read.contents[0].text, h.file('mcp-resource'));
+    const how = await client.readResource({ uri: 'watercooler://instructions' });
+    assert.match(how.contents[0].text, /ball/);
+    const { resourceTemplates } = await client.listResourceTemplates();
+    assert.equal(resourceTemplates[0].uriTemplate, 'watercooler://threads/{topic}');
+    await assert.rejects(client.readResource({ uri: 'watercooler://threads/no-such-thread' }), (e) => e.code === -32002);
+  } finally {
+    await client.close();
+  }
+});
+
 test('a lean surface: a read-only token lists only read tools; a client narrows with X-MCP-Tools or ?tools=', async () => {
   const names = async (client) => (await client.listTools()).tools.map((t) => t.name);
   const reader = await connect(READER, 'reader');

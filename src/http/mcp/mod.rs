@@ -5,6 +5,8 @@
 //! issued; a server-to-client SSE stream can be added later on GET).
 
 pub mod jsonrpc;
+pub mod paging;
+pub mod resources;
 pub mod tools;
 
 use super::error::{challenge, status};
@@ -248,7 +250,7 @@ async fn dispatch<E: Effects>(
             };
             Ok(json!({
                 "protocolVersion": version,
-                "capabilities": {"tools": {"listChanged": false}},
+                "capabilities": {"tools": {"listChanged": false}, "resources": {"listChanged": false}},
                 "serverInfo": {"name": "watercooler-worker", "title": "Watercooler threads", "version": VERSION},
                 "instructions": instructions(),
             }))
@@ -271,6 +273,9 @@ async fn dispatch<E: Effects>(
             let args = params.get("arguments").cloned().unwrap_or(Value::Null);
             tools::call(app, who, surface, name, args).await
         }
+        "resources/list" => resources::list(app, params).await,
+        "resources/templates/list" => Ok(resources::templates()),
+        "resources/read" => resources::read(app, params).await,
         other => Err((
             jsonrpc::METHOD_NOT_FOUND,
             format!("method {other:?} is not supported"),

@@ -4,6 +4,7 @@
 use super::args::{args, SyncAction};
 use super::{caller, page_limit, structured, Ctx, Spec};
 use crate::http::json::JsonFields;
+use crate::http::mcp::paging::{decode_cursor, encode_cursor};
 use crate::record;
 use crate::schema::Schema;
 use crate::service::command::agent_for;
@@ -11,7 +12,6 @@ use crate::service::reads::{index_groups, sort_for, Section};
 use crate::service::{Effects, ServiceError, VERSION};
 use crate::store::ThreadSummary;
 use crate::writer::SyncStatus;
-use base64::Engine;
 use serde_json::Value;
 
 args! {
@@ -256,21 +256,6 @@ fn list_text(page: &[ThreadSummary], me: Option<&str>, next: Option<&str>) -> St
     text
 }
 
-fn encode_cursor(offset: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
-}
-
-fn decode_cursor(cursor: &str) -> Option<usize> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
-    String::from_utf8(raw)
-        .ok()?
-        .strip_prefix("o:")?
-        .parse()
-        .ok()
-}
-
 /// watercooler_sync.
 pub(super) const SYNC: Spec = Spec {
     name: "watercooler_sync",
@@ -346,17 +331,3 @@ pub(super) async fn reindex<E: Effects>(
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(decode_cursor(&encode_cursor(150)), Some(150));
-        assert_eq!(decode_cursor("nope!"), None);
-        assert_eq!(
-            decode_cursor(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x:1")),
-            None
-        );
-    }
-}

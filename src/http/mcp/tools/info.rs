@@ -330,4 +330,3 @@ pub(super) async fn reindex<E: Effects>(
         },
     ))
 }
-

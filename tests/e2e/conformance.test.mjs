@@ -23,9 +23,9 @@ const CLI = path.join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformanc
  * with why, and with what its failure must say (so it fails for that reason only).
  * Most scenarios call fixtures of the suite's reference "everything" server (tools
  * named `test_*`, `test://` resources, `test_*` prompts); this server has its own
- * tools and resources, and no prompts, completions, logging or server-to-client requests,
- * and is stateless, answering GET with 405 (no SSE streams, no sessions). Its
-resources are its own (watercooler://instructions and watercooler://threads/{topic}).
+ * tools and resources (watercooler://instructions, watercooler://threads/{topic}),
+ * and no prompts, completions, logging or server-to-client requests, and is
+ * stateless, answering GET with 405 (no SSE streams, no sessions).
  */
 const UNKNOWN_TOOL = /MCP error -32602: unknown tool/i;
 const NO_METHOD = /MCP error -32601/;

@@ -548,9 +548,9 @@ fn signed(body: &str) -> String {
     format!("sha256={tag}")
 }
 
-#[test]
-fn a_signed_push_webhook_makes_outside_changes_visible_at_once() {
-    let f = fixture();
+/// Thread `plan` said into by this service, and read once (so it is cached): the
+/// first read's answer.
+fn said_and_cached(f: &Fixture) -> ApiResponse {
     let (status, _, _) = f.call(
         "POST",
         "/v1/threads/plan/entries",
@@ -558,7 +558,13 @@ fn a_signed_push_webhook_makes_outside_changes_visible_at_once() {
         Some(json!({"agent": "Claude", "title": "ours", "body": "b"})),
     );
     assert_eq!(status, 201);
-    let (_, _, first) = f.call("GET", "/v1/threads/plan", Some("r"), None);
+    f.call("GET", "/v1/threads/plan", Some("r"), None).2
+}
+
+#[test]
+fn a_signed_push_webhook_makes_outside_changes_visible_at_once() {
+    let f = fixture();
+    let first = said_and_cached(&f);
     let mut outside = f.git.file("plan.md").unwrap();
     outside.push_str(
         "\n---\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nTitle: pushed by hand\n\nhello\n",
@@ -628,14 +634,7 @@ fn a_signed_push_webhook_makes_outside_changes_visible_at_once() {
 #[test]
 fn a_reader_refreshing_an_outside_change_tells_waiters_and_the_search_index() {
     let f = fixture();
-    let (status, _, _) = f.call(
-        "POST",
-        "/v1/threads/plan/entries",
-        Some("w"),
-        Some(json!({"agent": "Claude", "title": "ours", "body": "b"})),
-    );
-    assert_eq!(status, 201);
-    f.call("GET", "/v1/threads/plan", Some("r"), None);
+    said_and_cached(&f);
     let (_, start, _) = f.call("GET", "/v1/events", Some("r"), None);
     let mut outside = f.git.file("plan.md").unwrap();
     outside.push_str("\n---\n\nEntry: Codex (bob) 2026-03-02T10:00:00Z\nRole: implementer\nType: Note\nTitle: pushed by hand\n\nthe quokka plan\n");

@@ -155,13 +155,7 @@ impl<E: Effects> Service<'_, E> {
             .refresh(&files, MAX_OBSERVED)
             .await
             .into_iter()
-            .filter_map(|path| {
-                let name = path.rsplit('/').next()?;
-                Some(Seen {
-                    topic: crate::thread::topic::topic_of_file_name(name)?.to_string(),
-                    existed: !added.contains(&&path),
-                })
-            })
+            .filter_map(|path| Seen::at(&path, !added.contains(&&path)))
             .collect();
         let events = match seen.is_empty() {
             true => 0,

@@ -67,7 +67,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy> Store<'_, G, C, K> {
     /// Whether a path from the repository root can be a thread file of this store:
     /// in its directory, with a topic's file name.
     pub fn is_thread_path(&self, path: &str) -> bool {
-        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-        dir == self.config.threads_dir && crate::thread::topic::topic_of_file_name(name).is_some()
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        dir == self.config.threads_dir && crate::thread::topic::topic_of_path(path).is_some()
     }
 }

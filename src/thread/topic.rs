@@ -143,6 +143,11 @@ pub fn topic_of_file_name(name: &str) -> Option<&str> {
     (!stem.is_empty() && !stem.contains('/')).then_some(stem)
 }
 
+/// The topic of a file at `path` (from the repository root), by its file name.
+pub fn topic_of_path(path: &str) -> Option<&str> {
+    topic_of_file_name(path.rsplit('/').next().unwrap_or(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

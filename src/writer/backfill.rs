@@ -48,13 +48,12 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         };
         while !todo.is_empty() && self.budget_left() > MIN_FLUSH_COST {
             let (path, failures) = todo.pop().unwrap_or_default();
-            let name = path.rsplit('/').next().unwrap_or(&path);
-            let Some(topic) = crate::thread::topic::topic_of_file_name(name) else {
+            let Some(topic) = crate::thread::topic::topic_of_path(&path) else {
                 continue;
             };
             self.spend(1);
             match self.store.peek_thread(topic).await {
-                Ok(Some(content)) => self.reindex(topic, &content),
+                Ok(Some(content)) => self.relearn(topic, Some(&crate::thread::parse(&content))),
                 Ok(None) => {}
                 Err(_) => {
                     // Rest a while, and try the others first; a file that keeps
@@ -111,11 +110,5 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             Err(crate::github::GitHubError::NotFound { .. }) => Some(vec![]),
             Err(_) => None,
         }
-    }
-
-    /// Indexes a thread as it is now (its entries replace what the index held; what
-    /// is pending stays), and takes its head from it.
-    pub fn reindex(&self, topic: &str, content: &str) {
-        self.relearn(topic, Some(content));
     }
 }

@@ -348,8 +348,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             .collect();
         topics.dedup();
         for t in topics {
-            let content = current.get(&t).cloned().flatten().map(|(c, _)| c);
-            self.relearn(&t, content.as_deref());
+            let file = current
+                .get(&t)
+                .and_then(|c| c.as_ref())
+                .map(|(content, _)| crate::thread::parse(content));
+            self.relearn(&t, file.as_ref());
         }
     }
 
@@ -430,14 +433,14 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
             );
         }
         // What a thread's head is, once nothing of it is pending: as committed.
-        let pending = self.journal.pending();
+        let pending = self.journal.pending_topics();
         for f in &planned.files {
-            if !pending.iter().any(|q| q.topic == f.topic) {
+            if !pending.iter().any(|t| *t == f.topic.as_str()) {
                 // The index learned each entry when it was accepted; it is rebuilt
                 // from the file only when the prediction drifted (outside changes).
-                let head = super::events::Head::of(&crate::thread::parse(&f.content));
-                if self.journal.head(&f.topic).as_ref() != Some(&head) {
-                    self.relearn(&f.topic, Some(&f.content));
+                let file = crate::thread::parse(&f.content);
+                if self.journal.head(&f.topic) != Some(super::events::Head::of(&file)) {
+                    self.relearn(&f.topic, Some(&file));
                 }
             }
         }

@@ -21,6 +21,16 @@ pub struct Seen {
     pub existed: bool,
 }
 
+impl Seen {
+    /// The thread file at `path` (from the repository root), if it is one.
+    pub fn at(path: &str, existed: bool) -> Option<Seen> {
+        Some(Seen {
+            topic: crate::thread::topic::topic_of_path(path)?.to_string(),
+            existed,
+        })
+    }
+}
+
 /// The journal's meta keys for the outside check: when it last ran, and what the
 /// threads directory held then.
 const META_POLLED_AT: &str = "outside_polled_at_ms";
@@ -66,7 +76,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                         && self.journal.entry_record(id).is_none()
                 })
             }));
-            self.relearn(&s.topic, Some(&content));
+            self.relearn(&s.topic, Some(&after));
         }
         self.publish(&events)
     }
@@ -136,13 +146,7 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         );
         let seen: Vec<Seen> = read
             .iter()
-            .filter_map(|p| {
-                let name = p.rsplit('/').next()?;
-                Some(Seen {
-                    topic: crate::thread::topic::topic_of_file_name(name)?.to_string(),
-                    existed: known.shas.contains_key(p),
-                })
-            })
+            .filter_map(|p| Seen::at(p, known.shas.contains_key(p)))
             .collect();
         self.learn_outside(&seen).await
     }
@@ -150,19 +154,16 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
     /// Brings a thread's head and index back to the file as it is (`None`: no such
     /// file), with what is still pending applied: after an outside change, a
     /// commit that did not go as predicted, or a write that failed.
-    pub fn relearn(&self, topic: &str, content: Option<&str>) {
-        let file = content
-            .map(crate::thread::parse)
-            .filter(|t| t.header.is_thread());
+    pub fn relearn(&self, topic: &str, file: Option<&crate::thread::Thread>) {
+        let file = file.filter(|t| t.header.is_thread());
         let mut docs = file
-            .as_ref()
             .map(|t| super::search::docs_of(topic, t))
             .unwrap_or_default();
-        let mut head = file.as_ref().map(Head::of);
+        let mut head = file.map(Head::of);
         for q in self.pending_for(topic) {
             if q.entry_id
                 .as_deref()
-                .is_some_and(|id| file.as_ref().is_some_and(|t| t.contains_entry_id(id)))
+                .is_some_and(|id| file.is_some_and(|t| t.contains_entry_id(id)))
             {
                 continue;
             }

@@ -75,10 +75,11 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
         loop {
             // Listen before looking, so an event between the two is not missed.
             let woken = self.wakers.map(|w| w.listen());
-            if since < self.journal.event_bounds().1 {
+            let (last, pruned) = self.journal.event_bounds();
+            if since < pruned {
                 // Pruned while it waited (a small EVENTS_KEEP and a busy branch).
                 return Waited {
-                    cursor: self.journal.event_bounds().0,
+                    cursor: last,
                     stale: true,
                     ..Waited::default()
                 };

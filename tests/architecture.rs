@@ -23,13 +23,20 @@ const LAYERS: &[(&str, u8)] = &[
     ("edge", 8),
 ];
 
+/// A file of tests: `tests.rs`, or any file in a `tests` directory of `src`.
+fn is_test_file(p: &Path) -> bool {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let rel = p.strip_prefix(&src).unwrap_or(p);
+    p.ends_with("tests.rs") || rel.components().any(|c| c.as_os_str() == "tests")
+}
+
 fn sources() -> Vec<(PathBuf, String)> {
     fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("tests.rs") {
+            } else if p.extension().is_some_and(|x| x == "rs") && !is_test_file(&p) {
                 let text = std::fs::read_to_string(&p).unwrap();
                 out.push((p, text));
             }

@@ -28,6 +28,14 @@ impl ApiRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// How many times a header was sent.
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .count()
+    }
+
     /// A query parameter's (percent-decoded) value.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {

@@ -318,7 +318,7 @@ fn mcp_initialize_negotiates_and_teaches_the_workflow() {
     );
     assert_eq!(
         r["result"]["protocolVersion"],
-        crate::http::mcp::PROTOCOL_VERSIONS[0]
+        crate::http::mcp::modern::LEGACY_VERSIONS[0]
     );
 }
 
@@ -860,3 +860,5 @@ fn mcp_resources_list_read_and_template() {
     );
     assert!(r["result"]["capabilities"]["resources"].is_object());
 }
+
+mod mcp_modern;

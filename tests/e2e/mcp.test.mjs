@@ -397,3 +397,115 @@ test('transport: Origin and bearer token checks', async () => {
   assert.equal(r.status, 401);
   assert.match(r.headers.get('www-authenticate'), /^Bearer/);
 });
+
+// Raw HTTP: the 2026-07-28 revision beside the initialize era.
+const MODERN = '2026-07-28';
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+};
+/** A modern request as a conforming client sends it; `headers` and `meta` override. */
+function modern(method, params = {}, { headers = {}, meta = {}, id = 1, token } = {}) {
+  const name = params.name ?? params.uri;
+  const topic = params.arguments?.topic;
+  return raw({
+    token,
+    body: { jsonrpc: '2.0', id, method, params: { ...params, _meta: { ...ENVELOPE, ...meta } } },
+    headers: {
+      'mcp-protocol-version': MODERN,
+      'mcp-method': method,
+      ...(name === undefined ? {} : { 'mcp-name': name }),
+      ...(topic === undefined ? {} : { 'mcp-param-topic': topic }),
+      ...headers,
+    },
+  });
+}
+
+test('2026-07-28: discover, stateless results with resultType, serverInfo and cache hints', async () => {
+  let r = await modern('server/discover');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.headers.get('mcp-session-id'), null);
+  assert.deepEqual(r.json.result.supportedVersions, [MODERN, '2025-11-25', '2025-06-18', '2025-03-26']);
+  assert.equal(r.json.result.resultType, 'complete');
+  assert.deepEqual(Object.keys(r.json.result.capabilities).sort(), ['prompts', 'resources', 'tools']);
+  assert.equal(r.json.result._meta['io.modelcontextprotocol/serverInfo'].name, 'watercooler-worker');
+  assert.equal(r.json.result.cacheScope, 'public');
+
+  const a = await modern('tools/list');
+  const b = await modern('tools/list');
+  assert.equal(a.text, b.text, 'tools/list is the same, byte for byte, every time');
+  assert.deepEqual(a.json.result.tools.map((t) => t.name).sort(), [...TOOLS].sort());
+  assert.equal(a.json.result.resultType, 'complete');
+  assert.equal(a.json.result.cacheScope, 'private', 'it depends on the token');
+  assert.ok(a.json.result.ttlMs > 0);
+  const read = a.json.result.tools.find((t) => t.name === 'watercooler_read_thread');
+  assert.equal(read.inputSchema.properties.topic['x-mcp-header'], 'Topic');
+
+  for (const [method, scope] of [['resources/list', 'private'], ['resources/templates/list', 'public'], ['prompts/list', 'public']]) {
+    r = await modern(method);
+    assert.equal(r.status, 200, `${method}: ${r.text}`);
+    assert.equal(r.json.result.cacheScope, scope, method);
+    assert.ok(Number.isInteger(r.json.result.ttlMs) && r.json.result.ttlMs >= 0, method);
+  }
+  r = await modern('resources/read', { uri: 'watercooler://instructions' });
+  assert.equal(r.json.result.ttlMs, 0);
+  assert.match(r.json.result.contents[0].text, /Ball/);
+
+  r = await modern('tools/call', { name: 'watercooler_say', arguments: { topic: 'modern-raw', title: 'Stateless', body: 'b', agent: 'Claude' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.result.isError, undefined, r.text);
+  assert.equal(r.json.result.resultType, 'complete');
+  assert.equal(r.json.result._meta['io.modelcontextprotocol/serverInfo'].name, 'watercooler-worker');
+  r = await modern('resources/read', { uri: 'watercooler://threads/modern-raw' });
+  assert.match(r.json.result.contents[0].text, /Title: Stateless/);
+});
+
+test('2026-07-28: the envelope, the headers and the version are checked before anything runs', async () => {
+  const refused = async (res, status, code, why) => {
+    const r = await res;
+    assert.equal(r.status, status, `${why}: ${r.text}`);
+    assert.equal(r.json.error.code, code, `${why}: ${r.text}`);
+    return r;
+  };
+  await refused(raw({ headers: { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' }, body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } }), 400, -32602, 'no _meta');
+  await refused(modern('tools/list', {}, { meta: { 'io.modelcontextprotocol/clientCapabilities': undefined } }), 400, -32602, 'no client capabilities');
+  await refused(modern('tools/list', {}, { headers: { 'mcp-protocol-version': null } }), 400, -32020, 'no version header');
+  await refused(modern('tools/list', {}, { headers: { 'mcp-protocol-version': '2025-11-25' } }), 400, -32020, 'version header differs from _meta');
+  await refused(modern('tools/list', {}, { headers: { 'mcp-method': null } }), 400, -32020, 'no Mcp-Method');
+  await refused(modern('tools/list', {}, { headers: { 'mcp-method': 'TOOLS/LIST' } }), 400, -32020, 'values are case-sensitive');
+  const say = { name: 'watercooler_say', arguments: { topic: 'forged', title: 't', body: 'b', agent: 'Claude' } };
+  await refused(modern('tools/call', say, { headers: { 'mcp-name': 'watercooler_health' } }), 400, -32020, 'Mcp-Name differs');
+  await refused(modern('tools/call', say, { headers: { 'mcp-name': null } }), 400, -32020, 'no Mcp-Name');
+  await refused(modern('tools/call', say, { headers: { 'mcp-param-topic': 'elsewhere' } }), 400, -32020, 'Mcp-Param-Topic differs');
+  await refused(modern('tools/call', say, { headers: { 'mcp-param-topic': null } }), 400, -32020, 'no Mcp-Param-Topic');
+  assert.equal(h.file('forged'), null, 'nothing refused was written');
+  assert.equal((await h.api('GET', '/v1/threads/forged')).status, 404, 'nor queued');
+  let r = await modern('tools/call', say, { headers: { 'mcp-name': '=?base64?d2F0ZXJjb29sZXJfaGVhbHRo?=' } });
+  assert.equal(r.json.error.code, -32020, 'base64 of watercooler_health');
+  r = await modern('tools/call', { name: 'watercooler_health', arguments: {} }, { headers: { 'mcp-name': '=?base64?d2F0ZXJjb29sZXJfaGVhbHRo?=' } });
+  assert.equal(r.status, 200, r.text);
+
+  r = await refused(modern('tools/list', {}, { meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }, headers: { 'mcp-protocol-version': '2099-01-01' } }), 400, -32022, 'unsupported version');
+  assert.deepEqual(r.json.error.data, { supported: [MODERN, '2025-11-25', '2025-06-18', '2025-03-26'], requested: '2099-01-01' });
+  r = await refused(raw({ headers: { 'mcp-protocol-version': '2024-01-01' } }), 400, -32022, 'unknown version on an initialize');
+  assert.equal(r.json.error.data.requested, '2024-01-01');
+
+  for (const method of ['ping', 'logging/setLevel', 'initialize', 'subscriptions/listen']) {
+    await refused(modern(method), 404, -32601, `${method} is not part of 2026-07-28`);
+  }
+  r = await refused(modern('resources/read', { uri: 'watercooler://threads/none-here' }), 400, -32602, 'unknown resource');
+  assert.equal(r.json.error.data.uri, 'watercooler://threads/none-here');
+  await refused(modern('tools/call', { name: 'nope' }), 400, -32602, 'unknown tool');
+
+  r = await raw({ headers: { 'mcp-protocol-version': MODERN }, body: { jsonrpc: '2.0', method: 'notifications/cancelled', params: {} } });
+  assert.equal(r.status, 202);
+  r = await raw({ headers: { 'mcp-protocol-version': MODERN }, body: { jsonrpc: '2.0', id: 3, result: {} } });
+  assert.equal(r.status, 400, 'clients send no responses in 2026-07-28');
+  // The initialize era, beside it, as it was.
+  r = await raw({ body: { ...INIT, params: { ...INIT.params, protocolVersion: '2025-11-25' } } });
+  assert.equal(r.json.result.protocolVersion, '2025-11-25');
+  assert.equal(r.json.result.resultType, undefined);
+  const pre = await fetch(`${h.worker.url}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://allowed.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'mcp-method, mcp-name' } });
+  assert.match(pre.headers.get('access-control-allow-headers'), /mcp-method, mcp-name/);
+});

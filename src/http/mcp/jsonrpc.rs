@@ -10,6 +10,8 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 /// JSON-RPC error code: the parameters are wrong.
 pub const INVALID_PARAMS: i64 = -32602;
+/// MCP's "resource not found" of the 2025 revisions (2026-07-28 uses -32602).
+pub const RESOURCE_NOT_FOUND: i64 = -32002;
 /// The server failed (GitHub, the writer) while answering.
 pub const INTERNAL_ERROR: i64 = -32603;
 

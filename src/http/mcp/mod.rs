@@ -1,11 +1,14 @@
 //! The remote MCP server at `/mcp`: Streamable HTTP, stateless, JSON answers.
 //!
-//! One JSON-RPC message per POST. Requests get `application/json`; notifications and
-//! client responses get 202 with no body. GET and DELETE get 405 (no session ids are
-//! issued; a server-to-client SSE stream can be added later on GET).
+//! One JSON-RPC message per POST, in either era: the `initialize` revisions
+//! (2025-03-26, 2025-06-18, 2025-11-25) or the stateless 2026-07-28 ([`modern`]),
+//! told apart per request. Requests get `application/json`; notifications get 202
+//! with no body. GET and DELETE get 405 (no session ids are issued).
 
 pub mod jsonrpc;
+pub mod modern;
 pub mod paging;
+pub mod prompts;
 pub mod resources;
 pub mod tools;
 
@@ -17,8 +20,7 @@ use jsonrpc::Message;
 use serde_json::{json, Value};
 use tools::Tool;
 
-/// Protocol revisions spoken, newest first.
-pub const PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+use modern::{Era, LEGACY_VERSIONS};
 
 /// Text for the model: the workflow the tools are built for.
 pub fn instructions() -> String {
@@ -66,7 +68,7 @@ pub async fn handle<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRe
                 .with_header("access-control-allow-methods", "POST, GET, OPTIONS")
                 .with_header(
                     "access-control-allow-headers",
-                    "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id, x-mcp-tools, x-mcp-readonly",
+                    "authorization, content-type, accept, mcp-protocol-version, mcp-method, mcp-name, mcp-session-id, last-event-id, x-mcp-tools, x-mcp-readonly",
                 )
                 .with_header("access-control-max-age", "86400"),
             None => http_error(
@@ -143,27 +145,95 @@ async fn serve<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> ApiRespons
             "batches are not supported: send one JSON-RPC message per request",
         );
     }
-    match jsonrpc::classify(&value) {
-        Err(invalid) => rpc_response(
-            400,
-            &jsonrpc::error(&invalid.id, jsonrpc::INVALID_REQUEST, &invalid.message),
-        ),
-        Ok(Message::Notification { .. } | Message::Response) => ApiResponse {
-            status: 202,
-            ..Default::default()
-        },
-        Ok(Message::Request { id, method, params }) => {
-            let body = match dispatch(app, &who, &surface, &method, &params).await {
-                Ok(result) => jsonrpc::result(&id, result),
-                Err((code, message)) => jsonrpc::error(&id, code, &message),
-            };
-            rpc_response(200, &body)
+    let era = modern::era_of(req.header("mcp-protocol-version"), &value);
+    let (id, method, params) = match (jsonrpc::classify(&value), &era) {
+        (Err(invalid), _) => {
+            let body = jsonrpc::error(&invalid.id, jsonrpc::INVALID_REQUEST, &invalid.message);
+            return rpc_response(400, &body);
+        }
+        (_, Era::Unknown(v)) => {
+            let id = value.get("id").cloned().unwrap_or(Value::Null);
+            return rpc_response(400, &modern::Refusal::unsupported(v).body(&id));
+        }
+        (Ok(Message::Response), Era::Modern) => {
+            return http_error(
+                400,
+                jsonrpc::INVALID_REQUEST,
+                "clients send no JSON-RPC responses in MCP 2026-07-28",
+            )
+        }
+        (Ok(Message::Notification { .. } | Message::Response), _) => {
+            return ApiResponse {
+                status: 202,
+                ..Default::default()
+            }
+        }
+        (Ok(Message::Request { id, method, params }), _) => (id, method, params),
+    };
+    if era == Era::Legacy {
+        let body = match dispatch(app, &who, &surface, &method, &params, &era).await {
+            Ok(result) => jsonrpc::result(&id, result),
+            Err((code, message)) => error_body(&id, code, &message, &params, &era),
+        };
+        return rpc_response(200, &body);
+    }
+    if let Err(refused) = admit_modern(req, &method, &params) {
+        return rpc_response(modern::status_of(refused.code), &refused.body(&id));
+    }
+    match dispatch(app, &who, &surface, &method, &params, &era).await {
+        Ok(mut result) => {
+            if method == "tools/list" {
+                result["tools"]
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                    .for_each(modern::annotate);
+            }
+            let result = modern::complete(&method, result, &server_info());
+            rpc_response(200, &jsonrpc::result(&id, result))
+        }
+        Err((code, message)) => {
+            let body = error_body(&id, code, &message, &params, &era);
+            let status = modern::status_of(body["error"]["code"].as_i64().unwrap_or(code));
+            rpc_response(status, &body)
         }
     }
 }
 
-/// The transport's rules, in order: method, Origin, token, Accept, Content-Type and
-/// protocol version. Returns who calls, or the refusal.
+/// The modern checks of a request: its envelope and routing headers, and for a
+/// tool call, the headers mirroring its arguments.
+fn admit_modern(req: &ApiRequest, method: &str, params: &Value) -> Result<(), modern::Refusal> {
+    modern::admit(req, method, params)?;
+    let called = params.get("name").and_then(Value::as_str);
+    match Tool::ALL
+        .iter()
+        .find(|t| method == "tools/call" && Some(t.name()) == called)
+    {
+        Some(tool) => {
+            let args = params.get("arguments").unwrap_or(&Value::Null);
+            modern::check_param_headers(req, &tool.definition()["inputSchema"], args)
+        }
+        None => Ok(()),
+    }
+}
+
+/// An error answer. An unknown resource names its URI in `data`, and is -32602 in
+/// 2026-07-28 (-32002 before).
+fn error_body(id: &Value, code: i64, message: &str, params: &Value, era: &Era) -> Value {
+    if code != jsonrpc::RESOURCE_NOT_FOUND {
+        return jsonrpc::error(id, code, message);
+    }
+    let code = match era {
+        Era::Legacy => code,
+        _ => jsonrpc::INVALID_PARAMS,
+    };
+    let mut body = jsonrpc::error(id, code, message);
+    body["error"]["data"] = json!({"uri": params.get("uri")});
+    body
+}
+
+/// The transport's rules, in order: method, Origin, token, Accept and Content-Type
+/// (the protocol version is the era's to check). Returns who calls, or the refusal.
 fn admit<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> Result<Principal, ApiResponse> {
     if req.method != "POST" {
         return Err(http_error(
@@ -218,16 +288,16 @@ fn admit<E: Effects>(app: &Service<'_, E>, req: &ApiRequest) -> Result<Principal
             "send Content-Type: application/json",
         ));
     }
-    if let Some(v) = req.header("mcp-protocol-version") {
-        if !PROTOCOL_VERSIONS.contains(&v.trim()) {
-            let msg = format!(
-                "unsupported MCP-Protocol-Version {v:?}; supported: {}",
-                PROTOCOL_VERSIONS.join(", ")
-            );
-            return Err(http_error(400, jsonrpc::INVALID_REQUEST, &msg));
-        }
-    }
     Ok(who)
+}
+
+/// This server's name and version, as both eras give it.
+fn server_info() -> Value {
+    json!({"name": "watercooler-worker", "title": "Watercooler threads", "version": VERSION})
+}
+
+fn capabilities() -> Value {
+    json!({"tools": {"listChanged": false}, "resources": {"listChanged": false}, "prompts": {"listChanged": false}})
 }
 
 async fn dispatch<E: Effects>(
@@ -236,26 +306,33 @@ async fn dispatch<E: Effects>(
     surface: &tools::Surface,
     method: &str,
     params: &Value,
+    era: &Era,
 ) -> Result<Value, (i64, String)> {
+    let legacy = *era == Era::Legacy;
     match method {
-        "initialize" => {
+        "initialize" if legacy => {
             let asked = params
                 .get("protocolVersion")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let version = if PROTOCOL_VERSIONS.contains(&asked) {
+            let version = if LEGACY_VERSIONS.contains(&asked) {
                 asked
             } else {
-                PROTOCOL_VERSIONS[0]
+                LEGACY_VERSIONS[0]
             };
             Ok(json!({
                 "protocolVersion": version,
-                "capabilities": {"tools": {"listChanged": false}, "resources": {"listChanged": false}},
-                "serverInfo": {"name": "watercooler-worker", "title": "Watercooler threads", "version": VERSION},
+                "capabilities": capabilities(),
+                "serverInfo": server_info(),
                 "instructions": instructions(),
             }))
         }
-        "ping" => Ok(json!({})),
+        "ping" if legacy => Ok(json!({})),
+        "server/discover" if !legacy => Ok(json!({
+            "supportedVersions": modern::supported_versions(),
+            "capabilities": capabilities(),
+            "instructions": instructions(),
+        })),
         "tools/list" => {
             if params.get("cursor").is_some_and(|c| !c.is_null()) {
                 return Err((
@@ -276,9 +353,12 @@ async fn dispatch<E: Effects>(
         "resources/list" => resources::list(app, params).await,
         "resources/templates/list" => Ok(resources::templates()),
         "resources/read" => resources::read(app, params).await,
-        other => Err((
+        "prompts/list" => Ok(prompts::list()),
+        "prompts/get" => prompts::get(params),
+        other if legacy => Err((
             jsonrpc::METHOD_NOT_FOUND,
             format!("method {other:?} is not supported"),
         )),
+        other => Err((jsonrpc::METHOD_NOT_FOUND, modern::not_served(other))),
     }
 }

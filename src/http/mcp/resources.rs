@@ -13,8 +13,6 @@ const INSTRUCTIONS: &str = "watercooler://instructions";
 const THREAD_PREFIX: &str = "watercooler://threads/";
 /// Resources per `resources/list` page.
 const PAGE: usize = 50;
-/// MCP's "resource not found".
-const RESOURCE_NOT_FOUND: i64 = -32002;
 
 type RpcResult = Result<Value, (i64, String)>;
 
@@ -73,7 +71,7 @@ pub async fn read<E: Effects>(app: &Service<'_, E>, params: &Value) -> RpcResult
     ))?;
     let not_found = || {
         (
-            RESOURCE_NOT_FOUND,
+            jsonrpc::RESOURCE_NOT_FOUND,
             format!("resource not found: {uri}; call resources/list"),
         )
     };

@@ -434,12 +434,18 @@ mod tests {
         let all = bytes(&Surface::all());
         let read = bytes(&Surface::of(false, None, None).unwrap());
         let one = bytes(&Surface::of(true, None, Some("wait")).unwrap());
+        let mut annotated = Surface::all().definitions();
+        annotated
+            .iter_mut()
+            .for_each(crate::http::mcp::modern::annotate);
+        let modern = json!({ "tools": annotated }).to_string().len();
         println!(
-            "tools/list: all {all} bytes (~{} tokens), read-only {read} (~{}), one tool {one}",
+            "tools/list: all {all} bytes (~{} tokens; 2026-07-28 with x-mcp-header {modern}), read-only {read} (~{}), one tool {one}",
             all / 4,
             read / 4
         );
         assert!(all < 23_000, "{all} bytes");
+        assert!(modern < all + 400, "{modern} bytes");
         assert!(read < all * 2 / 3, "{read} of {all}");
         assert!(one < 3_000, "{one}");
         // Output schemas keep their shape, without the descriptions.

@@ -6,14 +6,14 @@ export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 WORKER_BUILD := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/worker-build
 
-.PHONY: dev test build toolchain unit e2e bench bench-smoke fmt lint clean
+.PHONY: dev test build toolchain browser unit e2e bench bench-smoke fmt lint clean
 
 ## dev: build, start the local git host and serve the Worker on http://127.0.0.1:$(PORT|8787)
 dev: build
 	node scripts/dev.mjs
 
 ## test: lints, unit tests, end-to-end tests against the built Worker, and a tiny benchmark run
-test: build lint unit e2e bench-smoke
+test: build lint unit browser e2e bench-smoke
 
 ## build: the Worker (build/index.js + build/index_bg.wasm) and the local git host
 build: toolchain
@@ -23,6 +23,10 @@ build: toolchain
 
 toolchain:
 	@scripts/toolchain.sh
+
+## browser: Debian's chromium for the page's end-to-end tests, when missing
+browser:
+	@scripts/browser.sh
 
 unit:
 	cargo test --workspace

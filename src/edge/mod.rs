@@ -292,7 +292,11 @@ async fn read_capped(req: &mut Request) -> std::result::Result<Vec<u8>, usize> {
 fn to_worker_response(resp: ApiResponse) -> Result<Response> {
     let headers = Headers::new();
     for (k, v) in &resp.headers {
-        headers.set(k, v)?;
+        // Each cookie is its own header; any other header is set once.
+        match k.eq_ignore_ascii_case("set-cookie") {
+            true => headers.append(k, v)?,
+            false => headers.set(k, v)?,
+        }
     }
     let out = if resp.body.is_empty() {
         Response::empty()?

@@ -1,6 +1,6 @@
 //! The only layer that knows HTTP: status codes, headers, JSON bodies and JSON-RPC.
-//! It routes `/health`, the REST API under `/v1` and the MCP endpoint at `/mcp`, and
-//! calls the service for everything else.
+//! It routes `/health`, the REST API under `/v1`, the MCP endpoint at `/mcp` and the
+//! page for people (`/`, see [`web`]), and calls the service for everything else.
 
 pub mod error;
 pub mod json;
@@ -8,6 +8,7 @@ pub mod mcp;
 pub mod message;
 pub mod oauth;
 pub mod rest;
+pub mod web;
 
 pub use message::{ApiRequest, ApiResponse};
 
@@ -27,6 +28,7 @@ pub async fn handle<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiRe
         [".well-known", ..] | ["oauth", ..] => oauth::handle(svc, req, &segments).await,
         ["webhooks", "github"] => webhook(svc, req).await,
         ["v1", rest @ ..] => rest::handle(svc, req, rest).await,
+        page if web::is_page(page) => web::handle(svc, req, page).await,
         _ => error::route_error(
             404,
             "not_found",
@@ -56,6 +58,14 @@ pub fn target(
     let (owner, name, path) = match segments.as_slice() {
         ["v1", "repos", owner, name, ..] => (*owner, *name, format!("/v1{}", tail(4))),
         ["mcp", owner, name, ..] => (*owner, *name, format!("/mcp{}", tail(3))),
+        // The page of another repository: `/repos/{owner}/{name}/…` is its `/…`.
+        ["repos", owner, name, ..] => (
+            *owner,
+            *name,
+            Some(tail(3))
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "/".into()),
+        ),
         _ => return Ok(None),
     };
     let Some(config) = config.for_repo(owner, name) else {

@@ -32,14 +32,7 @@ pub async fn handle<E: Effects>(
     if req.method == "OPTIONS" {
         return cors(ApiResponse::text(204, "text/plain", String::new()));
     }
-    let cx = Context {
-        config: svc.config,
-        settings,
-        effects: svc.oauth,
-        base: &req.base,
-        now: svc.clock.now_ms() / 1000,
-        user_agent: USER_AGENT,
-    };
+    let cx = context(svc, req, settings);
     let method = req.method.as_str();
     match (method, segments) {
         ("GET", [".well-known", "oauth-protected-resource", rest @ ..]) => {
@@ -65,6 +58,22 @@ pub async fn handle<E: Effects>(
 
 /// Browser-based clients read the documents and call the token endpoints from
 /// other origins; nothing here rides on cookies, so any origin may.
+/// What a sign-in step works with, for this request.
+pub fn context<'a, E: Effects>(
+    svc: &'a Service<'_, E>,
+    req: &'a ApiRequest,
+    settings: &'a crate::config::OAuthConfig,
+) -> Context<'a, E::OAuth> {
+    Context {
+        config: svc.config,
+        settings,
+        effects: svc.oauth,
+        base: &req.base,
+        now: svc.clock.now_ms() / 1000,
+        user_agent: USER_AGENT,
+    }
+}
+
 fn cors(resp: ApiResponse) -> ApiResponse {
     resp.with_header("access-control-allow-origin", "*")
         .with_header("access-control-allow-methods", "GET, POST, OPTIONS")
@@ -98,13 +107,15 @@ fn protected_resource<E: Effects>(
     }
 }
 
-fn redirect(to: String) -> ApiResponse {
+/// A 302 to `to`, never cached.
+pub fn redirect(to: String) -> ApiResponse {
     ApiResponse::text(302, "text/plain", String::new())
         .with_header("location", to)
         .with_header("cache-control", "no-store")
 }
 
-fn refused(r: Refused) -> ApiResponse {
+/// A sign-in that cannot go on: back to the client, or a page saying why.
+pub fn refused(r: Refused) -> ApiResponse {
     match r {
         Refused::Redirect(to) => redirect(to),
         Refused::Page(why) => ApiResponse::text(
@@ -127,7 +138,8 @@ fn cookie_name(base: &str) -> &'static str {
 }
 
 /// The browser's sign-in secret, from its cookie.
-fn browser_of(req: &ApiRequest) -> Option<String> {
+/// The secret of the browser's sign-in cookie, if it sent one.
+pub fn browser_of(req: &ApiRequest) -> Option<String> {
     let name = cookie_name(&req.base);
     req.header("cookie")?.split(';').find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
@@ -135,7 +147,8 @@ fn browser_of(req: &ApiRequest) -> Option<String> {
     })
 }
 
-fn set_browser_cookie(resp: ApiResponse, base: &str, secret: &str) -> ApiResponse {
+/// Gives the browser its sign-in cookie (ten minutes).
+pub fn set_browser_cookie(resp: ApiResponse, base: &str, secret: &str) -> ApiResponse {
     let name = cookie_name(base);
     let secure = if base.starts_with("https://") {
         "; Secure"

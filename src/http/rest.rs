@@ -171,6 +171,7 @@ async fn events<E: Effects>(
                 topic: topic.as_deref(),
                 agent: agent.as_deref(),
                 names: ("since", "wait", "for"),
+                commits: matches!(req.query_param("commits").as_deref(), Some("true" | "1")),
             },
         )
         .await?;

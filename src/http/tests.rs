@@ -78,6 +78,20 @@ impl Fixture {
         body: Option<Value>,
         extra: &[(&str, &str)],
     ) -> (u16, Value, ApiResponse) {
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let resp = self.call_raw(method, path, token, body, extra);
+        (resp.status, json_of(&resp), resp)
+    }
+
+    /// A request as the edge hands it over: `token` as a bearer, `extra` headers.
+    fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> ApiResponse {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut headers = vec![];
         if let Some(t) = token {
@@ -89,25 +103,29 @@ impl Fixture {
             path: path.into(),
             query: query.into(),
             headers,
-            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+            body,
             base: "http://127.0.0.1:8787".into(),
         };
         // As the edge does: a request naming a repository is served with its config.
         let (config, req) = match target(&self.config, &req) {
-            Err(refused) => return (refused.status, json_of(&refused), refused),
+            Err(refused) => return refused,
             Ok(None) => (self.config.clone(), req),
             Ok(Some(named)) => named,
         };
+        self.serve(&config, &req)
+    }
+
+    /// Serves `req` with `config`, over the fixture's effects and an in-process writer.
+    fn serve(&self, config: &Config, req: &ApiRequest) -> ApiResponse {
         let writer = self.writer();
         let app: Service<'_, TestEffects<'_>> = Service {
-            config: &config,
+            config,
             store: self.store(),
             queue: &writer,
             clock: &self.clock,
             oauth: &self.oauth,
         };
-        let resp = block_on(handle(&app, &req));
-        (resp.status, json_of(&resp), resp)
+        block_on(handle(&app, req))
     }
 }
 
@@ -598,15 +616,7 @@ fn a_signed_push_webhook_makes_outside_changes_visible_at_once() {
             body: body.as_bytes().to_vec(),
             base: "http://127.0.0.1:8787".into(),
         };
-        let writer = f.writer();
-        let app: Service<'_, TestEffects<'_>> = Service {
-            config: &f.config,
-            store: f.store(),
-            queue: &writer,
-            clock: &f.clock,
-            oauth: &f.oauth,
-        };
-        let resp = block_on(handle(&app, &req));
+        let resp = f.serve(&f.config, &req);
         (resp.status, json_of(&resp))
     };
     let (status, body) = deliver(&push, "sha256=00", "push");
@@ -862,3 +872,4 @@ fn mcp_resources_list_read_and_template() {
 }
 
 mod mcp_modern;
+mod web;

@@ -24,6 +24,8 @@ pub struct Watch<'a> {
     pub agent: Option<&'a str>,
     /// The transport's names for the fields, for messages: (since, wait, agent).
     pub names: (&'static str, &'static str, &'static str),
+    /// Also tell when accepted writes reach git (`committed` events).
+    pub commits: bool,
 }
 
 /// What a waiter gets.
@@ -79,6 +81,7 @@ impl<E: Effects> Service<'_, E> {
             topic: topic.map(|t| t.to_string()),
             agent: agent.clone(),
             poll_outside: self.config.webhook_secret.is_none(),
+            commits: w.commits,
         };
         let waited = self.queue.wait_events(&q).await.map_err(|e| {
             ServiceError::writer_unavailable(&e.to_string(), "wait again in a few seconds")

@@ -24,11 +24,14 @@ pub enum EventKind {
     Ball,
     /// A thread was created (the event carries its first entry).
     ThreadCreated,
+    /// The accepted writes on a thread reached git (`commit` names the commit).
+    /// Only waiters that ask for them get these (a page showing pending entries).
+    Committed,
 }
 
 impl Schema for EventKind {
     fn schema() -> serde_json::Value {
-        serde_json::json!({"type": "string", "enum": ["entry", "status", "ball", "thread_created"]})
+        serde_json::json!({"type": "string", "enum": ["entry", "status", "ball", "thread_created", "committed"]})
     }
 }
 
@@ -58,6 +61,8 @@ crate::record! {
             status: String,
             /// Accepted but not committed yet.
             pending: bool,
+            /// The commit (committed events).
+            commit: String,
         }
     }
 }
@@ -76,6 +81,7 @@ impl Event {
             ball: None,
             status: None,
             pending: None,
+            commit: None,
         }
     }
 

@@ -16,6 +16,7 @@ use super::engine::{
     Flushed, JournalStore, Writer, META_LAST_COMMIT, META_LAST_ERROR, META_LAST_FAILED,
     MIN_FLUSH_COST,
 };
+use super::events::{Event, EventKind};
 use super::journal::{content_digest, EntryRecord, FailReason, OpState, Queued};
 use super::pacing::{BACKOFF_BASE_MS, BACKOFF_CAP_MS};
 use super::plan::{Current, Limits, Plan, Planner};
@@ -432,6 +433,19 @@ impl<G: GitHost, C: Cache, K: Clock + Entropy, J: JournalStore> Writer<'_, G, C,
                 },
             );
         }
+        // Pages showing these threads' pending entries hear that they landed.
+        let at = crate::thread::timestamp::format_utc(clock.now_ms());
+        let landed: Vec<Event> = planned
+            .files
+            .iter()
+            .map(|f| {
+                let mut e = Event::new(EventKind::Committed, &f.topic, &at);
+                e.commit = Some(commit_sha.to_string());
+                e.pending = Some(false);
+                e
+            })
+            .collect();
+        self.publish(&landed);
         // What a thread's head is, once nothing of it is pending: as committed.
         let pending = self.journal.pending_topics();
         for f in &planned.files {

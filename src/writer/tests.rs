@@ -805,6 +805,45 @@ mod events {
     }
 
     #[test]
+    fn a_commit_is_told_only_to_waiters_that_ask() {
+        let f = fixture();
+        let w = f.writer();
+        block_on(w.submit(Submit {
+            durable: true,
+            ..say("a", 2)
+        }));
+        let after_say = f.journal.event_bounds().0;
+        block_on(w.flush_now());
+        assert_eq!(f.git.counters().put, 1, "committed");
+        let asked = |commits| {
+            wait(
+                &w,
+                EventQuery {
+                    since: Some(after_say),
+                    commits,
+                    ..EventQuery::default()
+                },
+            )
+        };
+        let page = asked(true);
+        assert_eq!(page.events.len(), 1);
+        let landed = &page.events[0];
+        assert_eq!(
+            (landed.kind, landed.topic.as_str()),
+            (EventKind::Committed, "a")
+        );
+        assert_eq!(landed.pending, Some(false));
+        assert!(
+            landed.commit.as_deref().is_some_and(|c| c.len() == 40),
+            "{landed:?}"
+        );
+        // Agents are not woken by commits: nothing for them, and the cursor moves on.
+        let agent = asked(false);
+        assert!(agent.events.is_empty());
+        assert_eq!(agent.cursor, page.cursor);
+    }
+
+    #[test]
     fn a_waiter_with_nothing_new_is_answered_empty_when_its_time_is_up() {
         let f = fixture();
         let w = f.writer();

@@ -31,6 +31,10 @@ pub struct EventQuery {
     /// Outside pushes are not announced by a webhook: check for them while waiting.
     #[serde(default)]
     pub poll_outside: bool,
+    /// Also the `committed` events (a page that shows pending entries wants them;
+    /// agents do not).
+    #[serde(default)]
+    pub commits: bool,
 }
 
 /// What a waiter gets.
@@ -49,6 +53,7 @@ impl EventQuery {
     fn wants(&self, e: &Event) -> bool {
         self.topic.as_deref().is_none_or(|t| e.topic == t)
             && self.agent.as_deref().is_none_or(|me| e.concerns(me))
+            && (self.commits || e.kind != super::events::EventKind::Committed)
     }
 }
 

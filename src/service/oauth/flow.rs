@@ -258,6 +258,60 @@ pub async fn authorize<O: OAuthEffects>(
     }
 }
 
+/// The client id of the service's own page. It registers nowhere and is never
+/// resolved: only [`start_web`] makes sign-ins for it, so `/oauth/authorize` cannot
+/// be asked for one.
+pub const WEB_CLIENT: &str = "watercooler-web";
+
+/// Where GitHub's answer for a page sign-in ends: the page exchanges the code there.
+pub fn web_redirect(base: &str) -> String {
+    format!("{base}/auth/done")
+}
+
+/// Starts a sign-in for the page, for the repository whose MCP URL is `resource`:
+/// keeps it for the browser whose cookie secret is `browser`, with the page's PKCE
+/// `challenge` and where to go after (`next`, returned as the state), and answers
+/// GitHub's sign-in URL (with `login` as GitHub's account hint). No consent page: the
+/// person asked for this on the page itself, and the code only ever goes back to it.
+pub async fn start_web<O: OAuthEffects>(
+    cx: &Context<'_, O>,
+    resource: &str,
+    browser: &str,
+    challenge: &str,
+    next: &str,
+    login: Option<&str>,
+) -> Result<String, Refused> {
+    let (resource, _) = resource_of(cx, Some(resource)).map_err(Refused::Page)?;
+    let key = cx.effects.secret();
+    let pending = Pending {
+        client_id: WEB_CLIENT.to_string(),
+        redirect_uri: web_redirect(cx.base),
+        state: Some(next.to_string()),
+        code_challenge: challenge.to_string(),
+        scope: SCOPES.join(" "),
+        resource,
+        expires_at: cx.now + SIGN_IN_SECONDS,
+        browser: token_hash(browser),
+        client_name: Some("the watercooler page".into()),
+        redirect_given: true,
+        approved: true,
+    };
+    match cx.store(GrantOp::PutPending(key.clone(), pending)).await {
+        Ok(GrantReply::Done) => {
+            let url = cx
+                .github()
+                .authorize_url(&format!("{}/oauth/callback", cx.base), &key);
+            Ok(match login {
+                Some(l) => with_params(&url, &[("login", l)]),
+                None => url,
+            })
+        }
+        _ => Err(Refused::Page(
+            "the sign-in store is unreachable; try again".into(),
+        )),
+    }
+}
+
 /// The resource asked for (RFC 8707) and its repository: one of this server's MCP
 /// URLs, exactly. Left out, it is `/mcp`, unless several repositories are served.
 fn resource_of<O: OAuthEffects>(

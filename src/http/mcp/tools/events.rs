@@ -70,6 +70,7 @@ pub(super) async fn wait<E: Effects>(
                 topic: a.topic.as_deref(),
                 agent: a.agent.as_deref(),
                 names: ("since", "timeout_s", "agent"),
+                commits: false,
             },
         )
         .await?;

@@ -229,3 +229,46 @@ fn a_reply_needs_the_form_token_and_this_origin() {
     );
     assert_eq!(status, 403);
 }
+
+#[test]
+fn the_reply_box_acks_hands_off_and_sets_status_and_the_picker_opens_repositories() {
+    let f = signin_fixture();
+    said(&f, "plan", "A plan", "b");
+    let alice = cookie(&f, "alice", WRITE);
+    let (_, html, _) = page(&f, "GET", "/threads/plan", &alice, None, &[]);
+    assert!(
+        html.contains("list=\"repos\""),
+        "several repositories: a picker"
+    );
+    let token = csrf_of(&html);
+    let origin = [("origin", "http://127.0.0.1:8787")];
+    let post = |fields: &str| {
+        let body = format!("csrf={token}&{fields}");
+        page(&f, "POST", "/threads/plan", &alice, Some(&body), &origin).0
+    };
+    assert_eq!(post("action=ack&agent=Claude&body=Seen"), 303);
+    assert_eq!(
+        post("action=handoff&agent=Team&target=Codex&body=Yours"),
+        303
+    );
+    assert_eq!(post("action=status&status=IN_REVIEW"), 303);
+    let (_, html, _) = page(&f, "GET", "/threads/plan", &alice, None, &[]);
+    assert!(
+        html.contains("Claude (alice)") && html.contains("Seen"),
+        "{html}"
+    );
+    assert!(html.contains("Ball: <b>Codex (alice)</b>"), "{html}");
+    assert!(
+        html.contains("<span class=\"status\">IN_REVIEW</span>"),
+        "{html}"
+    );
+    let (status, _, resp) = page(&f, "GET", "/pick?repo=acme/notes", &alice, None, &[]);
+    assert_eq!(
+        (status, resp.header("location")),
+        (302, Some("/repos/acme/notes/"))
+    );
+    assert_eq!(
+        page(&f, "GET", "/pick?repo=evil/x", &alice, None, &[]).0,
+        404
+    );
+}

@@ -124,6 +124,7 @@ try {
   const write = vars.AUTH_TOKENS?.includes('0f56e031fd00dca69f8b7ea427a35fd4b122ff75790d0c5d948e957a17591b0d');
   log('');
   log(`Worker:          ${worker.url}  (health: ${worker.url}/health)`);
+  if (local) log(`Page:            ${worker.url}/  (sign in: the local "GitHub" signs you in as alice; ${worker.url}/auth/signin?login=bob for bob)`);
   log(`Git repository:  ${path.join(githostDir, owner, `${name}.git`)}  (git --git-dir=... log)`);
   log(write ? 'Client token:    wc_dev_write_token  (read-only: wc_dev_read_token)' : 'Client token:    one of yours from AUTH_TOKENS in .dev.vars');
   log(`Try:             curl -H 'Authorization: Bearer wc_dev_write_token' ${worker.url}/v1/threads`);

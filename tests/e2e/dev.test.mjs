@@ -41,6 +41,10 @@ test('the make dev path starts, seeds, serves and stops', { timeout: 120000 }, a
     assert.match(out, new RegExp(`Sign in: +claude mcp add --transport http watercooler http://127\\.0\\.0\\.1:${port}/mcp`));
     const as = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-authorization-server`);
     assert.equal(as.status, 200, out);
+    // The page for people, with its sign-in button.
+    assert.match(out, new RegExp(`Page: +http://127\\.0\\.0\\.1:${port}/ `));
+    const home = await fetch(`http://127.0.0.1:${port}/`);
+    assert.match(await home.text(), /Sign in with GitHub/);
     assert.ok(fs.existsSync(path.join(tmp, 'dev-app', 'app-private-key.pem')));
     const said = await fetch(`http://127.0.0.1:${port}/v1/threads/dev-check/entries`, {
       method: 'POST',

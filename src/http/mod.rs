@@ -58,14 +58,19 @@ pub fn target(
     let (owner, name, path) = match segments.as_slice() {
         ["v1", "repos", owner, name, ..] => (*owner, *name, format!("/v1{}", tail(4))),
         ["mcp", owner, name, ..] => (*owner, *name, format!("/mcp{}", tail(3))),
-        // The page of another repository: `/repos/{owner}/{name}/…` is its `/…`.
-        ["repos", owner, name, ..] => (
-            *owner,
-            *name,
-            Some(tail(3))
-                .filter(|t| !t.is_empty())
-                .unwrap_or_else(|| "/".into()),
-        ),
+        // The page of another repository: `/repos/{owner}/{name}/…` is its `/…`, for
+        // the page's own routes only (its API, MCP and webhook have their own URLs).
+        ["repos", owner, name, rest @ ..] => {
+            if !web::is_repo_page(rest) {
+                return Err(error::route_error(
+                    404,
+                    "not_found",
+                    format!("no route for {} {}", req.method, req.path),
+                ));
+            }
+            let path = Some(tail(3)).filter(|t| !t.is_empty());
+            (*owner, *name, path.unwrap_or_else(|| "/".into()))
+        }
         _ => return Ok(None),
     };
     let Some(config) = config.for_repo(owner, name) else {

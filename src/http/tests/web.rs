@@ -272,3 +272,54 @@ fn the_reply_box_acks_hands_off_and_sets_status_and_the_picker_opens_repositorie
         404
     );
 }
+
+#[test]
+fn only_pages_live_under_repos_and_sign_in_errors_echo_nothing() {
+    let f = signin_fixture();
+    for path in [
+        "/repos/acme/notes/v1/threads",
+        "/repos/acme/notes/mcp",
+        "/repos/acme/notes/webhooks/github",
+        "/repos/acme/notes/oauth/token",
+        "/repos/acme/notes/auth/signin",
+    ] {
+        assert_eq!(page(&f, "GET", path, "", None, &[]).0, 404, "{path}");
+    }
+    let (status, text, resp) = page(
+        &f,
+        "GET",
+        "/auth/done?error=access_denied&error_description=Call+0800+now",
+        "",
+        None,
+        &[],
+    );
+    assert_eq!(status, 403);
+    assert!(
+        text.contains("(access_denied)") && !text.contains("0800"),
+        "{text}"
+    );
+    assert_eq!(resp.header("x-content-type-options"), Some("nosniff"));
+    let (_, text, _) = page(&f, "GET", "/auth/done?error=<b>x", "", None, &[]);
+    assert!(text.contains("(error)") && !text.contains("<b>"), "{text}");
+}
+
+#[test]
+fn signing_out_from_a_page_left_open_still_signs_out() {
+    let f = signin_fixture();
+    let (name, refresh) = crate::http::web::session::names("http://127.0.0.1:8787", &f.config.repo);
+    let stale = format!("{name}=wca1.expired.sig; {refresh}=some-refresh");
+    let cleared = |resp: &ApiResponse| {
+        resp.headers
+            .iter()
+            .filter(|(k, v)| k == "set-cookie" && v.contains("Max-Age=0"))
+            .count()
+    };
+    // From another site: refused, nothing cleared.
+    let evil = [("origin", "http://evil.example")];
+    let (status, _, resp) = page(&f, "POST", "/auth/signout", &stale, Some("csrf=x"), &evil);
+    assert_eq!((status, cleared(&resp)), (403, 0));
+    // From this site's own page: both cookies go.
+    let own = [("origin", "http://127.0.0.1:8787")];
+    let (status, _, resp) = page(&f, "POST", "/auth/signout", &stale, Some("csrf=x"), &own);
+    assert_eq!((status, cleared(&resp)), (302, 2));
+}

@@ -34,10 +34,16 @@
     }
   });
 
-  // Fetches this page again and puts its fresh content in place.
+  // Fetches this page again and puts its fresh content in place. A redirect means
+  // the session needs renewing (or a new sign-in): the browser does that on a reload.
   async function refresh() {
-    const r = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
-    if (r.status === 401) return location.reload();
+    let r;
+    try {
+      r = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' }, redirect: 'manual' });
+    } catch {
+      return;
+    }
+    if (r.type === 'opaqueredirect' || r.status === 401) return location.reload();
     if (!r.ok) return;
     const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
     const fresh = doc.getElementById('content');
@@ -66,7 +72,7 @@
       if (r.status === 410 && got.error?.cursor) {
         // Fell behind the events kept: start again from now, with a fresh page.
         live = withCursor(live, got.error.cursor);
-        await refresh();
+        await refresh().catch(() => {});
         continue;
       }
       if (!r.ok || typeof got.cursor !== 'string') {
@@ -76,7 +82,7 @@
       }
       backoff = 1000;
       live = withCursor(live, got.cursor);
-      if (got.events.length) await refresh();
+      if (got.events.length) await refresh().catch(() => {});
     }
   }
 

@@ -49,6 +49,12 @@ pub fn is_page(segments: &[&str]) -> bool {
     )
 }
 
+/// Whether a path under `/repos/{owner}/{name}` is one of a repository's pages (the
+/// sign-in, assets and picker are the deployment's, at their own URLs).
+pub fn is_repo_page(rest: &[&str]) -> bool {
+    matches!(rest, [] | [""] | ["threads", _] | ["search"] | ["live"])
+}
+
 /// Serves the page's routes.
 pub async fn handle<E: Effects>(
     svc: &Service<'_, E>,
@@ -157,7 +163,9 @@ fn pick<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
         None => ApiResponse::text(
             404,
             "text/plain; charset=utf-8",
-            format!("{asked:?} is not served here\n"),
+            "that repository is not served here
+"
+            .to_string(),
         ),
     }
 }
@@ -192,16 +200,9 @@ async fn frame<E: Effects>(
         }
     };
     let c = svc.config;
-    let mut repos = vec![];
-    if !c.repos.is_empty() {
-        repos.push(format!("{}/{}", c.default_repo.owner, c.default_repo.name));
-        repos.extend(
-            c.repos
-                .iter()
-                .map(|p| p.to_string())
-                .filter(|p| !p.ends_with("/*")),
-        );
-    }
+    // The picker (when several repositories are served) suggests those this browser
+    // is signed in to.
+    let repos = (!c.repos.is_empty()).then(|| s.signed_in_to.clone());
     Frame {
         title: title.to_string(),
         prefix,

@@ -23,8 +23,9 @@ pub struct Frame {
     pub live: Option<String>,
     /// What the search box holds.
     pub query: String,
-    /// Repositories to pick from (`owner/name`); empty when one is served.
-    pub repos: Vec<String>,
+    /// Repositories to suggest in the picker (`owner/name`); `None` when one is
+    /// served (no picker).
+    pub repos: Option<Vec<String>>,
 }
 
 /// The relative time of a timestamp, `now` in Unix seconds.
@@ -69,10 +70,10 @@ pub fn layout(f: &Frame, content: Markup) -> Markup {
                 header.top {
                     a.brand href={ (f.prefix) "/" } { "watercooler" }
                     span.repo { (f.repo) }
-                    @if !f.repos.is_empty() {
+                    @if let Some(repos) = &f.repos {
                         form.pick action="/pick" method="get" {
                             input name="repo" list="repos" placeholder="owner/name" aria-label="Repository" required;
-                            datalist #repos { @for r in &f.repos { option value=(r) {} } }
+                            datalist #repos { @for r in repos { option value=(r) {} } }
                             button { "Open" }
                         }
                     }
@@ -406,7 +407,7 @@ mod tests {
             csrf: "c".into(),
             live: None,
             query: "<q>".into(),
-            repos: vec![],
+            repos: None,
         };
         let page = layout(&f, html! { "x" }).into_string();
         assert!(

@@ -27,6 +27,9 @@ pub struct Session {
     pub who: Principal,
     /// The cookie's token (forms are bound to it).
     pub token: String,
+    /// The repositories (`owner/name`, of those named in the configuration) this
+    /// browser holds a session for.
+    pub signed_in_to: Vec<String>,
 }
 
 fn secure(base: &str) -> bool {
@@ -45,10 +48,24 @@ fn names_of(base: &str, full_name: &str) -> (String, String) {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    (
+        cookie_name(base, &format!("wc_s_{tag}")),
+        cookie_name(base, &format!("wc_r_{tag}")),
+    )
+}
+
+/// A cookie's name: over https with `__Host-`, so no other site (not even a
+/// sibling subdomain) and no plain-http answer can plant one.
+fn cookie_name(base: &str, name: &str) -> String {
     match secure(base) {
-        true => (format!("__Host-wc_s_{tag}"), format!("__Secure-wc_r_{tag}")),
-        false => (format!("wc_s_{tag}"), format!("wc_r_{tag}")),
+        true => format!("__Host-{name}"),
+        false => name.to_string(),
     }
+}
+
+/// Whether the browser holds a session cookie for `owner/name`.
+pub fn has_session(req: &ApiRequest, full_name: &str) -> bool {
+    cookie(req, &names_of(&req.base, full_name).0).is_some()
 }
 
 /// A cookie the request sent.
@@ -59,9 +76,9 @@ fn cookie(req: &ApiRequest, name: &str) -> Option<String> {
     })
 }
 
-fn set_cookie(base: &str, name: &str, value: &str, path: &str, max_age: u64) -> String {
+fn set_cookie(base: &str, name: &str, value: &str, max_age: u64) -> String {
     let flags = if secure(base) { "; Secure" } else { "" };
-    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{flags}")
+    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{flags}")
 }
 
 /// The signed-in session for the repository this request is served from, if any.
@@ -69,7 +86,19 @@ pub fn session<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> Option<Ses
     let (name, _) = names(&req.base, &svc.config.repo);
     let token = cookie(req, &name)?;
     let who = svc.authenticate(Some(&format!("Bearer {token}"))).ok()?;
-    Some(Session { who, token })
+    let c = svc.config;
+    let named = std::iter::once(format!("{}/{}", c.default_repo.owner, c.default_repo.name)).chain(
+        c.repos
+            .iter()
+            .map(|p| p.to_string())
+            .filter(|p| !p.ends_with("/*")),
+    );
+    let signed_in_to = named.filter(|r| has_session(req, r)).collect();
+    Some(Session {
+        who,
+        token,
+        signed_in_to,
+    })
 }
 
 /// Whether the browser holds a refresh token for this repository.
@@ -124,6 +153,15 @@ pub fn check_post<E: Effects>(
     }
 }
 
+/// Whether the browser says the request comes from this site's own page.
+fn same_site(req: &ApiRequest) -> bool {
+    req.header("origin")
+        .is_some_and(|o| o.eq_ignore_ascii_case(&req.base))
+        || req
+            .header("sec-fetch-site")
+            .is_some_and(|s| s.eq_ignore_ascii_case("same-origin"))
+}
+
 /// Where to go after signing in: a path of this site, else its start.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -154,6 +192,7 @@ fn repo_param<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> Option<crat
 fn page_error(status: u16, why: &str) -> ApiResponse {
     ApiResponse::text(status, "text/plain; charset=utf-8", format!("{why}\n"))
         .with_header("cache-control", "no-store")
+        .with_header("x-content-type-options", "nosniff")
 }
 
 /// `GET /auth/signin?repo=&next=&login=`: on to GitHub.
@@ -184,7 +223,12 @@ pub async fn signin<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiRe
     {
         Ok(to) => set_browser_cookie(redirect(to), &req.base, &browser).with_header(
             "set-cookie",
-            set_cookie(&req.base, "wc_pkce", &verifier, "/auth", SIGN_IN_SECONDS),
+            set_cookie(
+                &req.base,
+                &cookie_name(&req.base, "wc_pkce"),
+                &verifier,
+                SIGN_IN_SECONDS,
+            ),
         ),
         Err(r) => refused(r),
     }
@@ -203,23 +247,11 @@ fn signed_in(key: &[u8], req: &ApiRequest, tokens: &Tokens, next: &str) -> ApiRe
     redirect(next.to_string())
         .with_header(
             "set-cookie",
-            set_cookie(
-                &req.base,
-                &session,
-                &tokens.access_token,
-                "/",
-                tokens.expires_in,
-            ),
+            set_cookie(&req.base, &session, &tokens.access_token, tokens.expires_in),
         )
         .with_header(
             "set-cookie",
-            set_cookie(
-                &req.base,
-                &refresh,
-                &tokens.refresh_token,
-                "/auth",
-                REFRESH_SECONDS,
-            ),
+            set_cookie(&req.base, &refresh, &tokens.refresh_token, REFRESH_SECONDS),
         )
 }
 
@@ -230,10 +262,13 @@ pub async fn done<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResp
         return page_error(404, "sign-in is not enabled on this server");
     };
     if let Some(e) = req.query_param("error") {
-        let why = req.query_param("error_description").unwrap_or(e);
+        // Only the code, and only if it is one: nothing from the URL is shown as text.
+        let code = Some(e.as_str())
+            .filter(|c| c.len() <= 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .unwrap_or("error");
         return page_error(
             403,
-            &format!("Sign-in failed: {why}. Go back to the page and sign in again."),
+            &format!("Sign-in failed ({code}). Go back to the page and sign in again."),
         );
     }
     let cx = context(svc, req, settings);
@@ -245,7 +280,7 @@ pub async fn done<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResp
     );
     fields.insert(
         "code_verifier".to_string(),
-        cookie(req, "wc_pkce").unwrap_or_default(),
+        cookie(req, &cookie_name(&req.base, "wc_pkce")).unwrap_or_default(),
     );
     fields.insert("client_id".to_string(), WEB_CLIENT.to_string());
     fields.insert("redirect_uri".to_string(), flow::web_redirect(&req.base));
@@ -258,7 +293,7 @@ pub async fn done<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResp
         )
         .with_header(
             "set-cookie",
-            set_cookie(&req.base, "wc_pkce", "", "/auth", 0),
+            set_cookie(&req.base, &cookie_name(&req.base, "wc_pkce"), "", 0),
         ),
         Err(e) => page_error(
             400,
@@ -314,7 +349,9 @@ pub async fn signout<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiR
     };
     let (session_name, refresh_name) = names(&req.base, &served.repo);
     let token = cookie(req, &session_name).unwrap_or_default();
-    if let Err(why) = check_post(svc, req, &token, &fields) {
+    // A page left open past its session still signs out, when it is this site's.
+    let stale = svc.authenticate(Some(&format!("Bearer {token}"))).is_err() && same_site(req);
+    if let (false, Err(why)) = (stale, check_post(svc, req, &token, &fields)) {
         return page_error(403, why);
     }
     let cx = context(svc, req, settings);
@@ -323,14 +360,8 @@ pub async fn signout<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiR
     }
     let home = super::prefix(svc.config, &served.repo) + "/";
     redirect(home)
-        .with_header(
-            "set-cookie",
-            set_cookie(&req.base, &session_name, "", "/", 0),
-        )
-        .with_header(
-            "set-cookie",
-            set_cookie(&req.base, &refresh_name, "", "/auth", 0),
-        )
+        .with_header("set-cookie", set_cookie(&req.base, &session_name, "", 0))
+        .with_header("set-cookie", set_cookie(&req.base, &refresh_name, "", 0))
 }
 
 #[cfg(test)]
@@ -362,7 +393,7 @@ mod tests {
         };
         let a = repo("acme", "threads");
         let (s, r) = names("https://w.example", &a);
-        assert!(s.starts_with("__Host-wc_s_") && r.starts_with("__Secure-wc_r_"));
+        assert!(s.starts_with("__Host-wc_s_") && r.starts_with("__Host-wc_r_"));
         assert_eq!(
             names("http://127.0.0.1", &repo("ACME", "Threads")).0,
             names("http://x", &a).0
@@ -371,7 +402,7 @@ mod tests {
             names("http://x", &repo("acme", "notes")).0,
             names("http://x", &a).0
         );
-        let c = set_cookie("https://w.example", &s, "v", "/", 60);
+        let c = set_cookie("https://w.example", &s, "v", 60);
         assert_eq!(
             c,
             format!("{s}=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure")

@@ -96,6 +96,22 @@ fn signed_out_the_page_is_a_sign_in_button_and_nothing_else() {
     }
     let (status, _, _) = page(&f, "GET", "/live?since=0", "", None, &[]);
     assert_eq!(status, 401);
+    // A form sent without a session: told so, nothing written.
+    let body = "action=say&agent=Team&title=Late&body=Late";
+    let (status, html, _) = page(&f, "POST", "/threads/plan", "", Some(body), &[]);
+    assert!(
+        status == 401 && html.contains("nothing was written"),
+        "{html}"
+    );
+    let (_, html, _) = page(
+        &f,
+        "GET",
+        "/threads/plan",
+        &cookie(&f, "alice", WRITE),
+        None,
+        &[],
+    );
+    assert!(!html.contains("Late"), "{html}");
     // Another repository's pages ask to sign in for it; alice's cookie for the
     // default one does not open them.
     let (_, html, _) = page(&f, "GET", "/repos/acme/notes/", "", None, &[]);

@@ -121,34 +121,45 @@ fn repo_param(config: &Config) -> String {
 }
 
 /// What someone not signed in gets: the live poll a 401 (the script reloads), a
-/// browser with a refresh token a new hour, anyone else the sign-in button.
+/// browser with a refresh token a new hour, anyone else the sign-in button (with
+/// why, and 401, for a form sent after the session ended).
 fn signed_out<E: Effects>(
     svc: &Service<'_, E>,
     req: &ApiRequest,
     segments: &[&str],
 ) -> ApiResponse {
-    if segments == ["live"] || req.method != "GET" {
+    if segments == ["live"] {
         return ApiResponse::json(
             401,
             &json!({"error": {"code": "signed_out", "message": "sign in again"}}),
         );
     }
     let here = prefix(svc.config, &svc.config.repo) + &req.path;
-    let next = match req.query.is_empty() {
+    let posted = req.method != "GET";
+    let next = match req.query.is_empty() || posted {
         true => here,
         false => format!("{here}?{}", req.query),
     };
     let params = [("repo", repo_param(svc.config)), ("next", next)];
     let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    if session::can_refresh(svc, req) {
+    if session::can_refresh(svc, req) && !posted {
         return super::oauth::redirect(crate::service::oauth::flow::with_params(
             "/auth/refresh",
             &params,
         ));
     }
-    let href = crate::service::oauth::flow::with_params("/auth/signin", &params);
+    // A form sent after the session ended is not acted on: the person is told, and
+    // signs in again (a refresh token, if any, renews the session on the way).
+    let (status, notice, start) = match posted {
+        true => (401, Some("Your sign-in ran out before this was sent; nothing was written. Sign in again, then send it once more."), "/auth/refresh"),
+        false => (200, None, "/auth/signin"),
+    };
+    let href = crate::service::oauth::flow::with_params(start, &params);
     let repo = format!("{}/{}", svc.config.repo.owner, svc.config.repo.name);
-    html_page(200, pages::signin(&repo, &href, svc.config.oauth.is_some()))
+    html_page(
+        status,
+        pages::signin(&repo, &href, svc.config.oauth.is_some(), notice),
+    )
 }
 
 /// `GET /pick?repo=owner/name`: to that repository's pages.

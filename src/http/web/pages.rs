@@ -94,7 +94,8 @@ pub fn layout(f: &Frame, content: Markup) -> Markup {
 }
 
 /// The page for someone not signed in: a sign-in button and nothing else.
-pub fn signin(repo: &str, href: &str, enabled: bool) -> Markup {
+/// `notice` says why (a form sent after the session ended).
+pub fn signin(repo: &str, href: &str, enabled: bool, notice: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -102,6 +103,7 @@ pub fn signin(repo: &str, href: &str, enabled: bool) -> Markup {
             body.signin {
                 main #main {
                     h1 { "watercooler" }
+                    @if let Some(n) = notice { p.error role="alert" { (n) } }
                     @if enabled {
                         p { "The threads of " b { (repo) } ", for the people on the team." }
                         a.button href=(href) { "Sign in with GitHub" }

@@ -233,6 +233,28 @@ test('a cross-site form post is refused, and writes nothing', async () => {
   await context.close();
 });
 
+test('the list marks what is new since you looked, live', async () => {
+  const { context, page } = await signedIn('alice', '/threads/theirs');
+  await page.goto(`${h.worker.url}/`);
+  const badge = page.locator('.row[data-topic="theirs"] .badge.new');
+  assert.equal(await badge.count(), 0, 'seen: nothing new');
+  assert.equal(await page.locator('.row[data-topic="done"] .badge.new').count(), 0, 'never opened: not marked');
+  const said = await fetch(`${h.worker.url}/v1/threads/theirs/entries`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${WRITER}`, 'content-type': 'application/json', prefer: 'respond-async' },
+    body: JSON.stringify({ agent: 'Codex', title: 'While you were away', body: 'News.' }),
+  });
+  assert.equal(said.status, 202, await said.text());
+  await badge.waitFor({ timeout: 20000 });
+  assert.equal(await badge.textContent(), '1 new since you looked');
+  await page.click('.row[data-topic="theirs"] a');
+  await page.locator('.entry', { hasText: 'While you were away' }).waitFor();
+  await page.goBack();
+  await page.reload();
+  assert.equal(await page.locator('.row[data-topic="theirs"] .badge.new').count(), 0, 'looked again');
+  await context.close();
+});
+
 test('search from the box at the top, and sign out', async () => {
   const { context, page } = await signedIn('alice', '/');
   await page.fill('header input[name=q]', 'Codex');

@@ -1,7 +1,9 @@
 // The page's one script. Live updates: it long-polls /live (the events of the
 // threads shown) and, when something happened, fetches the page again and swaps its
-// content in place (the reply box, and what is typed there, stay). Keys: j/k move
-// between entries (or threads), r goes to the reply box.
+// content in place (the reply box, and what is typed there, stay). What you have
+// seen: a thread page remembers (in this browser's localStorage) how many entries
+// you saw, and the list marks threads that have more since. Keys: j/k move between
+// entries (or threads), r goes to the reply box.
 (() => {
   'use strict';
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +55,38 @@
       if (d.open) fresh.querySelector(`details#${CSS.escape(d.id)}`)?.setAttribute('open', '');
     }
     here.replaceWith(fresh);
+    looked();
     document.body.dataset.updated = String(Number(document.body.dataset.updated || 0) + 1);
+  }
+
+  // This browser's memory of how many entries of each thread were seen.
+  const seenKey = (topic) => `watercooler:seen:${document.body.dataset.repo}:${topic}`;
+  function noteSeen() {
+    const content = document.getElementById('content');
+    const topic = content?.dataset.topic;
+    if (!topic) return;
+    try {
+      localStorage.setItem(seenKey(topic), content.dataset.entries);
+    } catch {}
+  }
+  function markNew() {
+    for (const row of document.querySelectorAll('.row[data-topic]')) {
+      let seen = null;
+      try {
+        seen = localStorage.getItem(seenKey(row.dataset.topic));
+      } catch {}
+      const fresh = Number(row.dataset.entries) - Number(seen);
+      row.querySelector('.badge.new')?.remove();
+      if (seen === null || !(fresh > 0)) continue;
+      const badge = document.createElement('span');
+      badge.className = 'badge new';
+      badge.textContent = `${fresh} new since you looked`;
+      row.querySelector('.topic').after(badge);
+    }
+  }
+  function looked() {
+    noteSeen();
+    markNew();
   }
 
   async function follow() {
@@ -92,5 +125,6 @@
     return u.pathname + u.search;
   }
 
+  looked();
   follow();
 })();

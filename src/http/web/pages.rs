@@ -66,7 +66,7 @@ pub fn layout(f: &Frame, content: Markup) -> Markup {
         (DOCTYPE)
         html lang="en" {
             (head(&f.title))
-            body data-live=[f.live.as_deref()] {
+            body data-live=[f.live.as_deref()] data-repo=(f.repo) {
                 header.top {
                     a.brand href={ (f.prefix) "/" } { "watercooler" }
                     span.repo { (f.repo) }
@@ -163,7 +163,7 @@ pub fn sections<'a>(
 
 fn row(prefix: &str, t: &ThreadSummary, now: i64) -> Markup {
     html! {
-        li.row data-topic=(t.topic) {
+        li.row data-topic=(t.topic) data-entries=(t.entries) {
             a.topic href={ (prefix) "/threads/" (t.topic) } { (t.topic) }
             span.status { (t.status) }
             span.ball title="Ball" { "⚑ " (t.ball) }
@@ -252,7 +252,7 @@ pub struct Reply {
 /// `/threads/{topic}`.
 pub fn thread(f: &Frame, t: &ThreadView, can_write: bool, reply: &Reply, now: i64) -> Markup {
     html! {
-        div #content {
+        div #content data-topic=(t.topic) data-entries=(t.entries.len()) {
             h1.topic { (t.topic) }
             p.meta {
                 span.status { (t.status) } " "

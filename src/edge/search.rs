@@ -53,7 +53,7 @@ pub(super) fn run(sql: &SqlStorage, fts: bool, q: &SearchQuery) -> Result<Vec<Hi
     let (filter, values) = filters(q);
     let (query, mut bindings) = if fts {
         (
-            format!("SELECT e.topic AS topic, e.idx AS idx, e.entry_id AS entry_id, e.author AS author, e.at AS at, e.title AS title, snippet(search_fts, -1, '**', '**', '…', 12) AS snippet FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid WHERE search_fts MATCH ?{filter} ORDER BY bm25(search_fts) LIMIT ?"),
+            format!("SELECT e.topic AS topic, e.idx AS idx, e.entry_id AS entry_id, e.author AS author, e.at AS at, e.title AS title, snippet(search_fts, -1, char(2), char(3), '…', 12) AS snippet FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid WHERE search_fts MATCH ?{filter} ORDER BY bm25(search_fts) LIMIT ?"),
             vec![SqlStorageValue::from(q.q.clone())],
         )
     } else {

@@ -202,6 +202,7 @@ async fn search<E: Effects>(
             since: since.as_deref(),
             limit,
             q_field: "q",
+            raw_marks: false,
         })
         .await?;
     Ok(ApiResponse::json(200, &found).with_header("cache-control", "no-store"))

@@ -5,7 +5,7 @@ use super::command::topic_arg;
 use super::error::{ErrorCode, ServiceError};
 use super::{Effects, Service};
 use crate::writer::queue::SearchQueue;
-use crate::writer::search::{Found, SearchQuery};
+use crate::writer::search::{Found, SearchQuery, MARK_END, MARK_START};
 
 /// A search as a transport received it: raw fields, checked here.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +22,9 @@ pub struct Find<'a> {
     pub limit: Option<u64>,
     /// The transport's name for the query field, for messages.
     pub q_field: &'static str,
+    /// Keep the snippets' marks as the index gives them ([`MARK_START`],
+    /// [`MARK_END`]) instead of `**` (the page, which highlights them itself).
+    pub raw_marks: bool,
 }
 
 /// The most results a search answers.
@@ -87,7 +90,14 @@ impl<E: Effects> Service<'_, E> {
             limit: limit as u32,
         };
         match self.queue.search(&query).await {
-            Ok(Ok(found)) => Ok(found),
+            Ok(Ok(mut found)) => {
+                if !f.raw_marks {
+                    for h in &mut found.results {
+                        h.snippet = h.snippet.replace([MARK_START, MARK_END], "**");
+                    }
+                }
+                Ok(found)
+            }
             Ok(Err(why)) => Err(ServiceError::new(
                 ErrorCode::InvalidQuery,
                 format!("{field}: the index cannot read this query ({why}); use words, \"a phrase\", AND / OR / NOT, or a prefix*, and quote words with punctuation"),

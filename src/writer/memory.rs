@@ -171,7 +171,12 @@ fn memory_search(docs: &BTreeMap<(String, u64), Doc>, q: &SearchQuery) -> Result
                 .collect();
             (!words.is_empty() && count.iter().all(|c| *c > 0)).then(|| {
                 let snippet = match text.find(words[0].as_str()) {
-                    Some(at) => format!("**{}**", &text[at..at + words[0].len()]),
+                    Some(at) => format!(
+                        "{}{}{}",
+                        super::search::MARK_START,
+                        &text[at..at + words[0].len()],
+                        super::search::MARK_END
+                    ),
                     None => String::new(),
                 };
                 let hit = Hit {

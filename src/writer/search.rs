@@ -140,6 +140,12 @@ pub fn by_agent(author: &str, agent: &str) -> bool {
                 .is_some_and(|rest| rest.starts_with(" (")))
 }
 
+/// Where a search snippet's match begins: a control character no entry needs, so the
+/// marks can never be confused with the text (markdown's `**` can).
+pub const MARK_START: char = '\u{2}';
+/// Where a search snippet's match ends.
+pub const MARK_END: char = '\u{3}';
+
 crate::record! {
     /// One search result.
     pub struct Hit {
@@ -156,7 +162,8 @@ crate::record! {
             at: String,
             /// The entry's title.
             title: String,
-            /// A short piece of the entry around the match, the match marked with **.
+            /// A short piece of the entry around the match, the match between
+            /// [`MARK_START`] and [`MARK_END`] (the service turns them into `**`).
             snippet: String,
         }
     }

@@ -413,6 +413,7 @@ async fn search<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest, s: &Session)
         q: Some(&q),
         limit: Some(30),
         q_field: "q",
+        raw_marks: true,
         ..Find::default()
     };
     let (status, content) = match svc.search(find).await {

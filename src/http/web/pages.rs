@@ -353,17 +353,28 @@ pub fn search(prefix: &str, q: &str, hits: Result<&[HitView], &str>, now: i64) -
     }
 }
 
-/// A search snippet as HTML: escaped, the `**…**` marks as `<mark>`.
+/// A search snippet as HTML: escaped, the index's marks as `<mark>` (a stray mark
+/// closes at the end).
 pub fn snippet_html(snippet: &str) -> String {
+    use crate::writer::search::{MARK_END, MARK_START};
     let escaped = html! { (snippet) }.into_string();
     let mut out = String::with_capacity(escaped.len() + 16);
-    for (i, part) in escaped.split("**").enumerate() {
-        if i > 0 {
-            out.push_str(if i % 2 == 1 { "<mark>" } else { "</mark>" });
+    let mut open = false;
+    for c in escaped.chars() {
+        match c {
+            MARK_START if !open => {
+                out.push_str("<mark>");
+                open = true;
+            }
+            MARK_END if open => {
+                out.push_str("</mark>");
+                open = false;
+            }
+            MARK_START | MARK_END => {}
+            c => out.push(c),
         }
-        out.push_str(part);
     }
-    if escaped.matches("**").count() % 2 == 1 {
+    if open {
         out.push_str("</mark>");
     }
     out
@@ -394,8 +405,15 @@ mod tests {
 
     #[test]
     fn snippets_escape_and_mark() {
-        assert_eq!(snippet_html("a **<b>** c"), "a <mark>&lt;b&gt;</mark> c");
-        assert_eq!(snippet_html("**open"), "<mark>open</mark>");
+        assert_eq!(
+            snippet_html("a \u{2}<b>\u{3} c"),
+            "a <mark>&lt;b&gt;</mark> c"
+        );
+        assert_eq!(snippet_html("\u{2}open"), "<mark>open</mark>");
+        assert_eq!(
+            snippet_html("**bold** \u{3}\u{2}x\u{3}"),
+            "**bold** <mark>x</mark>"
+        );
     }
 
     #[test]

@@ -156,6 +156,7 @@ pub(super) async fn search<E: Effects>(
             since: a.since.as_deref(),
             limit: a.limit,
             q_field: "query",
+            raw_marks: false,
         })
         .await?;
     let mut text = match found.results.len() {

@@ -36,6 +36,14 @@ impl ApiRequest {
             .count()
     }
 
+    /// A cookie the request sent (the first of that name), unless empty.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.header("cookie")?.split(';').find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_string())
+        })
+    }
+
     /// A query parameter's (percent-decoded) value.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {
@@ -89,6 +97,27 @@ impl ApiResponse {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// A cookie's name for the site at `base`: with `__Host-` over https, so no other
+/// site (not even a sibling subdomain) and no plain-http answer can plant it; as is
+/// on http to this machine (dev), where browsers refuse the prefix.
+pub fn cookie_name(base: &str, name: &str) -> String {
+    match base.starts_with("https://") {
+        true => format!("__Host-{name}"),
+        false => name.to_string(),
+    }
+}
+
+/// A `Set-Cookie` value for the whole site: HttpOnly, SameSite=Lax, and Secure over
+/// https; `max_age` 0 deletes it.
+pub fn set_cookie(base: &str, name: &str, value: &str, max_age: u64) -> String {
+    let secure = if base.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
 /// Decodes `%XX` escapes and `+` (as a space); invalid escapes stay as they are.

@@ -4,7 +4,7 @@
 //! redirects, JSON and (for a sign-in that cannot go back to its client) a page.
 
 use super::error::route_error;
-use super::message::{form, ApiRequest, ApiResponse};
+use super::message::{cookie_name, form, set_cookie, ApiRequest, ApiResponse};
 use crate::clock::Clock;
 use crate::service::oauth::flow::{
     self, AuthorizeRequest, Callback, Consent, Context, Refused, TokenError,
@@ -127,36 +127,19 @@ pub fn refused(r: Refused) -> ApiResponse {
     }
 }
 
-/// The cookie that binds a sign-in to the browser that started it: `__Host-` over
-/// https (so no other site, not even a sibling subdomain, can plant it), a plain
-/// name on http to this machine (dev), where browsers refuse the prefix.
-fn cookie_name(base: &str) -> &'static str {
-    match base.starts_with("https://") {
-        true => "__Host-wc_signin",
-        false => "wc_signin",
-    }
-}
+/// The cookie that binds a sign-in to the browser that started it (`__Host-` over
+/// https, see [`cookie_name`]).
+const BROWSER_COOKIE: &str = "wc_signin";
 
-/// The browser's sign-in secret, from its cookie.
 /// The secret of the browser's sign-in cookie, if it sent one.
 pub fn browser_of(req: &ApiRequest) -> Option<String> {
-    let name = cookie_name(&req.base);
-    req.header("cookie")?.split(';').find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == name && !v.is_empty()).then(|| v.to_string())
-    })
+    req.cookie(&cookie_name(&req.base, BROWSER_COOKIE))
 }
 
 /// Gives the browser its sign-in cookie (ten minutes).
 pub fn set_browser_cookie(resp: ApiResponse, base: &str, secret: &str) -> ApiResponse {
-    let name = cookie_name(base);
-    let secure = if base.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!("{name}={secret}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax{secure}");
-    resp.with_header("set-cookie", cookie)
+    let name = cookie_name(base, BROWSER_COOKIE);
+    resp.with_header("set-cookie", set_cookie(base, &name, secret, 600))
 }
 
 async fn authorize<O: OAuthEffects>(cx: &Context<'_, O>, req: &ApiRequest) -> ApiResponse {

@@ -15,6 +15,7 @@ pub mod tools;
 use super::error::{challenge, status};
 use super::message::{ApiRequest, ApiResponse};
 use crate::auth::Principal;
+use crate::service::oauth::is_loopback;
 use crate::service::{Effects, ErrorCode, Service, VERSION};
 use jsonrpc::Message;
 use serde_json::{json, Value};
@@ -94,19 +95,6 @@ fn origin_allowed(config: &crate::config::Config, req: &ApiRequest, origin: &str
     origin.eq_ignore_ascii_case(req.base.trim_end_matches('/'))
         || (is_loopback(&req.base) && is_loopback(origin))
         || config.origin_allowed(origin)
-}
-
-/// Whether an origin (`scheme://host[:port]`) names this machine.
-fn is_loopback(origin: &str) -> bool {
-    let Ok(url) = url::Url::parse(origin) else {
-        return false;
-    };
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 fn with_cors(resp: ApiResponse, origin: &str) -> ApiResponse {
@@ -211,7 +199,7 @@ fn admit_modern(req: &ApiRequest, method: &str, params: &Value) -> Result<(), mo
     {
         Some(tool) => {
             let args = params.get("arguments").unwrap_or(&Value::Null);
-            modern::check_param_headers(req, &tool.definition()["inputSchema"], args)
+            modern::check_param_headers(req, &(tool.spec().input)(), args)
         }
         None => Ok(()),
     }

@@ -98,11 +98,11 @@ impl Refusal {
 
     /// The JSON-RPC error response to request `id`.
     pub fn body(&self, id: &Value) -> Value {
-        let mut error = json!({"code": self.code, "message": self.message});
+        let mut body = super::jsonrpc::error(id, self.code, &self.message);
         if let Some(d) = &self.data {
-            error["data"] = d.clone();
+            body["error"]["data"] = d.clone();
         }
-        json!({"jsonrpc": "2.0", "id": id, "error": error})
+        body
     }
 }
 

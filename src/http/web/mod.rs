@@ -165,18 +165,15 @@ fn signed_out<E: Effects>(
 /// `GET /pick?repo=owner/name`: to that repository's pages.
 fn pick<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
     let asked = req.query_param("repo").unwrap_or_default();
-    let served = asked
-        .trim()
-        .split_once('/')
-        .and_then(|(o, n)| svc.config.for_repo(o.trim(), n.trim()));
+    let served = Some(asked.as_str())
+        .filter(|a| !a.trim().is_empty())
+        .and_then(|a| session::served(svc.config, Some(a)));
     match served {
         Some(c) => super::oauth::redirect(prefix(svc.config, &c.repo) + "/"),
         None => ApiResponse::text(
             404,
             "text/plain; charset=utf-8",
-            "that repository is not served here
-"
-            .to_string(),
+            "that repository is not served here\n".to_string(),
         ),
     }
 }

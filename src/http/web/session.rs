@@ -4,11 +4,11 @@
 //! (`service::oauth::flow`, as the client `watercooler-web`, with PKCE): the same
 //! rules decide who may read and write as for MCP clients. The session is the access
 //! token it issues (signed, an hour) in an HttpOnly, SameSite=Lax cookie (Secure and
-//! `__Host-` over https), with its refresh token in a second cookie sent only to
-//! `/auth`: one pair per repository. Forms carry a token bound to the session, and
-//! a post from another origin is refused.
+//! `__Host-` over https), with its refresh token in a second one: one pair per
+//! repository. Forms carry a token bound to the session, and a post from another
+//! origin is refused.
 
-use super::super::message::{form, ApiRequest, ApiResponse};
+use super::super::message::{cookie_name, form, set_cookie, ApiRequest, ApiResponse};
 use super::super::oauth::{browser_of, context, redirect, refused, set_browser_cookie};
 use crate::auth::access;
 use crate::auth::Principal;
@@ -32,10 +32,6 @@ pub struct Session {
     pub signed_in_to: Vec<String>,
 }
 
-fn secure(base: &str) -> bool {
-    base.starts_with("https://")
-}
-
 /// The cookie names of a repository's session: (session, refresh).
 pub fn names(base: &str, repo: &Repo) -> (String, String) {
     names_of(base, &format!("{}/{}", repo.owner, repo.name))
@@ -54,37 +50,15 @@ fn names_of(base: &str, full_name: &str) -> (String, String) {
     )
 }
 
-/// A cookie's name: over https with `__Host-`, so no other site (not even a
-/// sibling subdomain) and no plain-http answer can plant one.
-fn cookie_name(base: &str, name: &str) -> String {
-    match secure(base) {
-        true => format!("__Host-{name}"),
-        false => name.to_string(),
-    }
-}
-
 /// Whether the browser holds a session cookie for `owner/name`.
 pub fn has_session(req: &ApiRequest, full_name: &str) -> bool {
-    cookie(req, &names_of(&req.base, full_name).0).is_some()
-}
-
-/// A cookie the request sent.
-fn cookie(req: &ApiRequest, name: &str) -> Option<String> {
-    req.header("cookie")?.split(';').find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == name && !v.is_empty()).then(|| v.to_string())
-    })
-}
-
-fn set_cookie(base: &str, name: &str, value: &str, max_age: u64) -> String {
-    let flags = if secure(base) { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{flags}")
+    req.cookie(&names_of(&req.base, full_name).0).is_some()
 }
 
 /// The signed-in session for the repository this request is served from, if any.
 pub fn session<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> Option<Session> {
     let (name, _) = names(&req.base, &svc.config.repo);
-    let token = cookie(req, &name)?;
+    let token = req.cookie(&name)?;
     let who = svc.authenticate(Some(&format!("Bearer {token}"))).ok()?;
     let c = svc.config;
     let named = std::iter::once(format!("{}/{}", c.default_repo.owner, c.default_repo.name)).chain(
@@ -104,7 +78,7 @@ pub fn session<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> Option<Ses
 /// Whether the browser holds a refresh token for this repository.
 pub fn can_refresh<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> bool {
     let (_, refresh) = names(&req.base, &svc.config.repo);
-    cookie(req, &refresh).is_some()
+    req.cookie(&refresh).is_some()
 }
 
 fn mac<E: Effects>(svc: &Service<'_, E>, token: &str) -> Option<Hmac<Sha256>> {
@@ -177,16 +151,23 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The repository a `repo=owner/name` parameter names, if served (default: the
-/// deployment's own).
-fn repo_param<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> Option<crate::config::Config> {
-    match req.query_param("repo").filter(|r| !r.is_empty()) {
-        None => Some(svc.config.clone()),
-        Some(r) => {
-            let (owner, name) = r.split_once('/')?;
-            svc.config.for_repo(owner, name)
-        }
+/// The configuration serving the repository `named` (`owner/name`; none or empty: the
+/// deployment's own), if it is served.
+pub fn served(
+    config: &crate::config::Config,
+    named: Option<&str>,
+) -> Option<crate::config::Config> {
+    match named.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Some(config.clone()),
+        Some(r) => r
+            .split_once('/')
+            .and_then(|(owner, name)| config.for_repo(owner.trim(), name.trim())),
     }
+}
+
+/// The repository a `repo=owner/name` query parameter names, if served.
+fn repo_param<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> Option<crate::config::Config> {
+    served(svc.config, req.query_param("repo").as_deref())
 }
 
 fn page_error(status: u16, why: &str) -> ApiResponse {
@@ -280,7 +261,8 @@ pub async fn done<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResp
     );
     fields.insert(
         "code_verifier".to_string(),
-        cookie(req, &cookie_name(&req.base, "wc_pkce")).unwrap_or_default(),
+        req.cookie(&cookie_name(&req.base, "wc_pkce"))
+            .unwrap_or_default(),
     );
     fields.insert("client_id".to_string(), WEB_CLIENT.to_string());
     fields.insert("redirect_uri".to_string(), flow::web_redirect(&req.base));
@@ -320,7 +302,7 @@ pub async fn refresh<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiR
         return again();
     };
     let (_, refresh_name) = names(&req.base, &served.repo);
-    let Some(refresh_token) = cookie(req, &refresh_name) else {
+    let Some(refresh_token) = req.cookie(&refresh_name) else {
         return again();
     };
     let cx = context(svc, req, settings);
@@ -338,24 +320,19 @@ pub async fn refresh<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiR
 /// cookies go.
 pub async fn signout<E: Effects>(svc: &Service<'_, E>, req: &ApiRequest) -> ApiResponse {
     let fields = form(&req.body);
-    let served = match fields.get("repo").filter(|r| !r.is_empty()) {
-        None => Some(svc.config.clone()),
-        Some(r) => r
-            .split_once('/')
-            .and_then(|(o, n)| svc.config.for_repo(o, n)),
-    };
+    let served = served(svc.config, fields.get("repo").map(String::as_str));
     let (Some(settings), Some(served)) = (&svc.config.oauth, served) else {
         return page_error(404, "that repository is not served here");
     };
     let (session_name, refresh_name) = names(&req.base, &served.repo);
-    let token = cookie(req, &session_name).unwrap_or_default();
+    let token = req.cookie(&session_name).unwrap_or_default();
     // A page left open past its session still signs out, when it is this site's.
     let stale = svc.authenticate(Some(&format!("Bearer {token}"))).is_err() && same_site(req);
     if let (false, Err(why)) = (stale, check_post(svc, req, &token, &fields)) {
         return page_error(403, why);
     }
     let cx = context(svc, req, settings);
-    if let Some(r) = cookie(req, &refresh_name) {
+    if let Some(r) = req.cookie(&refresh_name) {
         let _ = flow::revoke(&cx, &r).await;
     }
     let home = super::prefix(svc.config, &served.repo) + "/";
